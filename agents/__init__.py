@@ -1,0 +1,48 @@
+"""agents: the hookable IMPALA policy, PPO training on stable-baselines3, checkpoints, the
+model zoo, batched rollouts and placement sweeps.
+
+Imports flow one way: ``agents`` uses ``mazegen``, never ``steering``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    # the network: every activation is a named identity hook module
+    "ImpalaModel": "model",
+    "hook_names": "model",
+    # the analysis-facing policy object
+    "Policy": "policy",
+    # checkpoints and the zoo
+    "load": "checkpoint",
+    "save": "checkpoint",
+    "zoo_names": "checkpoint",
+    "load_procgen_tools_checkpoint": "checkpoint",
+    # training
+    "TrainConfig": "train",
+    "train": "train",
+    # rollouts, sweeps, behavioural statistics, vector fields
+    "rollout": "rollout",
+    "RolloutResult": "rollout",
+    "run_sweep": "sweep",
+    "SweepConfig": "sweep",
+    "wilson_ci": "stats",
+    "behaviour_stats": "behaviour",
+    "vector_field": "vector_field",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'agents' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,94 @@
+"""mazegen: the world. procgen's maze as data plus fast, faithful dynamics.
+
+Levels are numpy data (:class:`Level`, :class:`Levels`), generated exactly as procgen does
+(:func:`procgen_level`) or under user control of maze size and cheese/mouse placement
+(:func:`generate_levels`). A batched numpy env plays them with procgen's dynamics, behind
+gymnasium, gymnasium.vector and stable-baselines3 adapters (:func:`make_vec_env`).
+
+Coordinates are ``(row, col)`` in world cells, row 0 at the top of the rendered image.
+
+The world knows no policy: nothing in this package imports ``agents`` or ``steering``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .ids import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
+from .level import CORNERS, Level, Levels
+from .placement import AtCell, Corner, Mask, NoCheese, Placement, Region, Start, Uniform, parse_placement
+
+# Public names provided by submodules, imported on first use (keeps `import mazegen` light).
+_LAZY = {
+    # generation (procgen-faithful RNG, Kruskal, placement)
+    "procgen_level": "generate",
+    "procgen_levels": "generate",
+    "generate_level": "generate",
+    "generate_levels": "generate",
+    # procgen's num_levels / start_level / rand_seed protocol
+    "LevelSeeds": "seeds",
+    # solvers
+    "bfs_distances": "solvers",
+    "shortest_path": "solvers",
+    "decision_square": "solvers",
+    # batched env and level sources
+    "MazeVecEnv": "env",
+    "LevelSource": "env",
+    "ProcgenLevelSource": "env",
+    "FixedLevelSource": "env",
+    # adapters
+    "make_vec_env": "make",
+    "MazeEnv": "gym_env",
+    "MazeVectorEnv": "vector_env",
+    "MazeSB3VecEnv": "sb3_vec_env",
+    # renderers
+    "render_mono": "render_mono",
+    "render_rgb": "render_textured",
+    # the real engine
+    "make_procgen_vec_env": "procgen_backend",
+}
+
+__all__ = [
+    "Level",
+    "Levels",
+    "CORNERS",
+    "Placement",
+    "Uniform",
+    "Region",
+    "AtCell",
+    "Corner",
+    "Mask",
+    "NoCheese",
+    "Start",
+    "parse_placement",
+    "GRID_CHANNELS",
+    "MAX_STEPS",
+    "NUM_ACTIONS",
+    "WORLD_SIZE",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'mazegen' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
+
+def _register_gymnasium() -> None:
+    try:
+        import gymnasium
+    except ImportError:  # pragma: no cover
+        return
+    if "mazegen/Maze-v0" not in gymnasium.registry:
+        gymnasium.register(id="mazegen/Maze-v0", entry_point="mazegen.gym_env:MazeEnv")
+
+
+_register_gymnasium()
