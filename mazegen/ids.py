@@ -29,6 +29,13 @@ __all__ = [
     "NUM_BACKGROUNDS",
     "MAX_STEPS",
     "CHEESE_REWARD",
+    "ACTION_LEFT",
+    "ACTION_DOWN",
+    "ACTION_UP",
+    "ACTION_RIGHT",
+    "ACTION_NOOP",
+    "MOVE_ACTIONS",
+    "ACTION_DELTAS",
 ]
 
 #: procgen grid value of an open cell.
@@ -60,3 +67,24 @@ NUM_BACKGROUNDS = 9
 MAX_STEPS = 500
 #: Reward for stepping onto the cheese.
 CHEESE_REWARD = 10.0
+
+#: Canonical action ids for the four moves (procgen maps 0-2 to left, 6-8 to right as well).
+ACTION_LEFT, ACTION_DOWN, ACTION_NOOP, ACTION_UP, ACTION_RIGHT = 1, 3, 4, 5, 7
+MOVE_ACTIONS = {"left": ACTION_LEFT, "down": ACTION_DOWN, "up": ACTION_UP, "right": ACTION_RIGHT}
+
+
+def _action_deltas():
+    import numpy as np
+
+    d = np.zeros((NUM_ACTIONS, 2), dtype=np.int64)
+    for a in range(9):  # 9..14 are procgen's special keys: no-ops in maze
+        vx, vy = a // 3 - 1, a % 3 - 1
+        if vx != 0:  # maze drops vy whenever vx != 0
+            vy = 0
+        d[a] = (-vy, vx)  # procgen's y points up: row = -y
+    d.setflags(write=False)
+    return d
+
+
+#: ``(15, 2)`` ``(d_row, d_col)`` of each action; e.g. ``ACTION_DELTAS[ACTION_UP] == (-1, 0)``.
+ACTION_DELTAS = _action_deltas()
