@@ -1,0 +1,111 @@
+"""In-distribution evaluation: cheese rate with Wilson 95% intervals, overall and by maze size.
+
+:func:`evaluate` builds ``n_levels`` levels from the consecutive level seeds ``seed, seed+1,
+...`` (procgen's maze-size draw unless ``sizes`` is given; cheese per ``cheese``, mouse at
+procgen's start) and plays each once with :func:`agents.rollout.rollout`. Pick ``seed`` outside
+the training level range (``agents.train`` uses the first seed after it) so that every
+evaluation level is held out.
+
+>>> [round(x, 4) for x in wilson_interval(45, 50)]
+[0.7864, 0.9565]
+>>> wilson_interval(0, 0)
+(0.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from .policy import Policy
+
+__all__ = ["evaluate", "wilson_interval", "rate_summary", "size_buckets_of"]
+
+#: Buckets reported next to per-size rates (inclusive odd-size ranges).
+BUCKETS = {"3-9": (3, 9), "11-17": (11, 17), "19-25": (19, 25)}
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (95% by default)."""
+    if n < 0 or k < 0 or k > n:
+        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def rate_summary(hits: np.ndarray) -> dict:
+    """``{"n", "hits", "rate", "ci95"}`` of a boolean array."""
+    hits = np.asarray(hits, dtype=bool)
+    k, n = int(hits.sum()), int(hits.size)
+    lo, hi = wilson_interval(k, n)
+    return {"n": n, "hits": k, "rate": (k / n) if n else float("nan"), "ci95": [lo, hi]}
+
+
+def size_buckets_of(sizes: np.ndarray) -> np.ndarray:
+    """Bucket name (see :data:`BUCKETS`) of each maze size."""
+    out = np.empty(len(sizes), dtype=object)
+    for name, (lo, hi) in BUCKETS.items():
+        out[(sizes >= lo) & (sizes <= hi)] = name
+    return out
+
+
+def _make_levels(n_levels: int, seed: int, cheese: str, sizes, distribution_mode: str):
+    import mazegen
+
+    seeds = np.arange(seed, seed + n_levels, dtype=np.int64)
+    if sizes is None:
+        return mazegen.procgen_levels(seeds, distribution_mode=distribution_mode, cheese=cheese)
+    return mazegen.procgen_levels(seeds, distribution_mode=distribution_mode, cheese=cheese, maze_size=sizes)
+
+
+def evaluate(
+    policy: Policy,
+    *,
+    n_levels: int,
+    seed: int,
+    cheese: str = "top-right:5",
+    sizes: int | Sequence[int] | None = None,
+    distribution_mode: str = "hard",
+    max_steps: int = 500,
+    deterministic: bool = False,
+    rollout_seed: int = 0,
+) -> dict:
+    """Play ``n_levels`` held-out levels once each; cheese rate with Wilson CIs.
+
+    Returns a JSON-ready dict: ``cheese_rate``, ``ci95``, ``n_levels``, ``level_seeds``
+    (first, last), ``mean_episode_length``, ``by_maze_size`` (``{size: {n, hits, rate,
+    ci95}}``) and ``by_size_bucket`` (3-9, 11-17, 19-25).
+    """
+    if n_levels < 1:
+        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+    if not 0 <= seed <= 2**31 - 1 - n_levels:
+        raise ValueError(f"seed must be in [0, 2^31-1-n_levels], got {seed}")
+    from .rollout import rollout
+
+    levels = _make_levels(n_levels, seed, cheese, sizes, distribution_mode)
+    result = rollout(policy, levels, deterministic=deterministic, seed=rollout_seed, max_steps=max_steps)
+    got = np.asarray(result.got_cheese, dtype=bool)
+    maze_sizes = np.asarray(levels.maze_size)
+    lengths = getattr(result, "lengths", getattr(result, "length", None))
+    out = {
+        **{k: v for k, v in rate_summary(got).items() if k in ("rate", "ci95", "hits")},
+        "n_levels": int(n_levels),
+        "level_seeds": [int(seed), int(seed + n_levels - 1)],
+        "cheese": str(cheese),
+        "distribution_mode": distribution_mode,
+        "deterministic": bool(deterministic),
+        "max_steps": int(max_steps),
+        "mean_episode_length": float(np.mean(lengths)) if lengths is not None else None,
+        "by_maze_size": {int(s): rate_summary(got[maze_sizes == s]) for s in np.unique(maze_sizes)},
+    }
+    buckets = size_buckets_of(maze_sizes)
+    out["by_size_bucket"] = {b: rate_summary(got[buckets == b]) for b in BUCKETS if (buckets == b).any()}
+    out["cheese_rate"] = out.pop("rate")
+    return out

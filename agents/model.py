@@ -1,0 +1,244 @@
+"""The hookable IMPALA network (Espeholt et al. 2018), laid out like the published maze agents.
+
+Every activation of the forward pass is produced by its own named module, so a forward hook on
+that module sees it (and may replace it by returning a new tensor). Module and parameter names
+follow procgen-tools (RESEARCH.md section 6), so a published state dict loads unchanged::
+
+    embedder.block{1,2,3}.conv          conv3x3, C_in -> C
+    embedder.block{1,2,3}.maxpool       maxpool 3, stride 2, pad 1 (halves H and W, rounding up)
+    embedder.block{1,2,3}.res{1,2}.relu1, .conv1, .relu2, .conv2, .resadd_out
+    embedder.relu3, embedder.flatten, embedder.fc, embedder.relufc
+    fc_policy (15 logits), fc_value (1)
+
+``resadd_out`` is an identity module placed after the residual addition ``x + conv2(...)``;
+its output is the residual stream (the layer analysed by Mini et al. is
+``embedder.block2.res1.resadd_out``). No ReLU is in-place and no module is used twice.
+
+Scale 1 is channels ``(16, 32, 32)``; scale 4 (the published agents) is ``(64, 128, 128)``.
+
+>>> m = ImpalaModel(obs_size=25)
+>>> logits, value = m(torch.zeros(2, 3, 25, 25))
+>>> tuple(logits.shape), tuple(value.shape)
+((2, 15), (2,))
+>>> hook_names(m)[:3]
+['embedder.block1.conv', 'embedder.block1.maxpool', 'embedder.block1.res1.relu1']
+>>> activation_shapes(m)["embedder.block2.res1.resadd_out"]
+(32, 7, 7)
+>>> activation_shapes(m, obs_size=64)["embedder.block2.res1.resadd_out"]
+(32, 16, 16)
+>>> sum(p.numel() for p in ImpalaModel(channels=(64, 128, 128), obs_size=64).parameters())
+3653136
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+
+import torch
+from torch import nn
+
+__all__ = [
+    "ImpalaModel",
+    "hook_names",
+    "activation_shapes",
+    "SCALES",
+    "pooled_size",
+    "fast_inference",
+]
+
+#: Channel widths by IMPALA scale (scale 4 is the published maze agents' size).
+SCALES: dict[int, tuple[int, int, int]] = {
+    1: (16, 32, 32),
+    2: (32, 64, 64),
+    4: (64, 128, 128),
+}
+
+
+def pooled_size(size: int) -> int:
+    """Side after one ``maxpool(3, stride 2, pad 1)``: ``ceil(size / 2)``.
+
+    >>> [pooled_size(s) for s in (64, 32, 16, 25, 13, 7)]
+    [32, 16, 8, 13, 7, 4]
+    """
+    return (size + 2 * 1 - 3) // 2 + 1
+
+
+class Identity(nn.Module):
+    """A named pass-through: the hook point for an activation computed by an operator."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x
+
+
+class ResidualBlock(nn.Module):
+    """``x -> x + conv2(relu2(conv1(relu1(x))))`` with the sum exposed as ``resadd_out``."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.relu1 = nn.ReLU()
+        self.conv1 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+        self.relu2 = nn.ReLU()
+        self.conv2 = nn.Conv2d(channels, channels, kernel_size=3, padding=1)
+        self.resadd_out = Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, H, W) -> (B, C, H, W)
+        h = self.conv2(self.relu2(self.conv1(self.relu1(x))))
+        return self.resadd_out(x + h)
+
+
+class ImpalaBlock(nn.Module):
+    """``conv3x3 -> maxpool(3, 2, 1) -> res1 -> res2``: (B, C_in, H, W) -> (B, C, ceil(H/2), ceil(W/2))."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.res1 = ResidualBlock(out_channels)
+        self.res2 = ResidualBlock(out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)  # (B, C, H, W)
+        x = self.maxpool(x)  # (B, C, ceil(H/2), ceil(W/2))
+        x = self.res1(x)
+        return self.res2(x)
+
+
+class ImpalaEmbedder(nn.Module):
+    """Three IMPALA blocks, then ``relu3 -> flatten -> fc -> relufc``: (B, C_in, S, S) -> (B, fc_dim)."""
+
+    def __init__(self, in_channels: int, channels: Sequence[int], obs_size: int, fc_dim: int) -> None:
+        super().__init__()
+        c1, c2, c3 = channels
+        self.block1 = ImpalaBlock(in_channels, c1)
+        self.block2 = ImpalaBlock(c1, c2)
+        self.block3 = ImpalaBlock(c2, c3)
+        self.relu3 = nn.ReLU()
+        self.flatten = nn.Flatten()
+        side = pooled_size(pooled_size(pooled_size(obs_size)))  # 64 -> 8, 25 -> 4
+        self.fc = nn.Linear(c3 * side * side, fc_dim)
+        self.relufc = nn.ReLU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.block1(x)  # (B, c1, S/2, S/2)
+        x = self.block2(x)  # (B, c2, S/4, S/4)
+        x = self.block3(x)  # (B, c3, S/8, S/8)
+        x = self.flatten(self.relu3(x))  # (B, c3 * (S/8)^2)
+        return self.relufc(self.fc(x))  # (B, fc_dim)
+
+
+class ImpalaModel(nn.Module):
+    """The IMPALA actor-critic: ``forward(x) -> (logits (B, num_actions), value (B,))``.
+
+    ``x`` is a float NCHW tensor in [0, 1] (use :meth:`agents.Policy.preprocess` to get one
+    from env observations). Construction arguments are kept as attributes and returned by
+    :meth:`config` so a checkpoint can rebuild the model.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 3,
+        channels: Sequence[int] = SCALES[1],
+        num_actions: int = 15,
+        obs_size: int = 25,
+        fc_dim: int = 256,
+    ) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        if len(channels) != 3 or min(channels) < 1:
+            raise ValueError(f"channels must be 3 positive ints, got {channels!r}")
+        if in_channels < 1:
+            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
+        if num_actions < 1:
+            raise ValueError(f"num_actions must be >= 1, got {num_actions}")
+        if obs_size < 1:
+            raise ValueError(f"obs_size must be >= 1, got {obs_size}")
+        if fc_dim < 1:
+            raise ValueError(f"fc_dim must be >= 1, got {fc_dim}")
+        self.in_channels = int(in_channels)
+        self.channels = channels
+        self.num_actions = int(num_actions)
+        self.obs_size = int(obs_size)
+        self.fc_dim = int(fc_dim)
+        self.embedder = ImpalaEmbedder(self.in_channels, channels, self.obs_size, self.fc_dim)
+        self.fc_policy = nn.Linear(self.fc_dim, self.num_actions)
+        self.fc_value = nn.Linear(self.fc_dim, 1)
+
+    def config(self) -> dict:
+        """Constructor keyword arguments, JSON-serialisable."""
+        return {
+            "in_channels": self.in_channels,
+            "channels": list(self.channels),
+            "num_actions": self.num_actions,
+            "obs_size": self.obs_size,
+            "fc_dim": self.fc_dim,
+        }
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[2:] != (self.obs_size,) * 2:
+            raise ValueError(
+                f"expected input of shape (B, {self.in_channels}, {self.obs_size}, {self.obs_size}),"
+                f" got {tuple(x.shape)}"
+            )
+        h = self.embedder(x)  # (B, fc_dim)
+        logits = self.fc_policy(h)  # (B, num_actions)
+        value = self.fc_value(h).squeeze(-1)  # (B,)
+        return logits, value
+
+
+def _hook_modules(model: nn.Module) -> Iterator[tuple[str, nn.Module]]:
+    """Leaf modules (the activation producers) in registration order, which is forward order."""
+    for name, mod in model.named_modules():
+        if name and not list(mod.children()):
+            yield name, mod
+
+
+def hook_names(model: nn.Module) -> list[str]:
+    """Names of the modules whose outputs are the model's activations, in forward order.
+
+    For :class:`ImpalaModel` that is 3 x 12 block modules, then relu3, flatten, fc, relufc,
+    fc_policy, fc_value (42 names).
+    """
+    return [name for name, _ in _hook_modules(model)]
+
+
+def activation_shapes(model: ImpalaModel, obs_size: int | None = None) -> dict[str, tuple[int, ...]]:
+    """Shape (without the batch dim) of each hook module's output, in forward order.
+
+    Runs one forward pass on zeros of side ``obs_size``. The default is the model's own side;
+    another side gives the shapes of the same architecture built for that side (the model
+    itself is not changed).
+    """
+    size = model.obs_size if obs_size is None else int(obs_size)
+    if size != model.obs_size:
+        model = ImpalaModel(**{**model.config(), "obs_size": size})
+    shapes: dict[str, tuple[int, ...]] = {}
+    handles = []
+    for name, mod in _hook_modules(model):
+        handles.append(
+            mod.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
+        )
+    try:
+        param = next(model.parameters())
+        with torch.no_grad():
+            model(torch.zeros(1, model.in_channels, size, size, dtype=param.dtype, device=param.device))
+    finally:
+        for h in handles:
+            h.remove()
+    return shapes
+
+
+@contextlib.contextmanager
+def fast_inference(enabled: bool = True, device: str | torch.device = "cpu") -> Iterator[None]:
+    """bf16 autocast context (about 2x faster on CPU with channels_last inputs; RESEARCH s.5).
+
+    Outputs come out in bfloat16: cast them with ``.float()``. Use fp32 (``enabled=False``,
+    the default everywhere outside training and rollouts) for analysis.
+    """
+    if not enabled:
+        yield
+        return
+    dev_type = torch.device(device).type
+    with torch.autocast(device_type=dev_type, dtype=torch.bfloat16):
+        yield

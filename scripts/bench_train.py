@@ -1,0 +1,103 @@
+#!/usr/bin/env python
+"""Benchmark PPO training throughput (env-steps/s of the whole loop) on this machine.
+
+Runs short trainings (no evaluation, no TensorBoard) for grid-obs scale-1 IMPALA and for
+64x64 rgb scale-1 IMPALA, and reports the steady-state env-steps/s: the median over PPO
+iterations after the first (the first iteration has no update yet). ``--json`` prints one JSON
+object as the last line.
+
+Example::
+
+    python scripts/bench_train.py --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SETUPS = {
+    # name: (obs, n_envs, n_steps, batch_size)
+    "grid_scale1": ("grid", 128, 128, 2048),
+    "rgb64_scale1": ("rgb", 32, 64, 512),
+}
+
+
+def bench(
+    name: str, *, iterations: int, fast: bool, threads: int, seed: int, n_envs: int | None = None, n_steps: int | None = None
+) -> dict:
+    import csv
+
+    from agents.train import TrainConfig, train
+
+    obs, n_envs0, n_steps0, batch = SETUPS[name]
+    n_envs, n_steps = n_envs or n_envs0, n_steps or n_steps0
+    batch = min(batch, n_envs * n_steps)
+    while (n_envs * n_steps) % batch:
+        batch //= 2
+    with tempfile.TemporaryDirectory(prefix="bench_train_") as d:
+        cfg = TrainConfig(
+            run_dir=str(Path(d) / name), obs=obs, n_envs=n_envs, n_steps=n_steps, batch_size=batch,
+            total_steps=n_envs * n_steps * iterations, fast=fast, torch_threads=threads, seed=seed,
+            eval_levels=0, tensorboard=False, progress=False, checkpoint_minutes=0,
+        )
+        t0 = time.perf_counter()
+        train(cfg)
+        wall = time.perf_counter() - t0
+        with open(Path(cfg.run_dir) / "train_log.csv", newline="") as f:
+            sps = [float(r["steps_per_s"]) for r in csv.DictReader(f)]
+    steady = sorted(sps[1:]) or sps
+    return {
+        "env_steps_per_s": steady[len(steady) // 2],
+        "collect_only_steps_per_s": sps[0],
+        "per_iteration_steps_per_s": sps,
+        "obs": obs, "scale": 1, "n_envs": n_envs, "n_steps": n_steps, "batch_size": batch,
+        "n_epochs": cfg.n_epochs, "fast_bf16_channels_last": fast, "torch_threads": threads,
+        "wall_s_including_setup": round(wall, 2),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--setups", default=",".join(SETUPS), help=f"Comma-separated setups to run, from {list(SETUPS)}.")
+    p.add_argument("--iterations", type=int, default=3, help="PPO iterations per setup (>= 2).")
+    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast + channels_last.")
+    p.add_argument("--threads", type=int, default=2, help="torch threads.")
+    p.add_argument("--seed", type=int, default=0, help="Training seed.")
+    p.add_argument("--n-envs", type=int, default=None, help="Override every setup's number of envs.")
+    p.add_argument("--n-steps", type=int, default=None, help="Override every setup's rollout length.")
+    p.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
+    args = p.parse_args(argv)
+    names = [s for s in args.setups.split(",") if s]
+    bad = [s for s in names if s not in SETUPS]
+    if bad or not names:
+        p.error(f"unknown setups {bad}; choose from {list(SETUPS)}")
+    if args.iterations < 2:
+        p.error(f"--iterations must be >= 2, got {args.iterations}")
+    if args.threads < 1:
+        p.error(f"--threads must be >= 1, got {args.threads}")
+    for opt in ("n_envs", "n_steps"):
+        if getattr(args, opt) is not None and getattr(args, opt) < 2:
+            p.error(f"--{opt.replace('_', '-')} must be >= 2, got {getattr(args, opt)}")
+    from agents.train import machine_info
+
+    results = {}
+    for name in names:
+        results[name] = bench(
+            name, iterations=args.iterations, fast=args.fast, threads=args.threads, seed=args.seed,
+            n_envs=args.n_envs, n_steps=args.n_steps,
+        )
+        if not args.json:
+            print(f"{name}: {results[name]['env_steps_per_s']:.0f} env-steps/s")
+    results["machine"] = machine_info("cpu")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

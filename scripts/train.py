@@ -1,0 +1,37 @@
+#!/usr/bin/env python
+"""Train the IMPALA maze policy with PPO (thin CLI over :func:`agents.train.train`).
+
+Settings: defaults < ``--config FILE.yaml|json`` < command-line flags (one per
+:class:`agents.train.TrainConfig` field; see ``--help``). ``--resume RUN_DIR`` continues a
+killed or finished run from its last checkpoint up to ``--total-steps``.
+
+Examples::
+
+    python scripts/train.py --run-dir runs/try --total-steps 200000 --n-envs 32
+    python scripts/train.py --config agents/zoo/configs/grid-r5-s1.yaml --run-dir runs/grid-r5-s1
+    python scripts/train.py --resume runs/grid-r5-s1
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from agents.train import config_from_args, train
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        config, resume = config_from_args(argv)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    summary = train(config, resume=resume)
+    ev = summary.get("evaluation") or {}
+    print(json.dumps({k: summary[k] for k in ("run_dir", "steps", "wall_time_s", "card")} | {"cheese_rate": ev.get("cheese_rate")}))
+    print(f"run directory: {summary['run_dir']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,139 @@
+"""Tests of the SB3 integration and the resumable training loop (on a tiny stand-in env)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _tiny_env import tiny_vec_env  # noqa: E402
+
+from agents.checkpoint import load  # noqa: E402
+from agents.policy import Policy  # noqa: E402
+from agents.sb3_policy import ImpalaActorCriticPolicy, impala_state_dict, obs_kind_of_space, policy_from_sb3  # noqa: E402
+from agents.train import TrainConfig, config_from_args, latest_checkpoint, policy_from_train_checkpoint, train  # noqa: E402
+
+
+def _cfg(tmp_path, name="run", **kw) -> TrainConfig:
+    base = dict(
+        run_dir=str(tmp_path / name), total_steps=1024, n_envs=4, n_steps=64, batch_size=128,
+        n_epochs=2, eval_levels=0, progress=False, tensorboard=False, checkpoint_minutes=0,
+        torch_threads=1,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _env_fn(config, seed):
+    return tiny_vec_env(config.n_envs, seed, rgb=config.obs == "rgb")
+
+
+def _rows(run_dir) -> list[dict]:
+    with open(Path(run_dir) / "train_log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_sb3_policy_matches_plain_policy_without_255_scaling():
+    space = gym.spaces.Box(0, 1, (3, 25, 25), np.uint8)
+    sb3 = ImpalaActorCriticPolicy(space, gym.spaces.Discrete(15), lambda _: 1e-3)
+    with torch.no_grad():
+        sb3.impala.fc_policy.weight.normal_()  # make logits depend on the input
+    obs = np.random.default_rng(0).integers(0, 2, (5, 3, 25, 25), dtype=np.uint8)
+    plain = policy_from_sb3(sb3)
+    assert isinstance(plain, Policy) and plain.obs == "grid"
+    with torch.no_grad():
+        dist = sb3.get_distribution(torch.as_tensor(obs))
+        sb3_probs = dist.distribution.probs.numpy()
+        sb3_values = sb3.predict_values(torch.as_tensor(obs).float()).squeeze(-1).numpy()
+    np.testing.assert_allclose(sb3_probs, plain.action_probs(obs), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(sb3_values, plain.value(obs), rtol=1e-5, atol=1e-6)
+    # obs/255 would give different probabilities: the grid is not divided by 255
+    assert not np.allclose(plain.action_probs(obs), plain.action_probs((obs / 255.0).astype(np.float32)), atol=1e-4)
+    assert set(impala_state_dict(sb3)) == set(plain.model.state_dict())
+
+
+def test_obs_kind_of_space():
+    assert obs_kind_of_space(gym.spaces.Box(0, 1, (3, 25, 25), np.uint8)) == ("grid", 25)
+    assert obs_kind_of_space(gym.spaces.Box(0, 255, (64, 64, 3), np.uint8)) == ("rgb", 64)
+    assert obs_kind_of_space(gym.spaces.Box(0, 255, (3, 64, 64), np.uint8)) == ("rgb", 64)
+    with pytest.raises(ValueError):
+        obs_kind_of_space(gym.spaces.Box(0, 1, (4, 25, 25), np.uint8))
+
+
+def test_two_runs_give_identical_weights(tmp_path):
+    s1 = train(_cfg(tmp_path, "a", seed=3), env_fn=_env_fn)
+    s2 = train(_cfg(tmp_path, "b", seed=3), env_fn=_env_fn)
+    s3 = train(_cfg(tmp_path, "c", seed=4), env_fn=_env_fn)
+    assert s1["steps"] == s2["steps"] == 1024
+    w1, w2, w3 = (load(Path(s["run_dir"]) / "model.pt").model.state_dict() for s in (s1, s2, s3))
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)
+    assert not all(torch.equal(w1[k], w3[k]) for k in w1)
+    # training moved the weights away from their initial values
+    assert [r["steps"] for r in _rows(s1["run_dir"])] == [str(256 * i) for i in range(1, 5)]
+
+
+def test_resume_continues_step_counter_and_log(tmp_path):
+    cfg = _cfg(tmp_path, "r", checkpoint_steps=256, keep_checkpoints=2)
+    s = train(cfg, env_fn=_env_fn)
+    run = Path(s["run_dir"])
+    assert s["steps"] == 1024 and json.loads((run / "card.json").read_text())["steps"] == 1024
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["ckpt_000000000768.pt", "ckpt_000000001024.pt"]
+    # simulate a kill after the 768 checkpoint: the last checkpoint never got written
+    (run / "checkpoints" / "ckpt_000000001024.pt").unlink()
+    pol768, data = policy_from_train_checkpoint(latest_checkpoint(run))
+    assert data["num_timesteps"] == 768 and pol768.metadata["steps"] == 768
+    cfg2 = _cfg(tmp_path, "r", checkpoint_steps=256, keep_checkpoints=2, total_steps=2048)
+    s2 = train(cfg2, resume=True, env_fn=_env_fn)
+    assert s2["steps"] == 2048
+    steps = [int(r["steps"]) for r in _rows(run)]
+    assert steps == [256 * i for i in range(1, 9)]  # rows after 768 were dropped, then re-logged
+    card = json.loads((run / "card.json").read_text())
+    assert card["steps"] == 2048 and card["wall_time_s"] > 0 and card["learning_curve"]["rows"] == 8
+    assert load(run / "model.pt").metadata["steps"] == 2048
+    # resuming something already finished does no more steps
+    assert train(cfg2, resume=True, env_fn=_env_fn)["steps"] == 2048
+
+
+def test_resume_needs_a_checkpoint_and_fresh_run_needs_empty_dir(tmp_path):
+    with pytest.raises(ValueError, match="no checkpoints"):
+        train(_cfg(tmp_path, "x"), resume=True, env_fn=_env_fn)
+    train(_cfg(tmp_path, "y", total_steps=256), env_fn=_env_fn)
+    with pytest.raises(ValueError, match="already holds checkpoints"):
+        train(_cfg(tmp_path, "y", total_steps=256), env_fn=_env_fn)
+
+
+def test_rgb_training_runs(tmp_path):
+    s = train(_cfg(tmp_path, "rgb", obs="rgb", total_steps=256, n_envs=2, n_steps=64, batch_size=64), env_fn=_env_fn)
+    pol = load(Path(s["run_dir"]) / "model.pt")
+    assert pol.obs == "rgb" and pol.model.obs_size == 64
+    assert pol.act(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2,)
+
+
+def test_config_validation_and_cli(tmp_path):
+    with pytest.raises(ValueError, match="batch_size must divide"):
+        TrainConfig(n_envs=4, n_steps=10, batch_size=16)
+    with pytest.raises(ValueError, match="overlap the training levels"):
+        TrainConfig(num_levels=100, eval_start_level=50)
+    with pytest.raises(ValueError, match="num_levels = 0"):
+        TrainConfig(num_levels=0)
+    with pytest.raises(ValueError, match="maze sizes must be odd"):
+        TrainConfig(maze_size="4")
+    with pytest.raises(ValueError, match="unknown TrainConfig fields"):
+        TrainConfig.from_dict({"lr": 1.0})
+    assert TrainConfig(maze_size="3,5").maze_sizes() == (3, 5)
+    yml = tmp_path / "c.yaml"
+    yml.write_text("learning_rate: 0.001\nn_envs: 8\nfast: false\nmaze_size: '9'\n")
+    cfg, resume = config_from_args(["--config", str(yml), "--n-envs", "16", "--target-kl", "none", "--run-dir", "x"])
+    assert not resume and cfg.learning_rate == 0.001 and cfg.n_envs == 16 and cfg.fast is False
+    assert cfg.target_kl is None and cfg.maze_sizes() == 9 and cfg.run_dir == "x"
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "config.json").write_text(json.dumps({"n_envs": 4, "n_steps": 64, "batch_size": 128}))
+    cfg, resume = config_from_args(["--resume", str(tmp_path / "run"), "--total-steps", "99"])
+    assert resume and cfg.n_envs == 4 and cfg.total_steps == 99 and cfg.run_dir == str(tmp_path / "run")

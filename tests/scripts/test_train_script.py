@@ -1,0 +1,102 @@
+"""Subprocess smoke tests of scripts/train.py, scripts/zoo_snapshot.py and scripts/bench_train.py."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--n-envs", "16", "--n-steps", "64", "--batch-size", "256", "--n-epochs", "1", "--torch-threads", "1", "--no-progress", "--no-tensorboard"]
+
+
+def _run(args, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=240, **kw)
+
+
+def _steps(run: Path) -> list[int]:
+    with open(run / "train_log.csv", newline="") as f:
+        return [int(r["steps"]) for r in csv.DictReader(f)]
+
+
+def test_train_help_lists_fields():
+    r = _run(["scripts/train.py", "--help"])
+    assert r.returncode == 0
+    for flag in ("--resume", "--config", "--learning-rate", "--cheese-region", "--checkpoint-minutes", "Discount factor"):
+        assert flag in r.stdout
+
+
+def test_train_rejects_bad_values(tmp_path):
+    r = _run(["scripts/train.py", "--run-dir", str(tmp_path / "x"), "--gamma", "2"])
+    assert r.returncode == 2 and "gamma must be in (0, 1], got 2.0" in r.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_train_kill_resume_card_and_snapshot(tmp_path):
+    run = tmp_path / "run"
+    # 1. a run that would go on for long; kill -9 it once two checkpoints exist
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(
+        [sys.executable, "scripts/train.py", "--run-dir", str(run), "--total-steps", "1000000", "--checkpoint-steps", "1024", "--keep-checkpoints", "2", *TINY],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline and len(list((run / "checkpoints").glob("ckpt_*.pt")) if (run / "checkpoints").is_dir() else []) < 2:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            time.sleep(0.2)
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    ckpts = sorted((run / "checkpoints").glob("ckpt_*.pt"))
+    assert len(ckpts) == 2 and not list((run / "checkpoints").glob(".*tmp"))
+    last = int(ckpts[-1].stem.split("_")[1])
+    assert last >= 2048 and last % 1024 == 0
+    # 2. resume up to last + 2048 steps; evaluation on 40 held-out levels
+    target = last + 2048
+    r = _run(["scripts/train.py", "--resume", str(run), "--total-steps", str(target), "--eval-levels", "40"])
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == f"run directory: {run}"
+    steps = _steps(run)
+    assert steps == list(range(1024, target + 1, 1024))  # rows past the checkpoint were cut, then continued
+    card = json.loads((run / "card.json").read_text())
+    assert card["steps"] == target
+    ev = card["evaluation"]
+    assert ev["n_levels"] == 40 and ev["level_seeds"][0] == 1_000_000_000  # held out: after the training range
+    assert 0.0 <= ev["ci95"][0] <= ev["cheese_rate"] <= ev["ci95"][1] <= 1.0
+    assert sum(v["n"] for v in ev["by_maze_size"].values()) == 40
+    assert card["machine"]["cpu_count"] and "git_commit" in card
+    # 3. publish it to a zoo directory and load it back by path
+    zoo = tmp_path / "zoo"
+    r = _run(["scripts/zoo_snapshot.py", str(run), "tiny-agent", "--zoo-dir", str(zoo), "--eval-levels", "20"])
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (zoo / "tiny-agent").iterdir()) == ["card.json", "model.pt", "train_log.csv"]
+    zcard = json.loads((zoo / "tiny-agent" / "card.json").read_text())
+    assert zcard["steps"] == target and zcard["evaluation"]["n_levels"] == 20
+    import agents
+
+    pol = agents.load(str(zoo / "tiny-agent" / "model.pt"))
+    assert pol.obs == "grid" and pol.metadata["steps"] == target
+
+
+def test_zoo_snapshot_errors(tmp_path):
+    r = _run(["scripts/zoo_snapshot.py", str(tmp_path), "x", "--zoo-dir", str(tmp_path / "zoo")])
+    assert r.returncode == 2 and "no checkpoints" in r.stderr
+
+
+@pytest.mark.slow
+def test_bench_train_json():
+    r = _run(["scripts/bench_train.py", "--json", "--iterations", "2", "--n-envs", "8", "--n-steps", "32", "--threads", "1"])
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    for name in ("grid_scale1", "rgb64_scale1"):
+        assert out[name]["env_steps_per_s"] > 0 and out[name]["n_envs"] == 8
+    assert out["machine"]["cpu_count"] >= 1
