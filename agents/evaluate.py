@@ -6,45 +6,30 @@ procgen's start) and plays each once with :func:`agents.rollout.rollout`. Pick `
 the training level range (``agents.train`` uses the first seed after it) so that every
 evaluation level is held out.
 
->>> [round(x, 4) for x in wilson_interval(45, 50)]
+>>> [round(x, 4) for x in rate_summary(np.array([True] * 45 + [False] * 5))["ci95"]]
 [0.7864, 0.9565]
->>> wilson_interval(0, 0)
-(0.0, 1.0)
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from .policy import Policy
+from .stats import wilson_ci
 
-__all__ = ["evaluate", "wilson_interval", "rate_summary", "size_buckets_of"]
+__all__ = ["evaluate", "rate_summary", "size_buckets_of", "BUCKETS"]
 
 #: Buckets reported next to per-size rates (inclusive odd-size ranges).
 BUCKETS = {"3-9": (3, 9), "11-17": (11, 17), "19-25": (19, 25)}
 
 
-def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """Wilson score interval for ``k`` successes in ``n`` trials (95% by default)."""
-    if n < 0 or k < 0 or k > n:
-        raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    den = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
 def rate_summary(hits: np.ndarray) -> dict:
-    """``{"n", "hits", "rate", "ci95"}`` of a boolean array."""
+    """``{"n", "hits", "rate", "ci95"}`` of a boolean array (Wilson 95% interval)."""
     hits = np.asarray(hits, dtype=bool)
     k, n = int(hits.sum()), int(hits.size)
-    lo, hi = wilson_interval(k, n)
+    lo, hi = wilson_ci(k, n)
     return {"n": n, "hits": k, "rate": (k / n) if n else float("nan"), "ci95": [lo, hi]}
 
 
@@ -57,12 +42,10 @@ def size_buckets_of(sizes: np.ndarray) -> np.ndarray:
 
 
 def _make_levels(n_levels: int, seed: int, cheese: str, sizes, distribution_mode: str):
-    import mazegen
+    from mazegen import generate_levels
 
     seeds = np.arange(seed, seed + n_levels, dtype=np.int64)
-    if sizes is None:
-        return mazegen.procgen_levels(seeds, distribution_mode=distribution_mode, cheese=cheese)
-    return mazegen.procgen_levels(seeds, distribution_mode=distribution_mode, cheese=cheese, maze_size=sizes)
+    return generate_levels(seeds, distribution_mode=distribution_mode, maze_size=sizes, cheese=cheese, mouse="start")
 
 
 def evaluate(
@@ -93,7 +76,7 @@ def evaluate(
     result = rollout(policy, levels, deterministic=deterministic, seed=rollout_seed, max_steps=max_steps)
     got = np.asarray(result.got_cheese, dtype=bool)
     maze_sizes = np.asarray(levels.maze_size)
-    lengths = getattr(result, "lengths", getattr(result, "length", None))
+    lengths = np.asarray(result.steps)
     out = {
         **{k: v for k, v in rate_summary(got).items() if k in ("rate", "ci95", "hits")},
         "n_levels": int(n_levels),
@@ -102,7 +85,8 @@ def evaluate(
         "distribution_mode": distribution_mode,
         "deterministic": bool(deterministic),
         "max_steps": int(max_steps),
-        "mean_episode_length": float(np.mean(lengths)) if lengths is not None else None,
+        "mean_episode_length": float(np.mean(lengths)),
+        "mean_episode_length_with_cheese": float(np.mean(lengths[got])) if got.any() else None,
         "by_maze_size": {int(s): rate_summary(got[maze_sizes == s]) for s in np.unique(maze_sizes)},
     }
     buckets = size_buckets_of(maze_sizes)

@@ -27,6 +27,8 @@ numpy / python RNG states and reward-normalisation statistics are restored, ``tr
 is cut back to the checkpoint's step, and training continues up to ``total_steps``. The
 environments are rebuilt with seed ``env_seed + steps`` (episodes in flight at the kill are
 lost), so a resumed run is deterministic but not bit-identical to an uninterrupted one.
+SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation, no card) and
+returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last checkpoint.
 
 **Determinism.** On CPU with a fixed ``seed`` and ``torch_threads``, two runs give identical
 weights.
@@ -459,8 +461,8 @@ def train(
     """Train (or, with ``resume=True``, continue training) as ``config`` says; returns a summary.
 
     ``env_fn(config, seed) -> SB3 VecEnv`` replaces ``mazegen.make_vec_env`` (tests use it).
-    The summary holds ``run_dir``, ``steps``, ``wall_time_s``, ``card`` (path or None) and
-    ``evaluation``.
+    The summary holds ``run_dir``, ``steps``, ``wall_time_s``, ``card`` (path or None),
+    ``evaluation`` and ``stopped`` (True after SIGTERM / Ctrl-C).
     """
     from stable_baselines3 import PPO
     from stable_baselines3.common.callbacks import BaseCallback
@@ -597,7 +599,7 @@ def train(
             for info in self.locals["infos"]:
                 if "episode" in info:
                     self.rec.add(info)
-            return True
+            return not stop_requested
 
         def _on_rollout_start(self) -> None:
             # The policy here has been updated with every step counted so far: a clean point.
@@ -642,6 +644,19 @@ def train(
             rec.reset()
 
     callback = Callback()
+    stop_requested = False
+
+    def request_stop(signum, frame) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    import signal
+    import threading
+
+    old_handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            old_handlers[sig] = signal.signal(sig, request_stop)
     try:
         remaining = config.total_steps - start_steps
         if remaining > 0:
@@ -649,9 +664,14 @@ def train(
         if model.num_timesteps != callback.last_ckpt_steps or latest_checkpoint(run_dir) is None:
             write_checkpoint()
     finally:
+        for sig, h in old_handlers.items():
+            signal.signal(sig, h)
         pbar.close()
         log_file.close()
         venv.close()
+    if stop_requested:
+        # SIGTERM / Ctrl-C: the checkpoint above holds everything; resume with --resume RUN_DIR.
+        return {"run_dir": str(run_dir), "steps": int(model.num_timesteps), "wall_time_s": wall(), "card": None, "evaluation": None, "stopped": True}
 
     wall_time = wall()
     steps = int(model.num_timesteps)
@@ -673,7 +693,7 @@ def train(
         )
     card = make_card(config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device)
     card_path = atomic_write_text(run_dir / "card.json", json.dumps(card, indent=2) + "\n")
-    return {"run_dir": str(run_dir), "steps": steps, "wall_time_s": wall_time, "card": str(card_path), "evaluation": evaluation}
+    return {"run_dir": str(run_dir), "steps": steps, "wall_time_s": wall_time, "card": str(card_path), "evaluation": evaluation, "stopped": False}
 
 
 def learning_curve_summary(log_path: str | os.PathLike, n_points: int = 10) -> dict:

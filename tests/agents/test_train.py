@@ -101,6 +101,36 @@ def test_resume_continues_step_counter_and_log(tmp_path):
     assert train(cfg2, resume=True, env_fn=_env_fn)["steps"] == 2048
 
 
+def test_sigterm_writes_checkpoint_and_stops(tmp_path):
+    import os
+    import signal
+
+    from stable_baselines3.common.vec_env import VecEnvWrapper
+
+    class KillAfter(VecEnvWrapper):
+        def __init__(self, venv, n):
+            super().__init__(venv)
+            self.n = n
+
+        def reset(self):
+            return self.venv.reset()
+
+        def step_wait(self):
+            self.n -= 1
+            if self.n == 0:
+                os.kill(os.getpid(), signal.SIGTERM)
+            return self.venv.step_wait()
+
+    cfg = _cfg(tmp_path, "t", total_steps=100_000)
+    before = signal.getsignal(signal.SIGTERM)
+    s = train(cfg, env_fn=lambda c, seed: KillAfter(_env_fn(c, seed), 100))
+    assert s["stopped"] and s["card"] is None and 256 <= s["steps"] < 1024
+    assert latest_checkpoint(cfg.run_dir).name == f"ckpt_{s['steps']:012d}.pt"
+    assert signal.getsignal(signal.SIGTERM) == before  # handler restored
+    s2 = train(_cfg(tmp_path, "t", total_steps=s["steps"] + 512), resume=True, env_fn=_env_fn)
+    assert not s2["stopped"] and s2["steps"] >= s["steps"] + 512
+
+
 def test_resume_needs_a_checkpoint_and_fresh_run_needs_empty_dir(tmp_path):
     with pytest.raises(ValueError, match="no checkpoints"):
         train(_cfg(tmp_path, "x"), resume=True, env_fn=_env_fn)

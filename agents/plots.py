@@ -1,0 +1,170 @@
+"""Matplotlib figures for sweeps, behavioural statistics and vector fields (Agg backend).
+
+Every function draws one figure and writes it atomically to a PNG (temp file in the same
+directory, then ``os.replace``); mazes are drawn in world cells, row 0 at the top.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+__all__ = [
+    "save_figure",
+    "draw_maze",
+    "phase_transition",
+    "every_cell_heatmap",
+    "example_mazes",
+    "coefficient_plot",
+    "vector_field_plot",
+]
+
+_COLORS = plt.get_cmap("tab10").colors
+
+
+def save_figure(fig: Any, path: str | Path, dpi: int = 110) -> Path:
+    """Save ``fig`` as PNG atomically and close it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        plt.close(fig)
+    return path
+
+
+def draw_maze(ax: Any, walls: np.ndarray, *, cheese=None, mouse=None, crop: int | None = None) -> None:
+    """Walls as dark cells; cheese (yellow square) and mouse start (grey circle) markers.
+
+    ``crop``: the maze size, to zoom on the inner maze (plus one wall cell each side).
+    """
+    w = walls.shape[0]
+    ax.imshow(np.where(walls, 0.15, 0.97), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    if cheese is not None and cheese[0] >= 0:
+        ax.scatter([cheese[1]], [cheese[0]], marker="s", s=60, c="gold", edgecolors="k", zorder=4)
+    if mouse is not None:
+        ax.scatter([mouse[1]], [mouse[0]], marker="o", s=40, c="tab:gray", edgecolors="k", zorder=4)
+    if crop is not None:
+        m = (w - crop) // 2
+        ax.set_xlim(m - 1.5, m + crop + 0.5)
+        ax.set_ylim(m + crop + 0.5, m - 1.5)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def phase_transition(rows: Sequence[dict], path: str | Path, *, train_region: int = 5) -> Path:
+    """P(cheese) and P(top-right without cheese) vs maze size, one line per placement with
+    Wilson 95% bands; placements in the training region are solid and marked, the sizes where
+    the whole maze lies in the training region are shaded."""
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), sharey=True)
+    placements = list(dict.fromkeys(r["placement"] for r in rows))
+    for j, pl in enumerate(placements):
+        rs = sorted((r for r in rows if r["placement"] == pl), key=lambda r: int(r["size"]))
+        x = np.array([int(r["size"]) for r in rs])
+        big = [r for r in rs if int(r["size"]) > train_region]
+        in_train = bool(big) and all(str(r["in_training_region"]) in ("True", "true", "1") for r in big)
+        label = pl + (" (training region)" if in_train else "")
+        for ax, key in zip(axes, ("cheese", "top_right")):
+            y = np.array([float(r[f"{key}_rate"]) for r in rs])
+            lo = np.array([float(r[f"{key}_lo"]) for r in rs])
+            hi = np.array([float(r[f"{key}_hi"]) for r in rs])
+            c = _COLORS[j % len(_COLORS)]
+            ax.plot(x, y, marker="o" if in_train else ".", ls="-" if in_train else "--", color=c, label=label, lw=1.6)
+            ax.fill_between(x, lo, hi, color=c, alpha=0.15)
+    for ax, title in zip(axes, ("P(got cheese)", "P(reached top-right cell, no cheese)")):
+        ax.axvspan(2, train_region + 0.5, color="green", alpha=0.07, lw=0)
+        ax.set_title(title)
+        ax.set_xlabel("maze size")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("rate (Wilson 95% band)")
+    axes[1].legend(fontsize=8, loc="best")
+    fig.suptitle(f"Outcome vs maze size (shaded: whole maze inside the {train_region}x{train_region} training region)")
+    return save_figure(fig, path)
+
+
+def every_cell_heatmap(k: np.ndarray, n: np.ndarray, size: int, path: str | Path, *, title: str = "") -> Path:
+    """P(cheese) per cheese cell (``k / n`` where ``n > 0``) over the inner maze."""
+    w = k.shape[0]
+    m = (w - size) // 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    fig, ax = plt.subplots(figsize=(5.5, 4.8))
+    im = ax.imshow(p, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_xlim(m - 0.5, m + size - 0.5)
+    ax.set_ylim(m + size - 0.5, m - 0.5)
+    ax.scatter([m], [m + size - 1], marker="o", s=50, c="white", edgecolors="k", label="mouse start")
+    ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
+    fig.colorbar(im, ax=ax, label="P(got cheese)")
+    ax.set_title(title or f"P(cheese), {size}x{size}", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return save_figure(fig, path)
+
+
+def example_mazes(examples: Sequence[tuple[int, str, dict]], path: str | Path) -> Path:
+    """Mazes with the agent's trajectory; ``examples`` items are ``(size, placement, ex)``
+    where ``ex`` holds ``level`` (``Level.to_dict()``), ``trajectory`` and ``outcome``."""
+    from mazegen.level import Level
+
+    k = len(examples)
+    cols = min(4, k)
+    rows = (k + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.ravel()[k:]:
+        ax.axis("off")
+    for ax, (size, placement, ex) in zip(axes.ravel(), examples):
+        lvl = Level.from_dict(ex["level"])
+        draw_maze(ax, lvl.walls, cheese=lvl.cheese, mouse=lvl.mouse, crop=lvl.maze_size)
+        t = np.asarray(ex["trajectory"], dtype=float)
+        if len(t):
+            jitter = np.linspace(-0.15, 0.15, len(t))[:, None]  # separate revisits a little
+            ax.plot(t[:, 1] + jitter[:, 0], t[:, 0] + jitter[:, 0], color="tab:red", lw=1.2, alpha=0.8)
+        ax.set_title(f"{size}x{size} {placement}: {ex['outcome']} ({len(t) - 1} steps)", fontsize=8)
+    return save_figure(fig, path)
+
+
+def coefficient_plot(names: Sequence[str], coef: np.ndarray, lo: np.ndarray, hi: np.ndarray, path: str | Path,
+                     *, title: str = "") -> Path:
+    """Horizontal bars of regression coefficients with bootstrap intervals."""
+    order = np.argsort(np.abs(coef))
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.5))
+    y = np.arange(len(names))
+    c = np.asarray(coef)[order]
+    ax.barh(y, c, color=["tab:blue" if v >= 0 else "tab:red" for v in c], alpha=0.8)
+    ax.errorbar(c, y, xerr=[c - np.asarray(lo)[order], np.asarray(hi)[order] - c], fmt="none", ecolor="k", capsize=3)
+    ax.set_yticks(y)
+    ax.set_yticklabels([names[i] for i in order], fontsize=8)
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("standardised coefficient (bootstrap 95% CI)")
+    ax.set_title(title or "L1 logistic regression on got_cheese", fontsize=9)
+    return save_figure(fig, path)
+
+
+def vector_field_plot(walls: np.ndarray, cells: np.ndarray, vectors: np.ndarray, path: str | Path, *,
+                      cheese=None, mouse=None, maze_size: int | None = None, title: str = "",
+                      color: str = "tab:red") -> Path:
+    """Arrows ``(p_right - p_left, p_up - p_down)`` at each cell over the maze."""
+    fig, ax = plt.subplots(figsize=(6, 6))
+    draw_maze(ax, walls, cheese=cheese, mouse=mouse, crop=maze_size)
+    v = np.asarray(vectors, dtype=float)
+    ax.quiver(cells[:, 1], cells[:, 0], v[:, 0], v[:, 1], angles="uv", scale_units="xy", scale=1.0,
+              color=color, width=0.006, zorder=3)
+    ax.set_title(title, fontsize=9)
+    return save_figure(fig, path)

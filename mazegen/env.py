@@ -1,0 +1,531 @@
+"""The batched maze env: procgen's dynamics on numpy arrays, plus the level sources it plays.
+
+Env card
+========
+
+**World.** A ``W x W`` grid of cells (``W = 25`` in hard mode, 15 in easy mode) holding walls,
+one mouse and at most one cheese. Coordinates are ``(row, col)``, row 0 at the *top* of the
+rendered image (procgen's y points up; ``row = W - 1 - y``).
+
+**Actions.** ``Discrete(15)``, procgen's action set (``mazegen.ids.ACTION_DELTAS``):
+
+========  =========  =========================================================
+action    effect     ``(d_row, d_col)``
+========  =========  =========================================================
+0, 1, 2   left       ``(0, -1)``; canonical id ``ACTION_LEFT = 1``
+3         down       ``(+1, 0)``; ``ACTION_DOWN = 3``
+4         no-op      ``(0, 0)``
+5         up         ``(-1, 0)``; ``ACTION_UP = 5``
+6, 7, 8   right      ``(0, +1)``; canonical id ``ACTION_RIGHT = 7``
+9..14     no-op      procgen's special keys; they change nothing in maze
+========  =========  =========================================================
+
+A move into a wall or off the grid leaves the mouse where it is. Facing (only the textured
+renderer shows it): any action with ``d_col > 0`` sets ``facing_right``, ``d_col < 0`` clears
+it, even when the move is blocked; every episode starts with ``facing_right = False``.
+
+**Observations.** ``obs="grid"``: ``uint8 (N, 3, W, W)`` in {0, 1}, channels
+``GRID_CHANNELS = (wall, mouse, cheese)``. ``obs="rgb"``: ``uint8 (N, 64, 64, 3)``, procgen's
+frame (``rgb_style="mono"``: procgen's ``use_monochrome_assets=True`` frame pixel for pixel,
+see :mod:`mazegen.render_mono`; ``"textured"``: :mod:`mazegen.render_textured`).
+
+**Rewards.** ``+10`` (float32) on the step that moves the mouse onto the cheese; 0 otherwise.
+No step penalty.
+
+**Termination.** ``terminated`` on reaching the cheese. ``truncated`` when the episode's step
+count reaches ``max_steps`` (500, procgen's timeout) without the cheese: the 500th step ends the
+episode with reward 0. Reaching the cheese on the last step counts as ``terminated``.
+
+**Auto-reset (same step, like procgen).** When an env's episode ends, the env immediately loads
+its next level from the level source; the returned observation row is already the new level's
+first frame. The finished episode's last frame is ``info["final_obs"]`` (rows valid where
+``terminated | truncated``; the mouse is drawn on the cheese cell when it got the cheese).
+
+**Info** (a dict of ``(N,)`` arrays, rows valid where done unless stated):
+``final_obs``, ``got_cheese`` (bool), ``episode_return`` (float32), ``episode_length`` (int32),
+``level_seed`` (int64, -1 if unknown), ``maze_size`` (int16) of the finished level.
+
+**Level sources.** :class:`ProcgenLevelSource` follows procgen's ``num_levels`` /
+``start_level`` / ``rand_seed`` protocol (``num_levels=1, start_level=s`` plays exactly
+``procgen_level(s)``, over and over); :class:`FixedLevelSource` replays a fixed level per env.
+
+>>> from mazegen.level import Level, Levels
+>>> lvl = Level.from_ascii('''
+... #####
+... #..C#
+... #.###
+... #M..#
+... #####
+... ''')
+>>> env = MazeVecEnv(FixedLevelSource(Levels.from_list([lvl])), 1)
+>>> env.reset().shape
+(1, 3, 5, 5)
+>>> for a in (5, 5, 7, 7):  # up, up, right, right
+...     obs, rew, term, trunc, info = env.step(np.array([a]))
+>>> float(rew[0]), bool(term[0]), int(info["episode_length"][0]), env.mouse.tolist()
+(10.0, True, 4, [[3, 1]])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numba import njit
+
+from .ids import (
+    ACTION_DELTAS,
+    CH_CHEESE,
+    CH_MOUSE,
+    CH_WALL,
+    CHEESE_REWARD,
+    MAX_STEPS,
+    NUM_ACTIONS,
+    WORLD_SIZE,
+)
+from .level import Levels
+
+__all__ = [
+    "LevelSource",
+    "ProcgenLevelSource",
+    "FixedLevelSource",
+    "MazeVecEnv",
+    "OBS_KINDS",
+    "sizes_for_seeds",
+    "RGB_STYLES",
+]
+
+#: Observation kinds of :class:`MazeVecEnv`.
+OBS_KINDS = ("grid", "rgb")
+#: Frame styles for ``obs="rgb"``.
+RGB_STYLES = ("mono", "textured")
+#: Side of procgen's rgb frame.
+FRAME = 64
+
+
+# ---------------------------------------------------------------------------------------------
+# level sources
+# ---------------------------------------------------------------------------------------------
+@runtime_checkable
+class LevelSource(Protocol):
+    """Where an env's levels come from.
+
+    ``world_size`` is the side of every level it returns; ``next_levels(env_ids)`` returns the
+    next level for each listed env (one :class:`~mazegen.level.Levels` row per id, in order).
+    """
+
+    world_size: int
+
+    def next_levels(self, env_ids: np.ndarray) -> Levels: ...
+
+
+def _as_env_ids(env_ids: Any, num_envs: int) -> np.ndarray:
+    ids = np.asarray(env_ids)
+    if ids.ndim != 1:
+        raise ValueError(f"env_ids must be a 1-D array of env indices, got shape {ids.shape}")
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise ValueError(f"env_ids must be integers, got dtype {ids.dtype}")
+    ids = ids.astype(np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= num_envs):
+        bad = int(ids[(ids < 0) | (ids >= num_envs)][0])
+        raise ValueError(f"env id {bad} out of range [0, {num_envs - 1}]")
+    if np.unique(ids).size != ids.size:
+        raise ValueError(f"env_ids must be distinct, got {ids.tolist()}")
+    return ids
+
+
+def sizes_for_seeds(seeds: np.ndarray, sizes: Any) -> np.ndarray:
+    """Pick one of ``sizes`` per level seed by a fixed hash of the seed (deterministic).
+
+    A level seed always gets the same size, and the sizes are used about equally often.
+
+    >>> sizes_for_seeds(np.array([5, 5, 6]), (3, 9)).tolist()[0] == sizes_for_seeds(np.array([5]), (3, 9))[0]
+    True
+    """
+    choices = np.asarray(list(sizes), dtype=np.int64).reshape(-1)
+    if choices.size == 0:
+        raise ValueError("maze_size sequence must not be empty")
+    h = np.asarray(seeds, dtype=np.int64).astype(np.uint64)
+    with np.errstate(over="ignore"):  # splitmix64 finaliser, wrapping uint64 arithmetic
+        h = (h + np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+        h *= np.uint64(0x94D049BB133111EB)
+        h ^= h >> np.uint64(29)
+    return choices[(h % np.uint64(choices.size)).astype(np.int64)]
+
+
+class ProcgenLevelSource:
+    """procgen's level stream: :class:`~mazegen.seeds.LevelSeeds` + ``generate_levels``.
+
+    Env ``i`` draws its level seeds from its own seed generator exactly as procgen does for
+    ``(num_levels, start_level, rand_seed)``; each seed becomes a level through
+    :func:`mazegen.generate.generate_levels` with the given size and placement specs
+    (the defaults reproduce procgen's own levels). ``maze_size`` is None (procgen's size
+    draw), one odd int, or a sequence of allowed sizes: then each level's size is chosen among
+    them by :func:`sizes_for_seeds` (a fixed hash of its level seed).
+    """
+
+    def __init__(
+        self,
+        num_envs: int,
+        *,
+        distribution_mode: str = "hard",
+        maze_size: int | tuple[int, ...] | None = None,
+        cheese: Any = "uniform",
+        mouse: Any = "start",
+        num_levels: int = 0,
+        start_level: int = 0,
+        rand_seed: int = 0,
+    ) -> None:
+        if distribution_mode not in WORLD_SIZE:
+            raise ValueError(f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}")
+        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        from .seeds import LevelSeeds  # lazy: written alongside this module
+
+        self.num_envs = int(num_envs)
+        self.distribution_mode = distribution_mode
+        self.world_size = WORLD_SIZE[distribution_mode]
+        self.maze_size = maze_size
+        self.cheese = cheese
+        self.mouse = mouse
+        self.num_levels = num_levels
+        self.start_level = start_level
+        self.rand_seed = rand_seed
+        self._seeds = LevelSeeds(num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed)
+
+    def reseeded(self, rand_seed: int) -> "ProcgenLevelSource":
+        """A fresh source with the same options and another ``rand_seed`` (from its start)."""
+        return ProcgenLevelSource(
+            self.num_envs,
+            distribution_mode=self.distribution_mode,
+            maze_size=self.maze_size,
+            cheese=self.cheese,
+            mouse=self.mouse,
+            num_levels=self.num_levels,
+            start_level=self.start_level,
+            rand_seed=rand_seed,
+        )
+
+    def next_levels(self, env_ids: np.ndarray) -> Levels:
+        from .generate import generate_levels
+
+        ids = _as_env_ids(env_ids, self.num_envs)
+        seeds = np.asarray(self._seeds.next(ids), dtype=np.int64)
+        sizes = self.maze_size
+        if sizes is not None and not isinstance(sizes, (int, np.integer)):
+            sizes = sizes_for_seeds(seeds, sizes)
+        return generate_levels(
+            seeds,
+            distribution_mode=self.distribution_mode,
+            maze_size=sizes,
+            cheese=self.cheese,
+            mouse=self.mouse,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ProcgenLevelSource(num_envs={self.num_envs}, distribution_mode={self.distribution_mode!r}, "
+            f"maze_size={self.maze_size!r}, cheese={str(self.cheese)!r}, mouse={str(self.mouse)!r}, "
+            f"num_levels={self.num_levels}, start_level={self.start_level}, rand_seed={self.rand_seed})"
+        )
+
+
+class FixedLevelSource:
+    """Env ``i`` always plays ``levels[i]`` (replayed on every reset).
+
+    >>> from mazegen.level import Level
+    >>> lv = Levels.from_list([Level.from_ascii("#####\\n#..C#\\n#.###\\n#M..#\\n#####")] * 3)
+    >>> FixedLevelSource(lv).next_levels(np.array([2, 0])).mouse.tolist()
+    [[3, 1], [3, 1]]
+    """
+
+    def __init__(self, levels: Levels) -> None:
+        if not isinstance(levels, Levels):
+            raise ValueError(f"FixedLevelSource needs a mazegen.Levels, got {type(levels).__name__}")
+        if len(levels) == 0:
+            raise ValueError("FixedLevelSource needs at least one level")
+        self.levels = levels
+        self.num_envs = len(levels)
+        self.world_size = levels.world_size
+
+    def next_levels(self, env_ids: np.ndarray) -> Levels:
+        ids = _as_env_ids(env_ids, self.num_envs)
+        return self.levels[ids]
+
+    def __repr__(self) -> str:
+        return f"FixedLevelSource({self.num_envs} levels, world_size={self.world_size})"
+
+
+# ---------------------------------------------------------------------------------------------
+# kernels
+# ---------------------------------------------------------------------------------------------
+@njit(cache=True)
+def _step_kernel(actions, deltas, walls, mouse, cheese, t, facing, ep_ret, max_steps,
+                 grid, write_grid, moved_from, reward, terminated, truncated):  # pragma: no cover - numba
+    n = actions.shape[0]
+    w = walls.shape[1]
+    for i in range(n):
+        a = actions[i]
+        dr = deltas[a, 0]
+        dc = deltas[a, 1]
+        if dc > 0:
+            facing[i] = True
+        elif dc < 0:
+            facing[i] = False
+        r = mouse[i, 0]
+        c = mouse[i, 1]
+        moved_from[i, 0] = r
+        moved_from[i, 1] = c
+        nr = r + dr
+        nc = c + dc
+        if (dr != 0 or dc != 0) and 0 <= nr < w and 0 <= nc < w and not walls[i, nr, nc]:
+            mouse[i, 0] = nr
+            mouse[i, 1] = nc
+            if write_grid:
+                grid[i, 1, r, c] = 0
+                grid[i, 1, nr, nc] = 1
+        t[i] += 1
+        rew = 0.0
+        if mouse[i, 0] == cheese[i, 0] and mouse[i, 1] == cheese[i, 1]:
+            rew = 10.0
+            terminated[i] = True
+            truncated[i] = False
+        else:
+            terminated[i] = False
+            truncated[i] = t[i] >= max_steps
+        reward[i] = rew
+        ep_ret[i] += rew
+
+
+@njit(cache=True)
+def _grid_fill(grid, ids, walls, mouse, cheese):  # pragma: no cover - numba
+    w = walls.shape[1]
+    for k in range(ids.shape[0]):
+        i = ids[k]
+        for r in range(w):
+            for c in range(w):
+                grid[i, 0, r, c] = 1 if walls[i, r, c] else 0
+                grid[i, 1, r, c] = 0
+                grid[i, 2, r, c] = 0
+        grid[i, 1, mouse[i, 0], mouse[i, 1]] = 1
+        if cheese[i, 0] >= 0:
+            grid[i, 2, cheese[i, 0], cheese[i, 1]] = 1
+
+
+assert CH_WALL == 0 and CH_MOUSE == 1 and CH_CHEESE == 2  # the kernels hard-code this order
+assert CHEESE_REWARD == 10.0
+
+
+def _make_renderer(style: str, num_envs: int, world_size: int, use_backgrounds: bool):
+    if style == "mono":
+        from .render_mono import MonoRenderer
+
+        return MonoRenderer(num_envs, world_size, use_backgrounds=use_backgrounds)
+    try:
+        from .render_textured import TexturedRenderer
+    except ImportError as e:  # pragma: no cover - depends on the other module being there
+        raise ValueError(
+            "rgb_style='textured' needs mazegen.render_textured.TexturedRenderer, which is not "
+            f"available ({e}); use rgb_style='mono' or obs='grid'"
+        ) from e
+    return TexturedRenderer(num_envs, world_size, use_backgrounds=use_backgrounds)
+
+
+# ---------------------------------------------------------------------------------------------
+# the env
+# ---------------------------------------------------------------------------------------------
+class MazeVecEnv:
+    """``num_envs`` mazes stepped together with procgen's dynamics (see the module's env card).
+
+    Args:
+        level_source: a :class:`LevelSource` (e.g. :class:`ProcgenLevelSource`).
+        num_envs: number of envs.
+        obs: ``"grid"`` (``uint8 (N, 3, W, W)``) or ``"rgb"`` (``uint8 (N, 64, 64, 3)``).
+        max_steps: episode timeout (procgen: 500).
+        rgb_style: ``"mono"`` or ``"textured"`` (only for ``obs="rgb"``).
+        use_backgrounds: draw procgen's background image (only for ``obs="rgb"``).
+    """
+
+    #: Adapters render frames as arrays (see ``MazeSB3VecEnv.get_images``).
+    render_mode = "rgb_array"
+
+    def __init__(
+        self,
+        level_source: LevelSource,
+        num_envs: int,
+        *,
+        obs: str = "grid",
+        max_steps: int = MAX_STEPS,
+        rgb_style: str = "mono",
+        use_backgrounds: bool = True,
+    ) -> None:
+        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if obs not in OBS_KINDS:
+            raise ValueError(f"obs must be one of {OBS_KINDS}, got {obs!r}")
+        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
+            raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+        if rgb_style not in RGB_STYLES:
+            raise ValueError(f"rgb_style must be one of {RGB_STYLES}, got {rgb_style!r}")
+        if not hasattr(level_source, "next_levels") or not hasattr(level_source, "world_size"):
+            raise ValueError(f"level_source must implement LevelSource, got {type(level_source).__name__}")
+        src_n = getattr(level_source, "num_envs", None)
+        if src_n is not None and int(src_n) != int(num_envs):
+            raise ValueError(f"level_source serves {src_n} envs but num_envs={num_envs}")
+        self.level_source = level_source
+        self.num_envs = n = int(num_envs)
+        self.world_size = w = int(level_source.world_size)
+        self.obs_kind = obs
+        self.max_steps = int(max_steps)
+        self.rgb_style = rgb_style
+        self.use_backgrounds = bool(use_backgrounds)
+        self.obs_shape = (3, w, w) if obs == "grid" else (FRAME, FRAME, 3)
+
+        self._walls = np.ones((n, w, w), dtype=np.bool_)
+        self._mouse = np.zeros((n, 2), dtype=np.int64)
+        self._cheese = np.full((n, 2), -1, dtype=np.int64)
+        self._maze_size = np.zeros(n, dtype=np.int16)
+        self._background = np.zeros(n, dtype=np.int8)
+        self._seed = np.full(n, -1, dtype=np.int64)
+        self._start_mouse = np.zeros((n, 2), dtype=np.int16)
+        self._t = np.zeros(n, dtype=np.int32)
+        self._facing = np.zeros(n, dtype=np.bool_)
+        self._ep_ret = np.zeros(n, dtype=np.float32)
+        self._obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
+        self._moved_from = np.zeros((n, 2), dtype=np.int64)
+        self._deltas = np.ascontiguousarray(ACTION_DELTAS, dtype=np.int64)
+        self._renderer = _make_renderer(rgb_style, n, w, self.use_backgrounds) if obs == "rgb" else None
+        self._needs_reset = True
+
+    # ------------------------------------------------------------------ state (read-only copies)
+    @property
+    def mouse(self) -> np.ndarray:
+        """``(N, 2)`` current mouse cells ``(row, col)`` (a copy)."""
+        return self._mouse.copy()
+
+    @property
+    def t(self) -> np.ndarray:
+        """``(N,)`` steps taken in the current episode (a copy)."""
+        return self._t.copy()
+
+    @property
+    def facing_right(self) -> np.ndarray:
+        """``(N,)`` whether the mouse sprite is mirrored to face right (a copy)."""
+        return self._facing.copy()
+
+    @property
+    def levels(self) -> Levels:
+        """The level each env is playing (a copy; ``mouse`` is the level's start cell)."""
+        return Levels(
+            walls=self._walls.copy(),
+            cheese=self._cheese.copy(),
+            mouse=self._start_mouse.copy(),
+            maze_size=self._maze_size.copy(),
+            background=self._background.copy(),
+            seed=self._seed.copy(),
+        )
+
+    # ------------------------------------------------------------------ level loading
+    def _load(self, ids: np.ndarray, lv: Levels) -> None:
+        if not isinstance(lv, Levels):
+            raise ValueError(f"levels must be a mazegen.Levels, got {type(lv).__name__}")
+        if len(lv) != len(ids):
+            raise ValueError(f"got {len(lv)} levels for {len(ids)} envs")
+        if lv.world_size != self.world_size:
+            raise ValueError(f"levels have world_size {lv.world_size}, this env needs {self.world_size}")
+        w = self.world_size
+        m = lv.mouse.astype(np.int64)
+        if len(ids) and (m.min() < 0 or m.max() >= w):
+            raise ValueError(f"mouse cells must lie in [0, {w - 1}], got {m.tolist()}")
+        if len(ids) and lv.walls[np.arange(len(ids)), m[:, 0], m[:, 1]].any():
+            raise ValueError("a level's mouse starts on a wall")
+        self._walls[ids] = lv.walls
+        self._mouse[ids] = m
+        self._start_mouse[ids] = lv.mouse
+        self._cheese[ids] = lv.cheese
+        self._maze_size[ids] = lv.maze_size
+        self._background[ids] = lv.background
+        self._seed[ids] = lv.seed
+        self._t[ids] = 0
+        self._facing[ids] = False
+        self._ep_ret[ids] = 0.0
+        if self._renderer is None:
+            _grid_fill(self._obs, ids, self._walls, self._mouse, self._cheese)
+        else:
+            self._renderer.set_levels(ids, lv)
+            self._renderer.render(self._mouse[ids], self._facing[ids], self._obs, env_ids=ids)
+
+    def reset(self) -> np.ndarray:
+        """Load the next level into every env; return the first observations (a copy)."""
+        ids = np.arange(self.num_envs)
+        self._load(ids, self.level_source.next_levels(ids))
+        self._needs_reset = False
+        return self._obs.copy()
+
+    def set_levels(self, env_ids: Any, levels: Levels) -> np.ndarray:
+        """Force-load ``levels[k]`` into env ``env_ids[k]`` and start a new episode there.
+
+        Returns the observations of all envs (a copy). The level source is not consulted.
+        """
+        if self._needs_reset:
+            raise RuntimeError("call reset() before set_levels()")
+        ids = _as_env_ids(env_ids, self.num_envs)
+        self._load(ids, levels)
+        return self._obs.copy()
+
+    # ------------------------------------------------------------------ stepping
+    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Advance every env by one action; see the env card for the returned tuple."""
+        if self._needs_reset:
+            raise RuntimeError("call reset() before step()")
+        n = self.num_envs
+        a = np.asarray(actions)
+        if a.shape != (n,):
+            a = a.reshape(-1) if a.size == n else a
+            if a.shape != (n,):
+                raise ValueError(f"actions must have shape ({n},), got {np.asarray(actions).shape}")
+        if not np.issubdtype(a.dtype, np.integer):
+            if np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
+                a = a.astype(np.int64)
+            else:
+                raise ValueError(f"actions must be integers in [0, {NUM_ACTIONS - 1}], got dtype {a.dtype}")
+        a = a.astype(np.int64, copy=False)
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= NUM_ACTIONS:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"action {bad} out of range [0, {NUM_ACTIONS - 1}]")
+
+        reward = np.empty(n, dtype=np.float32)
+        terminated = np.empty(n, dtype=np.bool_)
+        truncated = np.empty(n, dtype=np.bool_)
+        grid = self._renderer is None
+        _step_kernel(a, self._deltas, self._walls, self._mouse, self._cheese, self._t, self._facing,
+                     self._ep_ret, self.max_steps, self._obs, grid, self._moved_from,
+                     reward, terminated, truncated)
+        if not grid:
+            self._renderer.render(self._mouse, self._facing, self._obs)
+        done = terminated | truncated
+        info: dict[str, np.ndarray] = {
+            "got_cheese": terminated.copy(),
+            "episode_return": self._ep_ret.copy(),
+            "episode_length": self._t.copy(),
+            "level_seed": self._seed.copy(),
+            "maze_size": self._maze_size.copy(),
+        }
+        final_obs = np.empty_like(self._obs)
+        ids = np.flatnonzero(done)
+        if ids.size:
+            final_obs[ids] = self._obs[ids]
+            self._load(ids, self.level_source.next_levels(ids))
+        info["final_obs"] = final_obs
+        return self._obs.copy(), reward, terminated, truncated, info
+
+    def close(self) -> None:
+        """Nothing to release; kept for adapter symmetry."""
+
+    def __repr__(self) -> str:
+        return (
+            f"MazeVecEnv(num_envs={self.num_envs}, obs={self.obs_kind!r}, world_size={self.world_size}, "
+            f"max_steps={self.max_steps}, source={self.level_source!r})"
+        )

@@ -1,0 +1,146 @@
+"""gymnasium adapter: :class:`MazeEnv`, one maze, registered as ``mazegen/Maze-v0``.
+
+The dynamics, observations and rewards are those of :class:`~mazegen.env.MazeVecEnv` (see its
+env card) with one env and gymnasium's conventions: ``step`` returns the finished episode's last
+frame with ``terminated``/``truncated``, and the caller calls ``reset()``. The levels follow
+procgen's ``(num_levels, start_level, rand_seed)`` stream; ``reset(seed=s)`` restarts that stream
+with ``rand_seed=s``, and a plain ``reset()`` moves on to the next level of the stream (procgen
+plays the next level after every episode). ``levels=`` instead replays one fixed level.
+
+>>> import gymnasium
+>>> from mazegen.level import Level
+>>> lvl = Level.from_ascii("#####\\n#..C#\\n#.###\\n#M..#\\n#####")
+>>> env = gymnasium.make("mazegen/Maze-v0", level=lvl)
+>>> obs, info = env.reset(seed=0)
+>>> obs.shape
+(3, 5, 5)
+>>> for a in (5, 5, 7, 7):
+...     obs, reward, terminated, truncated, info = env.step(a)
+>>> reward, terminated, bool(obs[1, 1, 3])  # the last frame shows the mouse on the cheese
+(10.0, True, True)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from .env import FixedLevelSource, MazeVecEnv, ProcgenLevelSource
+from .ids import NUM_ACTIONS
+from .level import Level, Levels
+from .placement import Placement
+
+__all__ = ["MazeEnv"]
+
+
+class MazeEnv(gym.Env):
+    """One procgen maze as a ``gymnasium.Env`` (arguments as :func:`mazegen.make_vec_env`).
+
+    Args:
+        obs, distribution_mode, maze_size, cheese, mouse, num_levels, start_level, seed,
+            max_steps, rgb_style, use_backgrounds: as :func:`mazegen.make.make_vec_env`
+            (``seed`` is procgen's ``rand_seed`` until ``reset(seed=...)`` changes it).
+        level: play this one :class:`~mazegen.level.Level` every episode instead.
+        render_mode: None or ``"rgb_array"`` (``render()`` returns a 64x64 frame).
+    """
+
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
+
+    def __init__(
+        self,
+        *,
+        obs: str = "grid",
+        distribution_mode: str = "hard",
+        maze_size: int | tuple[int, ...] | None = None,
+        cheese: str | Placement = "uniform",
+        mouse: str | Placement = "start",
+        num_levels: int = 0,
+        start_level: int = 0,
+        seed: int = 0,
+        max_steps: int = 500,
+        rgb_style: str = "mono",
+        use_backgrounds: bool = True,
+        level: Level | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        from .make import make_maze_env
+        from .sb3_vec_env import observation_space_for
+
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self.render_mode = render_mode
+        if level is not None:
+            if not isinstance(level, Level):
+                raise ValueError(f"level must be a mazegen.Level, got {type(level).__name__}")
+            self._env = MazeVecEnv(FixedLevelSource(Levels.from_list([level])), 1, obs=obs, max_steps=max_steps,
+                                   rgb_style=rgb_style, use_backgrounds=use_backgrounds)
+        else:
+            self._env = make_maze_env(
+                1, obs=obs, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese, mouse=mouse,
+                num_levels=num_levels, start_level=start_level, seed=seed, max_steps=max_steps,
+                rgb_style=rgb_style, use_backgrounds=use_backgrounds,
+            )
+        self.observation_space = observation_space_for(self._env)
+        self.action_space = gym.spaces.Discrete(NUM_ACTIONS)
+        self._fresh = False  # True when the inner env already holds the next episode's start
+        self._started = False
+
+    @property
+    def env(self) -> MazeVecEnv:
+        """The underlying one-env :class:`~mazegen.env.MazeVecEnv`."""
+        return self._env
+
+    def _info(self) -> dict[str, Any]:
+        lv = self._env.levels
+        return {"level_seed": int(lv.seed[0]), "maze_size": int(lv.maze_size[0])}
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        if seed is not None:
+            if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**32 - 1:
+                raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
+            src = self._env.level_source
+            if isinstance(src, ProcgenLevelSource):
+                self._env.level_source = src.reseeded(int(seed))
+            obs = self._env.reset()
+        elif self._fresh:
+            obs = self._env._obs.copy()  # the level procgen would play next is already loaded
+        else:
+            obs = self._env.reset()
+        self._fresh = False
+        self._started = True
+        return obs[0], self._info()
+
+    def step(self, action: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        a = np.asarray(action).reshape(-1)
+        if a.size != 1:
+            raise ValueError(f"action must be one integer in [0, {NUM_ACTIONS - 1}], got {action!r}")
+        obs, reward, terminated, truncated, info = self._env.step(a)
+        done = bool(terminated[0] or truncated[0])
+        out = {
+            "got_cheese": bool(info["got_cheese"][0]),
+            "level_seed": int(info["level_seed"][0]),
+            "maze_size": int(info["maze_size"][0]),
+        }
+        if done:
+            self._fresh = True
+            self._started = False
+            frame = info["final_obs"][0].copy()
+            out["episode"] = {"r": float(info["episode_return"][0]), "l": int(info["episode_length"][0])}
+        else:
+            frame = obs[0]
+        return frame, float(reward[0]), bool(terminated[0]), bool(truncated[0]), out
+
+    def render(self) -> np.ndarray | None:
+        if self.render_mode is None:
+            return None
+        if self._env.obs_kind == "rgb":
+            return self._env._obs[0].copy()
+        from .render_mono import render_mono
+
+        return render_mono(self._env.levels, mouse=self._env.mouse, facing_right=self._env.facing_right,
+                           use_backgrounds=self._env.use_backgrounds)[0]

@@ -1,0 +1,147 @@
+"""gymnasium.vector adapter: :class:`MazeVectorEnv`, batched, with same-step auto-reset.
+
+``metadata["autoreset_mode"]`` is ``AutoresetMode.SAME_STEP``: like procgen, an env whose
+episode ends is reset inside the same ``step``; the returned observation row is already the new
+episode's first frame. Following gymnasium's layout for that mode, ``infos`` holds
+``"final_obs"`` (an object array with the finished episode's last frame where done, None
+elsewhere) and ``"final_info"`` (a dict of arrays: ``got_cheese``, ``episode_return``,
+``episode_length``, ``level_seed``, ``maze_size``), each with its ``"_<key>"`` boolean mask,
+plus ``"episode": {"r", "l", "t"}`` / ``"_episode"`` as ``RecordEpisodeStatistics`` writes them.
+
+>>> venv = MazeVectorEnv(2, seed=0)  # doctest: +SKIP
+>>> obs, infos = venv.reset()  # doctest: +SKIP
+>>> obs.shape  # doctest: +SKIP
+(2, 3, 25, 25)
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from .env import MazeVecEnv, ProcgenLevelSource
+from .ids import NUM_ACTIONS
+from .placement import Placement
+
+__all__ = ["MazeVectorEnv"]
+
+
+class MazeVectorEnv(VectorEnv):
+    """``num_envs`` mazes as a ``gymnasium.vector.VectorEnv`` (arguments as ``make_vec_env``).
+
+    ``env=`` wraps an existing :class:`~mazegen.env.MazeVecEnv` instead (other arguments are
+    then ignored). ``reset(seed=s)`` restarts procgen's level stream with ``rand_seed=s``.
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        *,
+        obs: str = "grid",
+        distribution_mode: str = "hard",
+        maze_size: int | tuple[int, ...] | None = None,
+        cheese: str | Placement = "uniform",
+        mouse: str | Placement = "start",
+        num_levels: int = 0,
+        start_level: int = 0,
+        seed: int = 0,
+        max_steps: int = 500,
+        rgb_style: str = "mono",
+        use_backgrounds: bool = True,
+        env: MazeVecEnv | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        from .make import make_maze_env
+        from .sb3_vec_env import observation_space_for
+
+        if render_mode not in (None, "rgb_array"):
+            raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        if env is None:
+            env = make_maze_env(
+                num_envs, obs=obs, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese,
+                mouse=mouse, num_levels=num_levels, start_level=start_level, seed=seed, max_steps=max_steps,
+                rgb_style=rgb_style, use_backgrounds=use_backgrounds,
+            )
+        elif not isinstance(env, MazeVecEnv):
+            raise ValueError(f"env must be a mazegen.MazeVecEnv, got {type(env).__name__}")
+        self._env = env
+        self.num_envs = env.num_envs
+        self.render_mode = render_mode
+        self.single_observation_space = observation_space_for(env)
+        self.single_action_space = gym.spaces.Discrete(NUM_ACTIONS)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self._t0 = time.time()
+        self._started = False
+
+    @property
+    def env(self) -> MazeVecEnv:
+        """The underlying :class:`~mazegen.env.MazeVecEnv`."""
+        return self._env
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None):
+        if seed is not None:
+            if isinstance(seed, (list, tuple)):
+                seed = seed[0]  # one procgen rand_seed drives every env's level stream
+            if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**32 - 1:
+                raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(int(seed))
+            src = self._env.level_source
+            if isinstance(src, ProcgenLevelSource):
+                self._env.level_source = src.reseeded(int(seed))
+        obs = self._env.reset()
+        self._t0 = time.time()
+        self._started = True
+        lv = self._env.levels
+        return obs, {"level_seed": lv.seed.copy(), "maze_size": lv.maze_size.copy()}
+
+    def step(self, actions: Any):
+        if not self._started:
+            raise RuntimeError("call reset() before step()")
+        obs, reward, terminated, truncated, info = self._env.step(np.asarray(actions).reshape(-1))
+        done = terminated | truncated
+        infos: dict[str, Any] = {}
+        if done.any():
+            final_obs = np.full(self.num_envs, None, dtype=object)
+            for i in np.flatnonzero(done):
+                final_obs[i] = info["final_obs"][i].copy()
+            keys = ("got_cheese", "episode_return", "episode_length", "level_seed", "maze_size")
+            final_info: dict[str, Any] = {}
+            for k in keys:
+                final_info[k] = np.where(done, info[k], np.zeros_like(info[k]))
+                final_info["_" + k] = done.copy()
+            elapsed = time.time() - self._t0
+            infos = {
+                "final_obs": final_obs,
+                "_final_obs": done.copy(),
+                "final_info": final_info,
+                "_final_info": done.copy(),
+                "episode": {
+                    "r": np.where(done, info["episode_return"], 0).astype(np.float32),
+                    "l": np.where(done, info["episode_length"], 0).astype(np.int32),
+                    "t": np.where(done, elapsed, 0.0).astype(np.float32),
+                },
+                "_episode": done.copy(),
+            }
+        return obs, reward, terminated, truncated, infos
+
+    def render(self) -> np.ndarray | None:
+        """Frames of all envs, ``(N, 64, 64, 3)`` (None without ``render_mode``)."""
+        if self.render_mode is None:
+            return None
+        if self._env.obs_kind == "rgb":
+            return self._env._obs.copy()
+        from .render_mono import render_mono
+
+        return render_mono(self._env.levels, mouse=self._env.mouse, facing_right=self._env.facing_right,
+                           use_backgrounds=self._env.use_backgrounds)
+
+    def close_extras(self, **kwargs: Any) -> None:
+        self._env.close()

@@ -1,0 +1,21 @@
+"""Fixtures for the steering tests (the tiny known-answer networks live in _steer_tiny.py)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _steer_tiny import TinyPolicy, levels_ab  # noqa: E402
+
+
+@pytest.fixture
+def tiny_policy():
+    return TinyPolicy(9)
+
+
+@pytest.fixture
+def ab_levels():
+    return levels_ab()
