@@ -1,23 +1,28 @@
 """Batched rollouts: one episode per level, played by a policy in :class:`mazegen.MazeVecEnv`.
 
-:func:`rollout` plays ``levels[i]`` once for every ``i`` (chunks of ``batch_size`` levels, each
-chunk in a ``MazeVecEnv`` over a ``FixedLevelSource``) and records per episode whether the
+:func:`rollout` plays ``levels[i]`` once for every ``i`` and records per episode whether the
 mouse got the cheese, whether it visited the inner maze's top-right cell and top-right
 ``region x region`` corner, which of cheese / top-right cell came first, the episode length,
 an outcome label, optionally whether it reached a given target cell, and optionally the
 trajectory.
 
+Batching. A pool of ``batch_size`` rows plays in one ``MazeVecEnv``; a row whose episode ends
+is refilled with the next unplayed level (``set_levels``), so forward passes stay full. When no
+level is left, rows that finished are ignored, and (for frames without hidden state: grid and
+mono rgb) the pool shrinks to the unfinished episodes whenever half of it has finished: they
+continue in a fresh env with the mouse where it was.
+
+Patches. ``patch(level_indices) -> context manager`` is entered around every stretch of forward
+passes during which the rows' levels do not change; ``level_indices[i]`` is the index into
+``levels`` of row ``i`` of every forward pass inside (rows whose episode ended keep their last
+level's index). Agents never import ``steering``: it passes its hook contexts through this.
+
 Determinism. Sampled actions use one uniform per (level, step) drawn from a generator seeded
 with ``(seed, level index)``, so a level's episode does not depend on the batch it ran in
-(only on the policy's probabilities, which can differ at the 1e-7 level between batch sizes).
-Policies without ``action_probs`` (plain ``.act(obs, deterministic, rng)`` objects) get one
-generator per chunk instead: deterministic for the same ``batch_size``.
-
-Speed. Each forward pass covers the chunk's unfinished episodes. While the env's frames
-carry no hidden state (grid observations and mono frames), the batch is compacted when half
-of its rows have finished: the unfinished episodes continue in a fresh env with the mouse where
-it was. ``patch(level_indices)`` is a context manager entered around each such segment, with
-``level_indices[i]`` the index into ``levels`` of row ``i`` of every forward pass inside it.
+(only on the policy's probabilities, which can differ at the 1e-7 level between batch
+compositions). Policies without ``action_probs`` (plain ``.act(obs, deterministic, rng)``
+objects) get one generator for the whole rollout instead: deterministic for the same
+``batch_size``.
 
 >>> import numpy as np
 >>> from mazegen import Level, Levels
@@ -211,14 +216,13 @@ def rollout(
         deterministic: argmax actions instead of sampling.
         seed: sampling seed.
         max_steps: step cap per episode (procgen: 500).
-        batch_size: levels per chunk (rows of a forward pass).
+        batch_size: rows of a forward pass (levels played at once).
         region: side of the top-right corner region (clipped to each maze's size).
         targets: optional ``(N, 2)`` target cells; records ``reached_target`` and
             ``steps_to_target`` (0 if the mouse starts there).
         stop_on_target: end an episode when the mouse reaches its target.
         record_trajectory: keep each episode's ``(T+1, 2)`` visited cells.
-        patch: optional ``patch(level_indices) -> context manager`` entered around every batch
-            segment (see the module docstring).
+        patch: optional ``patch(level_indices) -> context manager`` (see the module docstring).
         progress: show a tqdm bar over episodes.
         rgb_style: frame style for rgb policies (default: the policy's metadata, else mono).
     """
@@ -247,174 +251,240 @@ def rollout(
     elif stop_on_target:
         raise ValueError("stop_on_target=True needs targets")
 
-    # per-episode results
-    got = np.zeros(n, bool)
-    vis_cell = np.zeros(n, bool)
-    vis_reg = np.zeros(n, bool)
-    first = np.full(n, "neither", dtype=object)
-    steps = np.zeros(n, np.int64)
-    final = np.zeros((n, 2), np.int64)
-    reached = np.zeros(n, bool) if tgt is not None else None
-    to_tgt = np.full(n, -1, np.int64) if tgt is not None else None
-    trajs: list[np.ndarray] | None = [None] * n if record_trajectory else None  # type: ignore[list-item]
-
-    use_probs = hasattr(policy, "action_probs")
-    compactable = obs_kind == "grid" or style == "mono"
+    out = _Results(n, tgt is not None, record_trajectory)
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n, desc="rollout", unit="ep", leave=False)
-    deltas = np.asarray(ACTION_DELTAS, dtype=np.int64)
-    margin = lv.margin.astype(np.int64)
-    size = lv.maze_size.astype(np.int64)
-    reg = np.minimum(region, size)
     try:
-        for start in range(0, n, batch_size):
-            idx = np.arange(start, min(start + batch_size, n))
-            _run_chunk(
-                policy, lv, idx, w=w, obs_kind=obs_kind, style=style, deterministic=deterministic,
-                seed=seed, max_steps=max_steps, tgt=tgt, stop_on_target=stop_on_target,
-                patch=patch, use_probs=use_probs, compactable=compactable, deltas=deltas,
-                margin=margin, size=size, reg=reg, got=got, vis_cell=vis_cell, vis_reg=vis_reg,
-                first=first, steps=steps, final=final, reached=reached, to_tgt=to_tgt, trajs=trajs,
-                bar=bar,
-            )
+        _play(policy, lv, out, w=w, obs_kind=obs_kind, style=style, deterministic=deterministic, seed=seed,
+              max_steps=max_steps, batch_size=batch_size, region=region, tgt=tgt, stop_on_target=stop_on_target,
+              patch=patch, bar=bar)
     finally:
         if bar is not None:
             bar.close()
-    outcome = np.where(got, "cheese", np.where(vis_cell, "top_right", "neither")).astype(object)
+    outcome = np.where(out.got, "cheese", np.where(out.vis_cell, "top_right", "neither")).astype(object)
     return RolloutResult(
-        got_cheese=got,
-        visited_top_right_cell=vis_cell,
-        visited_top_right_region=vis_reg,
-        first=first,
-        steps=steps,
+        got_cheese=out.got,
+        visited_top_right_cell=out.vis_cell,
+        visited_top_right_region=out.vis_reg,
+        first=out.first,
+        steps=out.steps,
         outcome=outcome,
-        final_cell=final,
+        final_cell=out.final,
         levels=lv,
         region=region,
-        reached_target=reached,
-        steps_to_target=to_tgt,
+        reached_target=out.reached,
+        steps_to_target=out.to_tgt,
         targets=tgt,
-        trajectories=trajs,
+        trajectories=out.trajs,
         meta={"seed": seed, "deterministic": bool(deterministic), "max_steps": max_steps},
     )
 
 
-def _run_chunk(policy, lv: Levels, idx: np.ndarray, *, w, obs_kind, style, deterministic, seed, max_steps,
-               tgt, stop_on_target, patch, use_probs, compactable, deltas, margin, size, reg, got, vis_cell,
-               vis_reg, first, steps, final, reached, to_tgt, trajs, bar) -> None:
+class _Results:
+    """Per-episode result arrays, filled as episodes end."""
+
+    def __init__(self, n: int, targets: bool, trajectories: bool) -> None:
+        self.got = np.zeros(n, bool)
+        self.vis_cell = np.zeros(n, bool)
+        self.vis_reg = np.zeros(n, bool)
+        self.first = np.full(n, "neither", dtype=object)
+        self.steps = np.zeros(n, np.int64)
+        self.final = np.zeros((n, 2), np.int64)
+        self.reached = np.zeros(n, bool) if targets else None
+        self.to_tgt = np.full(n, -1, np.int64) if targets else None
+        self.trajs: list | None = [None] * n if trajectories else None
+
+
+class _Slots:
+    """The batch: one row per slot, each playing one level (``lvl[k]``, an index into levels).
+
+    Episode state lives here; results are written to :class:`_Results` when an episode ends.
+    Rows keep their last level index after their episode ended (``live[k]`` False) so that a
+    patch always sees valid level indices.
+    """
+
+    def __init__(self, lv: Levels, b: int, *, max_steps: int, region: int, tgt, sampling: bool, seed: int,
+                 record: bool) -> None:
+        w = lv.world_size
+        self.lv, self.max_steps, self.region, self.tgt_all, self.seed = lv, max_steps, region, tgt, seed
+        self.lvl = np.zeros(b, np.int64)
+        self.live = np.zeros(b, bool)
+        self.walls = np.ones((b, w, w), bool)
+        self.cheese = np.full((b, 2), -1, np.int64)
+        self.pos = np.zeros((b, 2), np.int64)
+        self.t = np.zeros(b, np.int64)
+        self.tr = np.zeros((b, 2), np.int64)
+        self.reg_r_hi = np.zeros(b, np.int64)
+        self.reg_c_lo = np.zeros(b, np.int64)
+        self.tgt = np.full((b, 2), -1, np.int64)
+        self.u = np.zeros((b, max_steps)) if sampling else None
+        self.traj = np.zeros((b, max_steps + 1, 2), np.int16) if record else None
+
+    def subset(self, keep: np.ndarray) -> None:
+        for name in ("lvl", "live", "walls", "cheese", "pos", "t", "tr", "reg_r_hi", "reg_c_lo", "tgt", "u", "traj"):
+            a = getattr(self, name)
+            if a is not None:
+                setattr(self, name, a[keep])
+
+    def load(self, slots: np.ndarray, idx: np.ndarray) -> Levels:
+        lv = self.lv
+        sub = lv[idx]
+        m = lv.margin[idx].astype(np.int64)
+        s = lv.maze_size[idx].astype(np.int64)
+        r = np.minimum(self.region, s)
+        self.lvl[slots] = idx
+        self.live[slots] = True
+        self.walls[slots] = sub.walls
+        self.cheese[slots] = sub.cheese
+        self.pos[slots] = sub.mouse
+        self.t[slots] = 0
+        self.tr[slots] = np.stack([m, m + s - 1], axis=1)
+        self.reg_r_hi[slots] = m + r
+        self.reg_c_lo[slots] = m + s - r
+        if self.tgt_all is not None:
+            self.tgt[slots] = self.tgt_all[idx]
+        if self.u is not None:
+            self.u[slots] = level_uniforms(self.seed, idx, self.max_steps)
+        return sub
+
+    def current_levels(self, rows: np.ndarray) -> Levels:
+        """The rows' levels with the mouse where it is now (to continue in a fresh env)."""
+        lv, idx = self.lv, self.lvl[rows]
+        return Levels(walls=self.walls[rows], cheese=self.cheese[rows], mouse=self.pos[rows],
+                      maze_size=lv.maze_size[idx], background=lv.background[idx], seed=lv.seed[idx])
+
+    def mark(self, rows: np.ndarray, out: _Results) -> None:
+        """Record visits of ``rows`` at their current cell and step."""
+        p = self.pos[rows]
+        gi = self.lvl[rows]
+        at_tr = (p[:, 0] == self.tr[rows, 0]) & (p[:, 1] == self.tr[rows, 1])
+        new_tr = at_tr & ~out.vis_cell[gi]
+        out.vis_cell[gi] |= at_tr
+        out.vis_reg[gi] |= (p[:, 0] < self.reg_r_hi[rows]) & (p[:, 1] >= self.reg_c_lo[rows])
+        at_ch = (p[:, 0] == self.cheese[rows, 0]) & (p[:, 1] == self.cheese[rows, 1])
+        undecided = out.first[gi] == "neither"
+        out.first[gi[undecided & at_ch]] = "cheese"
+        out.first[gi[undecided & ~at_ch & new_tr]] = "top_right"
+        if out.reached is not None:
+            at_t = (p[:, 0] == self.tgt[rows, 0]) & (p[:, 1] == self.tgt[rows, 1]) & ~out.reached[gi]
+            out.reached[gi[at_t]] = True
+            out.to_tgt[gi[at_t]] = self.t[rows[at_t]]
+        if self.traj is not None:
+            self.traj[rows, self.t[rows]] = p
+
+    def finish(self, rows: np.ndarray, out: _Results) -> None:
+        gi = self.lvl[rows]
+        out.steps[gi] = self.t[rows]
+        out.final[gi] = self.pos[rows]
+        if self.traj is not None:
+            for k in rows:
+                out.trajs[self.lvl[k]] = self.traj[k, : self.t[k] + 1].astype(np.int64)
+        self.live[rows] = False
+
+
+def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministic, seed, max_steps, batch_size,
+          region, tgt, stop_on_target, patch, bar) -> None:
+    """Play every level once with a pool of ``batch_size`` rows, refilling finished rows with
+    the next unplayed level; when none are left, shrink the pool as it empties (if the frames
+    carry no hidden state)."""
     from mazegen.env import FixedLevelSource, MazeVecEnv
 
-    b = len(idx)
-    walls = lv.walls[idx]
-    cheese = lv.cheese[idx].astype(np.int64)
-    pos = lv.mouse[idx].astype(np.int64)
-    m = margin[idx]
-    tr_cell = np.stack([m, m + size[idx] - 1], axis=1)
-    reg_r_hi = m + reg[idx]  # rows in [m, m + reg)
-    reg_c_lo = m + size[idx] - reg[idx]  # cols in [m + s - reg, m + s)
-    t_chunk = tgt[idx] if tgt is not None else None
-    u = None if deterministic or not use_probs else level_uniforms(seed, idx, max_steps)
-    chunk_rng = np.random.default_rng([seed, int(idx[0]), 1])
-    traj = np.zeros((b, max_steps + 1, 2), np.int16) if trajs is not None else None
-    rows = np.arange(b)
+    n = len(lv)
+    use_probs = hasattr(policy, "action_probs")
+    sampling = use_probs and not deterministic
+    compactable = obs_kind == "grid" or style == "mono"
+    deltas = np.asarray(ACTION_DELTAS, dtype=np.int64)
+    act_rng = np.random.default_rng([seed, 1])
+    b = min(batch_size, n)
+    sl = _Slots(lv, b, max_steps=max_steps, region=region, tgt=tgt, sampling=sampling, seed=seed,
+                record=out.trajs is not None)
+    nxt = 0
 
-    def mark(sel: np.ndarray, t: int) -> None:
-        """Update visit flags for rows ``sel`` (chunk-local) whose mouse is at ``pos[sel]`` at step t."""
-        p = pos[sel]
-        at_tr = (p[:, 0] == tr_cell[sel, 0]) & (p[:, 1] == tr_cell[sel, 1])
-        gi = idx[sel]
-        new_tr = at_tr & ~vis_cell[gi]
-        vis_cell[gi] |= at_tr
-        vis_reg[gi] |= (p[:, 0] < reg_r_hi[sel]) & (p[:, 1] >= reg_c_lo[sel])
-        at_ch = (p[:, 0] == cheese[sel, 0]) & (p[:, 1] == cheese[sel, 1])
-        undecided = first[gi] == "neither"
-        first[gi[undecided & at_ch]] = "cheese"
-        first[gi[undecided & ~at_ch & new_tr]] = "top_right"
-        if t_chunk is not None:
-            at_t = (p[:, 0] == t_chunk[sel, 0]) & (p[:, 1] == t_chunk[sel, 1]) & ~reached[gi]
-            reached[gi[at_t]] = True
-            to_tgt[gi[at_t]] = t
-        if traj is not None:
-            traj[sel, t] = p
-
-    active = rows.copy()  # chunk-local rows still playing
-    mark(active, 0)
-    if t_chunk is not None and stop_on_target:
-        done0 = reached[idx]
-    else:
-        done0 = np.zeros(b, bool)
-    ended = done0.copy()
-    t = 0
-    active = rows[~ended]
-    while active.size and t < max_steps:
-        # a segment: a fresh env over the active rows, mouse where it is now
-        seg_levels = Levels(walls=walls[active], cheese=cheese[active], mouse=pos[active],
-                            maze_size=lv.maze_size[idx[active]], background=lv.background[idx[active]],
-                            seed=lv.seed[idx[active]])
-        env = MazeVecEnv(FixedLevelSource(seg_levels), len(active), obs=obs_kind, max_steps=max_steps - t,
-                         rgb_style=style)
-        obs = env.reset()
-        seg_rows = active  # row k of this env is chunk row seg_rows[k]
-        live = np.ones(len(seg_rows), bool)
-        ctx = patch(idx[seg_rows]) if patch is not None else contextlib.nullcontext()
-        with ctx:
-            while t < max_steps:
-                if use_probs:
-                    probs = np.asarray(policy.action_probs(obs), dtype=np.float64)
-                    if deterministic:
-                        act = probs.argmax(axis=1)
-                    else:
-                        cdf = np.cumsum(probs, axis=1)
-                        uu = u[seg_rows, t] * cdf[:, -1]
-                        act = np.minimum((cdf <= uu[:, None]).sum(axis=1), probs.shape[1] - 1)
-                else:
-                    act = np.asarray(policy.act(obs, deterministic=deterministic, rng=chunk_rng))
-                act = act.astype(np.int64).reshape(-1)
-                if act.shape != (len(seg_rows),):
-                    raise ValueError(f"policy returned {act.shape} actions for a batch of {len(seg_rows)}")
-                obs, _rew, term, _trunc, _info = env.step(act)
-                t += 1
-                sel = seg_rows[live]
-                # our own copy of the dynamics (the env auto-resets finished rows)
-                p = pos[sel]
-                d = deltas[act[live]]
-                nr, nc = p[:, 0] + d[:, 0], p[:, 1] + d[:, 1]
-                ok = (nr >= 0) & (nr < w) & (nc >= 0) & (nc < w)
-                ok[ok] &= ~walls[sel[ok], nr[ok], nc[ok]]
-                pos[sel[ok], 0] = nr[ok]
-                pos[sel[ok], 1] = nc[ok]
-                mark(sel, t)
-                gi = idx[sel]
-                ate = term[live]
-                got[gi[ate]] = True
-                stop = ate.copy()
-                if t_chunk is not None and stop_on_target:
-                    stop |= reached[gi]
-                if t >= max_steps:
-                    stop[:] = True
-                if stop.any():
-                    fin = sel[stop]
-                    ended[fin] = True
-                    steps[idx[fin]] = t
-                    final[idx[fin]] = pos[fin]
-                    if traj is not None:
-                        for r in fin:
-                            trajs[idx[r]] = traj[r, : t + 1].astype(np.int64)
+    def start(slots: np.ndarray) -> np.ndarray:
+        """Load the next levels into ``slots``; returns the slots that actually got one.
+        Episodes that end at step 0 (start on the target with stop_on_target) are finished
+        right away and their slots refilled."""
+        nonlocal nxt
+        filled = []
+        while slots.size and nxt < n:
+            k = min(slots.size, n - nxt)
+            use, slots = slots[:k], slots[k:]
+            sl.load(use, np.arange(nxt, nxt + k))
+            nxt += k
+            sl.mark(use, out)
+            if stop_on_target and out.reached is not None:
+                done0 = use[out.reached[sl.lvl[use]]]
+                if done0.size:
+                    sl.finish(done0, out)
                     if bar is not None:
-                        bar.update(int(stop.sum()))
-                    live[np.flatnonzero(live)[stop]] = False
-                n_live = int(live.sum())
-                if n_live == 0 or (compactable and n_live <= len(seg_rows) // 2 and n_live >= 1):
-                    break
-        active = rows[~ended]
-    # rows that ended at step 0 (started on their target with stop_on_target)
-    for r in rows[done0]:
-        steps[idx[r]] = 0
-        final[idx[r]] = pos[r]
-        if traj is not None:
-            trajs[idx[r]] = traj[r, :1].astype(np.int64)
-        if bar is not None:
-            bar.update(1)
+                        bar.update(int(done0.size))
+                    slots = np.concatenate([slots, done0])
+                    use = use[~np.isin(use, done0)]
+            filled.append(use)
+        return np.concatenate(filled) if filled else np.zeros(0, np.int64)
+
+    start(np.arange(b))
+    env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(b))), b, obs=obs_kind, max_steps=max_steps,
+                     rgb_style=style)
+    obs = env.reset()
+    with contextlib.ExitStack() as stack:
+        ctx_key = None
+        while sl.live.any():
+            if patch is not None and ctx_key != sl.lvl.tobytes():
+                stack.close()
+                stack.enter_context(patch(sl.lvl.copy()))
+                ctx_key = sl.lvl.tobytes()
+            rows = np.flatnonzero(sl.live)
+            if use_probs:
+                probs = np.asarray(policy.action_probs(obs), dtype=np.float64)
+                if deterministic:
+                    act = probs.argmax(axis=1)
+                else:
+                    cdf = np.cumsum(probs, axis=1)
+                    tt = np.minimum(sl.t, max_steps - 1)
+                    uu = sl.u[np.arange(len(tt)), tt] * cdf[:, -1]
+                    act = np.minimum((cdf <= uu[:, None]).sum(axis=1), probs.shape[1] - 1)
+            else:
+                act = np.asarray(policy.act(obs, deterministic=deterministic, rng=act_rng))
+            act = act.astype(np.int64).reshape(-1)
+            if act.shape != (len(sl.lvl),):
+                raise ValueError(f"policy returned {act.shape} actions for a batch of {len(sl.lvl)}")
+            if act.min() < 0 or act.max() >= len(deltas):
+                raise ValueError(f"policy returned an action outside [0, {len(deltas) - 1}]")
+            obs, _rew, term, _trunc, _info = env.step(act)
+            # our own copy of the dynamics for the live rows (the env auto-resets ended rows)
+            p = sl.pos[rows]
+            d = deltas[act[rows]]
+            nr, nc = p[:, 0] + d[:, 0], p[:, 1] + d[:, 1]
+            ok = (nr >= 0) & (nr < w) & (nc >= 0) & (nc < w)
+            ok[ok] &= ~sl.walls[rows[ok], nr[ok], nc[ok]]
+            sl.pos[rows[ok], 0] = nr[ok]
+            sl.pos[rows[ok], 1] = nc[ok]
+            sl.t[rows] += 1
+            sl.mark(rows, out)
+            ate = term[rows]
+            out.got[sl.lvl[rows[ate]]] = True
+            stop = ate | (sl.t[rows] >= max_steps)
+            if stop_on_target and out.reached is not None:
+                stop |= out.reached[sl.lvl[rows]]
+            if not stop.any():
+                continue
+            ended = rows[stop]
+            sl.finish(ended, out)
+            if bar is not None:
+                bar.update(int(ended.size))
+            if nxt < n:
+                got = start(ended)
+                if got.size:
+                    obs = env.set_levels(got, sl.current_levels(got))
+            else:
+                n_live = int(sl.live.sum())
+                if compactable and 0 < n_live <= len(sl.lvl) // 2:
+                    keep = np.flatnonzero(sl.live)
+                    sl.subset(keep)
+                    env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(len(keep)))), len(keep),
+                                     obs=obs_kind, max_steps=max_steps, rgb_style=style)
+                    obs = env.reset()

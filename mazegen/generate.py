@@ -329,10 +329,10 @@ def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:
             f"seeds must be a sequence of ints (use generate_level for one seed), got {seeds!r}"
         )
     arr = np.asarray(list(seeds) if not isinstance(seeds, np.ndarray) else seeds)
+    if arr.size == 0:
+        return np.zeros(0, dtype=np.int64)
     if arr.ndim != 1:
         raise ValueError(f"seeds must be 1-D, got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError("seeds is empty; need at least one level seed")
     if arr.dtype.kind not in "iu":
         raise ValueError(f"seeds must be integers, got dtype {arr.dtype}")
     if arr.dtype.kind == "u" and arr.dtype.itemsize >= 8:
