@@ -19,7 +19,7 @@ Our format is one ``.pt`` file (``torch.save`` of a plain dict, loadable with
 If you have one (e.g. procgen-tools' ``trained_models/maze_I/model_rand_region_5.pth``)::
 
     import agents, mazegen
-    policy = agents.load_procgen_tools_checkpoint("model_rand_region_5.pth")   # or agents.load(path)
+    policy = agents.load_procgen_tools_checkpoint("model_rand_region_5.pth")  # or agents.load
     env = mazegen.make_vec_env(64, obs="rgb", cheese="top-right:5", seed=0)
     obs = env.reset()
     actions = policy.act(obs)       # rgb HWC uint8 batches, exactly as the env returns them
@@ -33,7 +33,8 @@ whose origin you trust if they hold other pickled objects.
 >>> from agents.model import ImpalaModel
 >>> from agents.policy import Policy
 >>> d = tempfile.mkdtemp()
->>> p = save(Policy(ImpalaModel(obs_size=25), obs="grid"), os.path.join(d, "a.pt"), metadata={"steps": 7})
+>>> pol = Policy(ImpalaModel(obs_size=25), obs="grid")
+>>> p = save(pol, os.path.join(d, "a.pt"), metadata={"steps": 7})
 >>> pol = load(p)
 >>> pol.obs, pol.model.channels, pol.metadata["steps"]
 ('grid', (16, 32, 32), 7)
@@ -143,7 +144,9 @@ def save(
         raise ValueError(f"metadata must be JSON-serializable: {e}") from None
     payload = {
         "format": FORMAT,
-        "model_state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+        "model_state_dict": {
+            k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()
+        },
         "model_config": model.config(),
         "obs": kind,
         "metadata": meta,
@@ -194,7 +197,7 @@ def load(
     fast: bool = False,
     trusted: bool = False,
 ) -> Policy:
-    """Load a :class:`Policy` from one of our ``.pt`` files, a zoo name, or a procgen-tools ``.pth``.
+    """Load a :class:`Policy` from our ``.pt`` file, a zoo name or a procgen-tools ``.pth``.
 
     A zoo name is looked up first when ``path_or_name`` is not an existing path. The returned
     policy's ``metadata`` holds the checkpoint's metadata (and ``card`` for zoo agents).
@@ -202,13 +205,20 @@ def load(
     p = Path(path_or_name)
     card = None
     if not p.exists():
-        if isinstance(path_or_name, str) and os.sep not in path_or_name and path_or_name in zoo_names():
+        if (
+            isinstance(path_or_name, str)
+            and os.sep not in path_or_name
+            and path_or_name in zoo_names()
+        ):
             d = zoo_dir(path_or_name)
             p = d / "model.pt"
             if (d / "card.json").is_file():
                 card = json.loads((d / "card.json").read_text())
         else:
-            raise ValueError(f"{str(path_or_name)!r} is neither a file nor a zoo agent; zoo agents: {zoo_names()}")
+            raise ValueError(
+                f"{str(path_or_name)!r} is neither a file nor a zoo agent; "
+                f"zoo agents: {zoo_names()}"
+            )
     if p.is_dir():
         if not (p / "model.pt").is_file():
             raise ValueError(f"directory {p} has no model.pt")
@@ -238,13 +248,18 @@ def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Pol
         fc_dim, fc_in = state["embedder.fc.weight"].shape
         n_actions = state["fc_policy.weight"].shape[0]
     except KeyError as e:
-        raise ValueError(f"{source}: model_state_dict lacks the procgen-tools key {e.args[0]!r}") from None
+        raise ValueError(
+            f"{source}: model_state_dict lacks the procgen-tools key {e.args[0]!r}"
+        ) from None
     side = pooled_size(pooled_size(pooled_size(64)))
     if fc_in != c3 * side * side:
         raise ValueError(
-            f"{source}: embedder.fc takes {fc_in} inputs, expected {c3}*{side}*{side} for 64x64 rgb input"
+            f"{source}: embedder.fc takes {fc_in} inputs, expected {c3}*{side}*{side} "
+            "for 64x64 rgb input"
         )
-    model = ImpalaModel(in_channels=in_ch, channels=(c1, c2, c3), num_actions=n_actions, obs_size=64, fc_dim=fc_dim)
+    model = ImpalaModel(
+        in_channels=in_ch, channels=(c1, c2, c3), num_actions=n_actions, obs_size=64, fc_dim=fc_dim
+    )
     model.load_state_dict(state)
     policy = Policy(model, obs="rgb", device=device, fast=fast)
     policy.metadata = {"source": str(source), "format": "procgen-tools", "scale": c1 // 16}
@@ -252,9 +267,15 @@ def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Pol
 
 
 def load_procgen_tools_checkpoint(
-    path: str | os.PathLike, *, device: str | torch.device = "cpu", fast: bool = False, trusted: bool = False
+    path: str | os.PathLike,
+    *,
+    device: str | torch.device = "cpu",
+    fast: bool = False,
+    trusted: bool = False,
 ) -> Policy:
-    """Load a published procgen-tools maze agent (``.pth`` with ``model_state_dict``) as an rgb Policy.
+    """Load a published procgen-tools maze agent (``.pth`` with ``model_state_dict``).
+
+    Returns an rgb :class:`Policy` (64x64 input).
 
     See the module docstring for how to run it in our env.
     """

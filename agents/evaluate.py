@@ -45,7 +45,9 @@ def _make_levels(n_levels: int, seed: int, cheese: str, sizes, distribution_mode
     from mazegen import generate_levels
 
     seeds = np.arange(seed, seed + n_levels, dtype=np.int64)
-    return generate_levels(seeds, distribution_mode=distribution_mode, maze_size=sizes, cheese=cheese, mouse="start")
+    return generate_levels(
+        seeds, distribution_mode=distribution_mode, maze_size=sizes, cheese=cheese, mouse="start"
+    )
 
 
 def evaluate(
@@ -73,7 +75,9 @@ def evaluate(
     from .rollout import rollout
 
     levels = _make_levels(n_levels, seed, cheese, sizes, distribution_mode)
-    result = rollout(policy, levels, deterministic=deterministic, seed=rollout_seed, max_steps=max_steps)
+    result = rollout(
+        policy, levels, deterministic=deterministic, seed=rollout_seed, max_steps=max_steps
+    )
     got = np.asarray(result.got_cheese, dtype=bool)
     maze_sizes = np.asarray(levels.maze_size)
     lengths = np.asarray(result.steps)
@@ -90,6 +94,8 @@ def evaluate(
         "by_maze_size": {int(s): rate_summary(got[maze_sizes == s]) for s in np.unique(maze_sizes)},
     }
     buckets = size_buckets_of(maze_sizes)
-    out["by_size_bucket"] = {b: rate_summary(got[buckets == b]) for b in BUCKETS if (buckets == b).any()}
+    out["by_size_bucket"] = {
+        b: rate_summary(got[buckets == b]) for b in BUCKETS if (buckets == b).any()
+    }
     out["cheese_rate"] = out.pop("rate")
     return out

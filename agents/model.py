@@ -89,7 +89,10 @@ class ResidualBlock(nn.Module):
 
 
 class ImpalaBlock(nn.Module):
-    """``conv3x3 -> maxpool(3, 2, 1) -> res1 -> res2``: (B, C_in, H, W) -> (B, C, ceil(H/2), ceil(W/2))."""
+    """``conv3x3 -> maxpool(3, 2, 1) -> res1 -> res2``.
+
+    Shapes: (B, C_in, H, W) -> (B, C, ceil(H/2), ceil(W/2)).
+    """
 
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
@@ -106,9 +109,14 @@ class ImpalaBlock(nn.Module):
 
 
 class ImpalaEmbedder(nn.Module):
-    """Three IMPALA blocks, then ``relu3 -> flatten -> fc -> relufc``: (B, C_in, S, S) -> (B, fc_dim)."""
+    """Three IMPALA blocks, then ``relu3 -> flatten -> fc -> relufc``.
 
-    def __init__(self, in_channels: int, channels: Sequence[int], obs_size: int, fc_dim: int) -> None:
+    Shapes: (B, C_in, S, S) -> (B, fc_dim).
+    """
+
+    def __init__(
+        self, in_channels: int, channels: Sequence[int], obs_size: int, fc_dim: int
+    ) -> None:
         super().__init__()
         c1, c2, c3 = channels
         self.block1 = ImpalaBlock(in_channels, c1)
@@ -178,7 +186,8 @@ class ImpalaModel(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if x.dim() != 4 or x.shape[1] != self.in_channels or x.shape[2:] != (self.obs_size,) * 2:
             raise ValueError(
-                f"expected input of shape (B, {self.in_channels}, {self.obs_size}, {self.obs_size}),"
+                f"expected input of shape "
+                f"(B, {self.in_channels}, {self.obs_size}, {self.obs_size}),"
                 f" got {tuple(x.shape)}"
             )
         h = self.embedder(x)  # (B, fc_dim)
@@ -203,7 +212,9 @@ def hook_names(model: nn.Module) -> list[str]:
     return [name for name, _ in _hook_modules(model)]
 
 
-def activation_shapes(model: ImpalaModel, obs_size: int | None = None) -> dict[str, tuple[int, ...]]:
+def activation_shapes(
+    model: ImpalaModel, obs_size: int | None = None
+) -> dict[str, tuple[int, ...]]:
     """Shape (without the batch dim) of each hook module's output, in forward order.
 
     Runs one forward pass on zeros of side ``obs_size``. The default is the model's own side;
@@ -217,12 +228,18 @@ def activation_shapes(model: ImpalaModel, obs_size: int | None = None) -> dict[s
     handles = []
     for name, mod in _hook_modules(model):
         handles.append(
-            mod.register_forward_hook(lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:])))
+            mod.register_forward_hook(
+                lambda m, i, o, name=name: shapes.__setitem__(name, tuple(o.shape[1:]))
+            )
         )
     try:
         param = next(model.parameters())
         with torch.no_grad():
-            model(torch.zeros(1, model.in_channels, size, size, dtype=param.dtype, device=param.device))
+            model(
+                torch.zeros(
+                    1, model.in_channels, size, size, dtype=param.dtype, device=param.device
+                )
+            )
     finally:
         for h in handles:
             h.remove()

@@ -61,7 +61,9 @@ def preprocess_obs(obs, kind: str, device: str | torch.device = "cpu") -> torch.
         raise ValueError(f"obs kind must be one of {sorted(OBS_KINDS)}, got {kind!r}")
     x = torch.as_tensor(obs, device=device)
     if x.dim() != 4:
-        raise ValueError(f"expected a batch of observations with 4 dims, got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"expected a batch of observations with 4 dims, got shape {tuple(x.shape)}"
+        )
     if kind == "grid":
         return x.float()
     if x.shape[-1] == 3 and x.shape[1] != 3:  # HWC -> CHW
@@ -103,7 +105,8 @@ class Policy:
         self.metadata: dict = {}
 
     def __repr__(self) -> str:
-        return f"Policy(obs={self.obs!r}, channels={self.model.channels}, obs_size={self.model.obs_size})"
+        m = self.model
+        return f"Policy(obs={self.obs!r}, channels={m.channels}, obs_size={m.obs_size})"
 
     def preprocess(self, obs) -> torch.Tensor:
         """Env observation batch -> float NCHW tensor on the policy's device."""
@@ -144,7 +147,9 @@ class Policy:
         np.add.at(out.T, MOVE_OF_ACTION, p.T)
         return out
 
-    def act(self, obs, deterministic: bool = False, rng: np.random.Generator | None = None) -> np.ndarray:
+    def act(
+        self, obs, deterministic: bool = False, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Actions ``(B,)`` int64: argmax if ``deterministic``, else sampled with ``rng``.
 
         Sampling uses one uniform draw per row (inverse CDF), so the same generator state

@@ -40,7 +40,11 @@ __all__ = ["ImpalaActorCriticPolicy", "impala_state_dict", "policy_from_sb3", "o
 
 
 def obs_kind_of_space(space: gym.spaces.Space) -> tuple[str, int]:
-    """``("grid", W)`` for ``Box(0, 1, (3, W, W))``, ``("rgb", S)`` for ``(S, S, 3)`` / ``(3, S, S)`` 0..255."""
+    """Observation kind and side of a Box space.
+
+    ``("grid", W)`` for ``Box(0, 1, (3, W, W))``; ``("rgb", S)`` for 0..255 ``(S, S, 3)`` or
+    ``(3, S, S)``.
+    """
     if not isinstance(space, gym.spaces.Box) or len(space.shape) != 3:
         raise ValueError(f"expected a 3-d Box observation space, got {space}")
     high = float(np.max(space.high))
@@ -74,7 +78,9 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
         **kwargs: Any,
     ) -> None:
         if not isinstance(action_space, gym.spaces.Discrete):
-            raise ValueError(f"ImpalaActorCriticPolicy needs a Discrete action space, got {action_space}")
+            raise ValueError(
+                f"ImpalaActorCriticPolicy needs a Discrete action space, got {action_space}"
+            )
         self.obs_kind, self.obs_size = obs_kind_of_space(observation_space)
         self.impala_channels = tuple(int(c) for c in channels)
         self.impala_fc_dim = int(fc_dim)
@@ -100,7 +106,9 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
         if self.fast:
             self.impala.to(memory_format=torch.channels_last)
         self.action_dist = CategoricalDistribution(int(self.action_space.n))
-        self.optimizer = self.optimizer_class(self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs)
+        self.optimizer = self.optimizer_class(
+            self.parameters(), lr=lr_schedule(1), **self.optimizer_kwargs
+        )
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()

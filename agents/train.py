@@ -132,27 +132,41 @@ class TrainConfig:
 
     run_dir: str = _f("runs/train", "Run directory (config, checkpoints, logs, card).")
     # --- environment ---
-    distribution_mode: str = _f("hard", "procgen distribution mode: 'hard' (25x25 world) or 'easy' (15x15).")
-    maze_size: str | None = _f(
-        None, "Maze sizes: none = procgen's own draw (odd sizes 3..25 in hard mode); '9' or '3,5,7'."
+    distribution_mode: str = _f(
+        "hard", "procgen distribution mode: 'hard' (25x25 world) or 'easy' (15x15)."
     )
-    cheese_region: int = _f(5, "Cheese region n: cheese uniform over the top-right n x n inner cells (AISC rand_region).")
-    obs: str = _f("grid", "Observation kind: 'grid' (3x25x25 wall/mouse/cheese) or 'rgb' (64x64 pixels).")
-    num_levels: int = _f(1_000_000_000, "Training level seeds are drawn from [start_level, start_level+num_levels).")
+    maze_size: str | None = _f(
+        None,
+        "Maze sizes: none = procgen's own draw (odd sizes 3..25 in hard mode); '9' or '3,5,7'.",
+    )
+    cheese_region: int = _f(
+        5,
+        "Cheese region n: cheese uniform over the top-right n x n inner cells (AISC rand_region).",
+    )
+    obs: str = _f(
+        "grid", "Observation kind: 'grid' (3x25x25 wall/mouse/cheese) or 'rgb' (64x64 pixels)."
+    )
+    num_levels: int = _f(
+        1_000_000_000, "Training level seeds are drawn from [start_level, start_level+num_levels)."
+    )
     start_level: int = _f(0, "First training level seed.")
     env_seed: int | None = _f(None, "Seed of the env's level-seed generator (none = seed).")
     max_steps: int = _f(500, "Episode timeout in steps (procgen: 500).")
     # --- model ---
     scale: int = _f(1, "IMPALA scale: 1 = channels (16,32,32), 2 = (32,64,64), 4 = (64,128,128).")
     fc_dim: int = _f(256, "Width of the fully connected layer.")
-    fast: bool = _f(True, "bf16 autocast + channels_last in rollouts and updates (~2x faster on CPU).")
+    fast: bool = _f(
+        True, "bf16 autocast + channels_last in rollouts and updates (~2x faster on CPU)."
+    )
     # --- PPO (defaults: Langosco et al. 2022, batch scaled down to a 2-core machine) ---
     total_steps: int = _f(25_000_000, "Total environment steps to train for (across resumes).")
     n_envs: int = _f(64, "Parallel environments.")
     n_steps: int = _f(256, "Rollout length per environment per PPO iteration.")
     batch_size: int = _f(2048, "PPO minibatch size (must divide n_envs * n_steps).")
     n_epochs: int = _f(3, "PPO epochs per iteration.")
-    learning_rate: float = _f(5e-4, "Adam learning rate (initial value if lr_schedule is 'linear').")
+    learning_rate: float = _f(
+        5e-4, "Adam learning rate (initial value if lr_schedule is 'linear')."
+    )
     lr_schedule: str = _f("linear", "'linear' (decay to 0 at total_steps) or 'constant'.")
     gamma: float = _f(0.999, "Discount factor.")
     gae_lambda: float = _f(0.95, "GAE lambda.")
@@ -161,17 +175,29 @@ class TrainConfig:
     vf_coef: float = _f(0.5, "Value loss coefficient.")
     max_grad_norm: float = _f(0.5, "Gradient norm clip.")
     adam_eps: float = _f(1e-5, "Adam epsilon.")
-    normalize_reward: bool = _f(True, "Scale rewards by a running std of discounted returns (VecNormalize).")
-    target_kl: float | None = _f(None, "Stop an iteration's epochs early above this approx KL (none = off).")
+    normalize_reward: bool = _f(
+        True, "Scale rewards by a running std of discounted returns (VecNormalize)."
+    )
+    target_kl: float | None = _f(
+        None, "Stop an iteration's epochs early above this approx KL (none = off)."
+    )
     # --- run ---
-    seed: int = _f(0, "Seed of torch / numpy / python RNGs (and of the envs unless env_seed is set).")
+    seed: int = _f(
+        0, "Seed of torch / numpy / python RNGs (and of the envs unless env_seed is set)."
+    )
     device: str = _f("auto", "torch device: 'auto' (cuda if available), 'cpu', 'cuda', ...")
     torch_threads: int = _f(2, "torch.set_num_threads (CPU).")
-    checkpoint_minutes: float = _f(5.0, "Write a checkpoint at least this often (wall-clock minutes; 0 = off).")
+    checkpoint_minutes: float = _f(
+        5.0, "Write a checkpoint at least this often (wall-clock minutes; 0 = off)."
+    )
     checkpoint_steps: int = _f(0, "Also write a checkpoint every this many env steps (0 = off).")
     keep_checkpoints: int = _f(3, "How many of the newest checkpoints to keep.")
-    eval_levels: int = _f(1000, "Held-out levels for the final evaluation in the model card (0 = skip).")
-    eval_start_level: int | None = _f(None, "First held-out level seed (none = start_level + num_levels).")
+    eval_levels: int = _f(
+        1000, "Held-out levels for the final evaluation in the model card (0 = skip)."
+    )
+    eval_start_level: int | None = _f(
+        None, "First held-out level seed (none = start_level + num_levels)."
+    )
     eval_deterministic: bool = _f(False, "Evaluate with argmax actions instead of sampled actions.")
     tensorboard: bool = _f(True, "Write TensorBoard logs under RUN_DIR/tb.")
     progress: bool = _f(True, "Show a tqdm progress bar.")
@@ -192,7 +218,11 @@ class TrainConfig:
     @property
     def held_out_start(self) -> int:
         """First level seed of the evaluation range."""
-        return self.start_level + self.num_levels if self.eval_start_level is None else self.eval_start_level
+        return (
+            self.start_level + self.num_levels
+            if self.eval_start_level is None
+            else self.eval_start_level
+        )
 
     def maze_sizes(self) -> int | tuple[int, ...] | None:
         """``maze_size`` parsed: None, one int or a tuple of ints."""
@@ -201,7 +231,9 @@ class TrainConfig:
         try:
             sizes = tuple(int(s) for s in str(self.maze_size).split(","))
         except ValueError:
-            raise ValueError(f"maze_size must be 'none' or odd ints like '9' or '3,5,7', got {self.maze_size!r}") from None
+            raise ValueError(
+                f"maze_size must be 'none' or odd ints like '9' or '3,5,7', got {self.maze_size!r}"
+            ) from None
         top = 25 if self.distribution_mode == "hard" else 15
         for s in sizes:
             if s < 3 or s > top or s % 2 == 0:
@@ -213,13 +245,22 @@ class TrainConfig:
             if not cond:
                 raise ValueError(msg)
 
-        need(self.distribution_mode in ("hard", "easy"), f"distribution_mode must be 'hard' or 'easy', got {self.distribution_mode!r}")
+        need(
+            self.distribution_mode in ("hard", "easy"),
+            f"distribution_mode must be 'hard' or 'easy', got {self.distribution_mode!r}",
+        )
         need(self.obs in OBS_KINDS, f"obs must be one of {sorted(OBS_KINDS)}, got {self.obs!r}")
         need(self.scale in SCALES, f"scale must be one of {sorted(SCALES)}, got {self.scale}")
         need(self.cheese_region >= 1, f"cheese_region must be >= 1, got {self.cheese_region}")
         need(self.num_levels >= 0, f"num_levels must be >= 0, got {self.num_levels}")
-        need(0 <= self.start_level < 2**31 - 1, f"start_level must be in [0, 2^31-1), got {self.start_level}")
-        need(self.start_level + self.num_levels <= 2**31 - 1, f"start_level + num_levels must be <= 2^31-1, got {self.start_level + self.num_levels}")
+        need(
+            0 <= self.start_level < 2**31 - 1,
+            f"start_level must be in [0, 2^31-1), got {self.start_level}",
+        )
+        need(
+            self.start_level + self.num_levels <= 2**31 - 1,
+            f"start_level + num_levels must be <= 2^31-1, got {self.start_level + self.num_levels}",
+        )
         need(self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}")
         need(self.fc_dim >= 1, f"fc_dim must be >= 1, got {self.fc_dim}")
         need(self.total_steps >= 1, f"total_steps must be >= 1, got {self.total_steps}")
@@ -228,11 +269,15 @@ class TrainConfig:
         need(self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}")
         need(
             (self.n_envs * self.n_steps) % self.batch_size == 0,
-            f"batch_size must divide n_envs * n_steps = {self.n_envs * self.n_steps}, got {self.batch_size}",
+            f"batch_size must divide n_envs * n_steps = {self.n_envs * self.n_steps}, "
+            f"got {self.batch_size}",
         )
         need(self.n_epochs >= 1, f"n_epochs must be >= 1, got {self.n_epochs}")
         need(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
-        need(self.lr_schedule in ("linear", "constant"), f"lr_schedule must be 'linear' or 'constant', got {self.lr_schedule!r}")
+        need(
+            self.lr_schedule in ("linear", "constant"),
+            f"lr_schedule must be 'linear' or 'constant', got {self.lr_schedule!r}",
+        )
         need(0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}")
         need(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
         need(self.clip_range > 0, f"clip_range must be > 0, got {self.clip_range}")
@@ -240,11 +285,23 @@ class TrainConfig:
         need(self.vf_coef >= 0, f"vf_coef must be >= 0, got {self.vf_coef}")
         need(self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}")
         need(self.adam_eps > 0, f"adam_eps must be > 0, got {self.adam_eps}")
-        need(self.target_kl is None or self.target_kl > 0, f"target_kl must be > 0 or none, got {self.target_kl}")
+        need(
+            self.target_kl is None or self.target_kl > 0,
+            f"target_kl must be > 0 or none, got {self.target_kl}",
+        )
         need(self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}")
-        need(self.checkpoint_minutes >= 0, f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}")
-        need(self.checkpoint_steps >= 0, f"checkpoint_steps must be >= 0, got {self.checkpoint_steps}")
-        need(self.keep_checkpoints >= 1, f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}")
+        need(
+            self.checkpoint_minutes >= 0,
+            f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}",
+        )
+        need(
+            self.checkpoint_steps >= 0,
+            f"checkpoint_steps must be >= 0, got {self.checkpoint_steps}",
+        )
+        need(
+            self.keep_checkpoints >= 1,
+            f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}",
+        )
         need(self.eval_levels >= 0, f"eval_levels must be >= 0, got {self.eval_levels}")
         need(
             self.eval_levels == 0 or self.num_levels > 0 or self.eval_start_level is not None,
@@ -299,10 +356,14 @@ def git_commit(repo: str | os.PathLike | None = None) -> str | None:
     """``HEAD`` commit of the repository holding this file (``+dirty`` if modified), or None."""
     cwd = Path(repo) if repo else Path(__file__).resolve().parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
         if head.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
         return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -360,9 +421,15 @@ def policy_from_train_checkpoint(path: str | os.PathLike) -> tuple[Policy, dict]
 
     data = _read_train_checkpoint(Path(path))
     model = ImpalaModel(**data["model_config"])
-    model.load_state_dict({k.removeprefix("impala."): v for k, v in data["policy"].items() if k.startswith("impala.")})
+    model.load_state_dict(
+        {k.removeprefix("impala."): v for k, v in data["policy"].items() if k.startswith("impala.")}
+    )
     policy = Policy(model, obs=data["config"]["obs"])
-    policy.metadata = {"steps": int(data["num_timesteps"]), "config": data["config"], "wall_time_s": data["wall_time_s"]}
+    policy.metadata = {
+        "steps": int(data["num_timesteps"]),
+        "config": data["config"],
+        "wall_time_s": data["wall_time_s"],
+    }
     return policy, data
 
 
@@ -379,7 +446,9 @@ def _rng_state() -> dict:
 
 def _set_rng_state(s: dict) -> None:
     torch.set_rng_state(s["torch"])
-    np.random.set_state(("MT19937", s["numpy_keys"].numpy().astype(np.uint32), s["numpy_pos"], *s["numpy_gauss"]))
+    np.random.set_state(
+        ("MT19937", s["numpy_keys"].numpy().astype(np.uint32), s["numpy_pos"], *s["numpy_gauss"])
+    )
     version, internal, gauss = s["python"]
     random.setstate((version, tuple(internal), gauss))
 
@@ -471,7 +540,7 @@ def train(
     from stable_baselines3.common.vec_env import VecNormalize
     from tqdm.auto import tqdm
 
-    from .sb3_policy import ImpalaActorCriticPolicy, impala_state_dict, policy_from_sb3
+    from .sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
 
     config.validate()
     run_dir = Path(config.run_dir)
@@ -499,7 +568,9 @@ def train(
     make = env_fn or _make_env
     venv = make(config, env_seed)
     if config.normalize_reward:
-        venv = VecNormalize(venv, norm_obs=False, norm_reward=True, gamma=config.gamma, clip_reward=10.0)
+        venv = VecNormalize(
+            venv, norm_obs=False, norm_reward=True, gamma=config.gamma, clip_reward=10.0
+        )
 
     lr0 = config.learning_rate
     lr_sched = (lambda p: lr0 * p) if config.lr_schedule == "linear" else (lambda p: lr0)
@@ -527,7 +598,12 @@ def train(
         verbose=0,
         seed=None,
     )
-    model.set_logger(configure(str(run_dir / "tb") if config.tensorboard else None, ["tensorboard"] if config.tensorboard else []))
+    model.set_logger(
+        configure(
+            str(run_dir / "tb") if config.tensorboard else None,
+            ["tensorboard"] if config.tensorboard else [],
+        )
+    )
     if ckpt is not None:
         model.policy.load_state_dict(ckpt["policy"])
         model.policy.optimizer.load_state_dict(ckpt["optimizer"])
@@ -559,14 +635,26 @@ def train(
             "optimizer": model.policy.optimizer.state_dict(),
             "rng": _rng_state(),
             "ret_rms": (
-                {"mean": float(venv.ret_rms.mean), "var": float(venv.ret_rms.var), "count": float(venv.ret_rms.count)}
+                {
+                    "mean": float(venv.ret_rms.mean),
+                    "var": float(venv.ret_rms.var),
+                    "count": float(venv.ret_rms.count),
+                }
                 if config.normalize_reward
                 else None
             ),
         }
         path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
         pol = policy_from_sb3(model.policy)
-        save(pol, run_dir / "model.pt", metadata={"steps": steps, "wall_time_s": payload["wall_time_s"], "config": config.to_dict()})
+        save(
+            pol,
+            run_dir / "model.pt",
+            metadata={
+                "steps": steps,
+                "wall_time_s": payload["wall_time_s"],
+                "config": config.to_dict(),
+            },
+        )
         for old in sorted(ckpt_dir.glob("ckpt_*.pt"))[: -config.keep_checkpoints]:
             old.unlink()
         return path
@@ -606,8 +694,14 @@ def train(
             steps = self.model.num_timesteps
             if steps == self.last_ckpt_steps:
                 return
-            due_time = config.checkpoint_minutes > 0 and time.time() - self.last_ckpt_time >= 60 * config.checkpoint_minutes
-            due_steps = config.checkpoint_steps > 0 and steps - self.last_ckpt_steps >= config.checkpoint_steps
+            due_time = (
+                config.checkpoint_minutes > 0
+                and time.time() - self.last_ckpt_time >= 60 * config.checkpoint_minutes
+            )
+            due_steps = (
+                config.checkpoint_steps > 0
+                and steps - self.last_ckpt_steps >= config.checkpoint_steps
+            )
             if due_time or due_steps:
                 write_checkpoint()
                 self.last_ckpt_steps, self.last_ckpt_time = steps, time.time()
@@ -619,14 +713,20 @@ def train(
             row = {
                 "steps": steps,
                 "wall_time_s": round(wall(), 2),
-                "steps_per_s": round((steps - self.last_row_steps) / max(now - self.last_row_time, 1e-9), 1),
+                "steps_per_s": round(
+                    (steps - self.last_row_steps) / max(now - self.last_row_time, 1e-9), 1
+                ),
                 "episodes": len(rec.returns),
                 "ep_return_mean": _mean(rec.returns),
                 "ep_len_mean": _mean(rec.lengths),
                 "cheese_rate": _mean(rec.cheese),
                 **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
-                "learning_rate": lr_sched(1.0 - steps / config.total_steps) if steps < config.total_steps else 0.0,
-                "entropy": -nv["train/entropy_loss"] if "train/entropy_loss" in nv else float("nan"),
+                "learning_rate": lr_sched(1.0 - steps / config.total_steps)
+                if steps < config.total_steps
+                else 0.0,
+                "entropy": -nv["train/entropy_loss"]
+                if "train/entropy_loss" in nv
+                else float("nan"),
                 "clip_fraction": nv.get("train/clip_fraction", float("nan")),
                 "approx_kl": nv.get("train/approx_kl", float("nan")),
                 "value_loss": nv.get("train/value_loss", float("nan")),
@@ -635,11 +735,21 @@ def train(
             }
             writer.writerow(row)
             log_file.flush()
-            for k in ("steps_per_s", "ep_return_mean", "ep_len_mean", "cheese_rate", "cheese_rate_small", "cheese_rate_medium", "cheese_rate_large"):
+            for k in (
+                "steps_per_s",
+                "ep_return_mean",
+                "ep_len_mean",
+                "cheese_rate",
+                "cheese_rate_small",
+                "cheese_rate_medium",
+                "cheese_rate_large",
+            ):
                 if not math.isnan(row[k]):
                     self.model.logger.record(f"maze/{k}", row[k])
             pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
-            pbar.set_postfix(cheese=f"{row['cheese_rate']:.3f}", sps=f"{row['steps_per_s']:.0f}", refresh=False)
+            pbar.set_postfix(
+                cheese=f"{row['cheese_rate']:.3f}", sps=f"{row['steps_per_s']:.0f}", refresh=False
+            )
             self.last_row_time, self.last_row_steps = now, steps
             rec.reset()
 
@@ -660,7 +770,12 @@ def train(
     try:
         remaining = config.total_steps - start_steps
         if remaining > 0:
-            model.learn(total_timesteps=remaining, callback=callback, reset_num_timesteps=False, log_interval=1)
+            model.learn(
+                total_timesteps=remaining,
+                callback=callback,
+                reset_num_timesteps=False,
+                log_interval=1,
+            )
         if model.num_timesteps != callback.last_ckpt_steps or latest_checkpoint(run_dir) is None:
             write_checkpoint()
     finally:
@@ -671,7 +786,14 @@ def train(
         venv.close()
     if stop_requested:
         # SIGTERM / Ctrl-C: the checkpoint above holds everything; resume with --resume RUN_DIR.
-        return {"run_dir": str(run_dir), "steps": int(model.num_timesteps), "wall_time_s": wall(), "card": None, "evaluation": None, "stopped": True}
+        return {
+            "run_dir": str(run_dir),
+            "steps": int(model.num_timesteps),
+            "wall_time_s": wall(),
+            "card": None,
+            "evaluation": None,
+            "stopped": True,
+        }
 
     wall_time = wall()
     steps = int(model.num_timesteps)
@@ -691,13 +813,26 @@ def train(
             max_steps=config.max_steps,
             deterministic=config.eval_deterministic,
         )
-    card = make_card(config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device)
+    card = make_card(
+        config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device
+    )
     card_path = atomic_write_text(run_dir / "card.json", json.dumps(card, indent=2) + "\n")
-    return {"run_dir": str(run_dir), "steps": steps, "wall_time_s": wall_time, "card": str(card_path), "evaluation": evaluation, "stopped": False}
+    return {
+        "run_dir": str(run_dir),
+        "steps": steps,
+        "wall_time_s": wall_time,
+        "card": str(card_path),
+        "evaluation": evaluation,
+        "stopped": False,
+    }
 
 
 def learning_curve_summary(log_path: str | os.PathLike, n_points: int = 10) -> dict:
-    """A compact learning curve from ``train_log.csv``: ~``n_points`` rows (steps, cheese rate by bucket)."""
+    """A compact learning curve from ``train_log.csv``: about ``n_points`` rows.
+
+    Each point holds steps, wall time, steps/s, cheese rate (overall and by size bucket),
+    episode length and entropy.
+    """
     p = Path(log_path)
     if not p.is_file():
         return {"rows": 0, "points": []}
@@ -705,17 +840,33 @@ def learning_curve_summary(log_path: str | os.PathLike, n_points: int = 10) -> d
         rows = list(csv.DictReader(f))
     if not rows:
         return {"rows": 0, "points": []}
-    idx = sorted(set(np.linspace(0, len(rows) - 1, min(n_points, len(rows))).round().astype(int).tolist()))
-    keys = ["steps", "wall_time_s", "steps_per_s", "cheese_rate", "cheese_rate_small", "cheese_rate_medium", "cheese_rate_large", "ep_len_mean", "entropy"]
+    idx = sorted(
+        set(np.linspace(0, len(rows) - 1, min(n_points, len(rows))).round().astype(int).tolist())
+    )
+    keys = [
+        "steps",
+        "wall_time_s",
+        "steps_per_s",
+        "cheese_rate",
+        "cheese_rate_small",
+        "cheese_rate_medium",
+        "cheese_rate_large",
+        "ep_len_mean",
+        "entropy",
+    ]
     points = []
     for i in idx:
-        points.append({k: (None if rows[i].get(k) in (None, "", "nan") else float(rows[i][k])) for k in keys})
+        points.append(
+            {k: (None if rows[i].get(k) in (None, "", "nan") else float(rows[i][k])) for k in keys}
+        )
     last = rows[-min(10, len(rows)) :]
     rates = [float(r["cheese_rate"]) for r in last if r["cheese_rate"] not in ("", "nan")]
     return {
         "rows": len(rows),
         "final_train_cheese_rate_last10_rows": float(np.mean(rates)) if rates else None,
-        "mean_steps_per_s": float(np.nanmean([float(r["steps_per_s"]) for r in rows[1:]])) if len(rows) > 1 else None,
+        "mean_steps_per_s": float(np.nanmean([float(r["steps_per_s"]) for r in rows[1:]]))
+        if len(rows) > 1
+        else None,
         "points": points,
     }
 
@@ -732,7 +883,12 @@ def make_card(
     """The model card dict (config, steps, wall time, machine, git commit, evaluation, curve)."""
     return {
         "config": config.to_dict(),
-        "model": {"arch": "IMPALA", "channels": list(config.channels), "fc_dim": config.fc_dim, "obs": config.obs},
+        "model": {
+            "arch": "IMPALA",
+            "channels": list(config.channels),
+            "fc_dim": config.fc_dim,
+            "obs": config.obs,
+        },
         "steps": int(steps),
         "wall_time_s": round(float(wall_time_s), 1),
         "machine": machine_info(device),
@@ -776,9 +932,20 @@ def build_arg_parser(prog: str | None = None):
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool", bool):
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=f.metadata["help"] + f" (default: {f.default})")
+            group.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
         else:
-            group.add_argument(flag, type=_field_type(f), default=argparse.SUPPRESS, metavar=f.name.upper(), help=f.metadata["help"] + f" (default: {f.default})")
+            group.add_argument(
+                flag,
+                type=_field_type(f),
+                default=argparse.SUPPRESS,
+                metavar=f.name.upper(),
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
     return parser
 
 
@@ -824,7 +991,9 @@ def snapshot_to_zoo(
     from .checkpoint import ZOO_DIR
 
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or name == "configs":
-        raise ValueError(f"zoo name must match [A-Za-z0-9][A-Za-z0-9._-]* and not be 'configs', got {name!r}")
+        raise ValueError(
+            f"zoo name must match [A-Za-z0-9][A-Za-z0-9._-]* and not be 'configs', got {name!r}"
+        )
     ckpt = latest_checkpoint(run_dir)
     if ckpt is None:
         raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
@@ -862,8 +1031,19 @@ def snapshot_to_zoo(
         w.writeheader()
         w.writerows(rows)
         atomic_write_text(dest / "train_log.csv", buf.getvalue())
-    card = make_card(config, dest, steps=steps, wall_time_s=float(data["wall_time_s"]), evaluation=evaluation)
+    card = make_card(
+        config, dest, steps=steps, wall_time_s=float(data["wall_time_s"]), evaluation=evaluation
+    )
     card["source"] = {"run_dir": str(run_dir), "checkpoint": ckpt.name}
-    save(policy, dest / "model.pt", metadata={"steps": steps, "wall_time_s": float(data["wall_time_s"]), "config": config.to_dict(), "zoo_name": name})
+    save(
+        policy,
+        dest / "model.pt",
+        metadata={
+            "steps": steps,
+            "wall_time_s": float(data["wall_time_s"]),
+            "config": config.to_dict(),
+            "zoo_name": name,
+        },
+    )
     atomic_write_text(dest / "card.json", json.dumps(card, indent=2) + "\n")
     return dest

@@ -40,6 +40,8 @@ episode with reward 0. Reaching the cheese on the last step counts as ``terminat
 its next level from the level source; the returned observation row is already the new level's
 first frame. The finished episode's last frame is ``info["final_obs"]`` (rows valid where
 ``terminated | truncated``; the mouse is drawn on the cheese cell when it got the cheese).
+``info["final_obs"]`` is one buffer reused by every step (it avoids a large allocation per
+step): copy the rows you keep. The returned observations are a fresh array every step.
 
 **Info** (a dict of ``(N,)`` arrays, rows valid where done unless stated):
 ``final_obs``, ``got_cheese`` (bool), ``episode_return`` (float32), ``episode_length`` (int32),
@@ -129,7 +131,7 @@ def _as_env_ids(env_ids: Any, num_envs: int) -> np.ndarray:
     if ids.size and (ids.min() < 0 or ids.max() >= num_envs):
         bad = int(ids[(ids < 0) | (ids >= num_envs)][0])
         raise ValueError(f"env id {bad} out of range [0, {num_envs - 1}]")
-    if np.unique(ids).size != ids.size:
+    if ids.size > 1 and (np.diff(np.sort(ids)) == 0).any():
         raise ValueError(f"env_ids must be distinct, got {ids.tolist()}")
     return ids
 
@@ -194,7 +196,7 @@ class ProcgenLevelSource:
         self.rand_seed = rand_seed
         self._seeds = LevelSeeds(num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed)
 
-    def reseeded(self, rand_seed: int) -> "ProcgenLevelSource":
+    def reseeded(self, rand_seed: int) -> ProcgenLevelSource:
         """A fresh source with the same options and another ``rand_seed`` (from its start)."""
         return ProcgenLevelSource(
             self.num_envs,
@@ -393,6 +395,7 @@ class MazeVecEnv:
         self._facing = np.zeros(n, dtype=np.bool_)
         self._ep_ret = np.zeros(n, dtype=np.float32)
         self._obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
+        self._final_obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
         self._moved_from = np.zeros((n, 2), dtype=np.int64)
         self._deltas = np.ascontiguousarray(ACTION_DELTAS, dtype=np.int64)
         self._renderer = _make_renderer(rgb_style, n, w, self.use_backgrounds) if obs == "rgb" else None
@@ -513,7 +516,8 @@ class MazeVecEnv:
             "level_seed": self._seed.copy(),
             "maze_size": self._maze_size.copy(),
         }
-        final_obs = np.empty_like(self._obs)
+        # one persistent buffer: a fresh (N, ...) array per step would cost page faults
+        final_obs = self._final_obs
         ids = np.flatnonzero(done)
         if ids.size:
             final_obs[ids] = self._obs[ids]

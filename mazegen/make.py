@@ -1,7 +1,7 @@
 """One call from options to a ready SB3 VecEnv: :func:`make_vec_env`.
 
->>> venv = make_vec_env(4, seed=3)  # doctest: +SKIP
->>> venv.observation_space  # doctest: +SKIP
+>>> venv = make_vec_env(4, seed=3)
+>>> venv.observation_space
 Box(0, 1, (3, 25, 25), uint8)
 >>> make_vec_env(0)
 Traceback (most recent call last):

@@ -513,6 +513,14 @@ def make_procgen_vec_env(
         use_monochrome_assets: procgen's ``use_monochrome_assets`` (solid-colour frames).
 
     Observations are ``uint8 (64, 64, 3)`` frames straight from the engine.
+
+    >>> venv = make_procgen_vec_env(2, maze_size=5, cheese="top-right")
+    >>> venv.reset().shape
+    (2, 64, 64, 3)
+    >>> lvl = read_level(venv, 0)   # what the engine now plays: our generated level
+    >>> lvl == venv.levels[0], lvl.maze_size, lvl.cheese == lvl.top_right_cell
+    (True, 5, True)
+    >>> venv.close()
     """
     return ProcgenMazeVecEnv(
         num_envs,

@@ -190,7 +190,7 @@ def _blit(dst, tex, r0, r1, rtex, c0, c1, ctex, mirror):  # pragma: no cover - n
 
 
 @njit(cache=True)
-def _compose_static(static, frames, rects, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
+def _compose_static(static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
                     wall_tex, wr0, wr1, wrt, wc0, wc1, wct,
                     cheese_tex, cr0, cr1, crt, cc0, cc1, cct):  # pragma: no cover - numba
     w = walls.shape[1]
@@ -210,32 +210,35 @@ def _compose_static(static, frames, rects, env_ids, walls, cheese, bg_index, use
                     _blit(dst, wall_tex, wr0[r], wr1[r], wrt[r], wc0[x], wc1[x], wct[x], False)
                 elif r == ch_r and x == ch_c:
                     _blit(dst, cheese_tex, cr0[r], cr1[r], crt[r], cc0[x], cc1[x], cct[x], False)
-        frames[e, :, :, :] = dst
-        rects[e, 0] = 0
-        rects[e, 1] = 0
-        rects[e, 2] = 0
-        rects[e, 3] = 0
 
 
 @njit(cache=True)
-def _draw_mice(static, frames, rects, out, env_ids, mouse, facing, mouse_tex,
+def _draw_mice(static, out, rects, full, last, env_ids, mouse, facing, mouse_tex,
                mr0, mr1, mrt, mc0, mc1, mct):  # pragma: no cover - numba
     for k in range(env_ids.shape[0]):
         e = env_ids[k]
-        fr = frames[e]
-        # restore the old mouse rectangle from the static layer
-        for py in range(rects[e, 0], rects[e, 1]):
-            for px in range(rects[e, 2], rects[e, 3]):
-                for ch in range(3):
-                    fr[py, px, ch] = static[e, py, px, ch]
         r = mouse[k, 0]
         c = mouse[k, 1]
+        fr = out[e]
+        if full[e]:
+            fr[:, :, :] = static[e]
+            full[e] = False
+        else:
+            if last[e, 0] == r and last[e, 1] == c and last[e, 2] == facing[k]:
+                continue  # nothing moved: out[e] already holds this frame
+            # restore the old mouse rectangle from the static layer
+            for py in range(rects[e, 0], rects[e, 1]):
+                for px in range(rects[e, 2], rects[e, 3]):
+                    for ch in range(3):
+                        fr[py, px, ch] = static[e, py, px, ch]
         _blit(fr, mouse_tex, mr0[r], mr1[r], mrt[r], mc0[c], mc1[c], mct[c], facing[k])
         rects[e, 0] = mr0[r]
         rects[e, 1] = mr1[r]
         rects[e, 2] = mc0[c]
         rects[e, 3] = mc1[c]
-        out[e, :, :, :] = fr
+        last[e, 0] = r
+        last[e, 1] = c
+        last[e, 2] = facing[k]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,7 +251,8 @@ class TexturedRenderer:
     cheese); ``render(mouse, facing_right, out, env_ids=None)`` draws the mice and writes the
     frames of the listed envs (all when None) into rows ``env_ids`` of ``out``
     (``(num_envs, 64, 64, 3)`` uint8). ``mouse`` / ``facing_right`` hold one row per listed env.
-    The renderer keeps its own copy of every frame, so ``out`` may be any buffer.
+    Only what moves is drawn: ``out`` is assumed to keep the frames this renderer wrote there
+    last (a new buffer, detected by its address, gets whole frames again).
     """
 
     def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
@@ -261,8 +265,10 @@ class TexturedRenderer:
         self._tex = maze_textures()
         n = self.num_envs
         self._static = np.zeros((n, FRAME, FRAME, 3), np.uint8)
-        self._frames = np.zeros((n, FRAME, FRAME, 3), np.uint8)
         self._rects = np.zeros((n, 4), np.int64)
+        self._last = np.zeros((n, 3), np.int64)
+        self._full = np.ones(n, bool)
+        self._out_key: tuple | None = None
         self._loaded = np.zeros(n, bool)
         self._all = np.arange(n, dtype=np.int64)
 
@@ -291,7 +297,7 @@ class TexturedRenderer:
             raise ValueError(f"background indices must be in [0, {NUM_BACKGROUNDS - 1}], got {levels.background.tolist()}")
         g, t = self._geo, self._tex
         _compose_static(
-            self._static, self._frames, self._rects, ids,
+            self._static, ids,
             np.ascontiguousarray(levels.walls), levels.cheese.astype(np.int64),
             levels.background.astype(np.int64), self.use_backgrounds, g.backgrounds,
             t.wall, g.wall_rows.p0, g.wall_rows.p1, g.wall_rows.tex,
@@ -300,6 +306,7 @@ class TexturedRenderer:
             g.cheese_cols.p0, g.cheese_cols.p1, g.cheese_cols.tex,
         )
         self._loaded[ids] = True
+        self._full[ids] = True
 
     def render(self, mouse: Any, facing_right: Any, out: np.ndarray, env_ids: Any = None) -> None:
         """Draw the mouse of each listed env at ``mouse[k]`` and write its frame to ``out[env_ids[k]]``."""
@@ -320,8 +327,12 @@ class TexturedRenderer:
             raise ValueError(f"mouse cells must lie in [0, {w - 1}], got {m.tolist()}")
         if len(ids) and not self._loaded[ids].all():
             raise ValueError(f"env {int(ids[~self._loaded[ids]][0])} has no level: call set_levels first")
+        key = (out.__array_interface__["data"][0], out.strides)
+        if key != self._out_key:  # a different buffer: it holds none of our frames yet
+            self._full[:] = True
+            self._out_key = key
         g = self._geo
-        _draw_mice(self._static, self._frames, self._rects, out, ids, m, f, self._tex.mouse,
+        _draw_mice(self._static, out, self._rects, self._full, self._last, ids, m, f, self._tex.mouse,
                    g.mouse_rows.p0, g.mouse_rows.p1, g.mouse_rows.tex,
                    g.mouse_cols.p0, g.mouse_cols.p1, g.mouse_cols.tex)
 

@@ -31,7 +31,8 @@ Box(0, 1, (3, 5, 5), uint8)
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import gymnasium as gym
 import numpy as np

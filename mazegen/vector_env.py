@@ -8,9 +8,9 @@ elsewhere) and ``"final_info"`` (a dict of arrays: ``got_cheese``, ``episode_ret
 ``episode_length``, ``level_seed``, ``maze_size``), each with its ``"_<key>"`` boolean mask,
 plus ``"episode": {"r", "l", "t"}`` / ``"_episode"`` as ``RecordEpisodeStatistics`` writes them.
 
->>> venv = MazeVectorEnv(2, seed=0)  # doctest: +SKIP
->>> obs, infos = venv.reset()  # doctest: +SKIP
->>> obs.shape  # doctest: +SKIP
+>>> venv = MazeVectorEnv(2, seed=0)
+>>> obs, infos = venv.reset()
+>>> obs.shape
 (2, 3, 25, 25)
 """
 

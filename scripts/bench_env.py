@@ -196,7 +196,7 @@ def run(args: argparse.Namespace) -> dict:
         "numpy": np.__version__,
         "load_avg_1m": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
-    res["date"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    res["date"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     if notes:
         res["note"] = "; ".join(notes)
     return res

@@ -28,7 +28,14 @@ SETUPS = {
 
 
 def bench(
-    name: str, *, iterations: int, fast: bool, threads: int, seed: int, n_envs: int | None = None, n_steps: int | None = None
+    name: str,
+    *,
+    iterations: int,
+    fast: bool,
+    threads: int,
+    seed: int,
+    n_envs: int | None = None,
+    n_steps: int | None = None,
 ) -> dict:
     import csv
 
@@ -41,9 +48,19 @@ def bench(
         batch //= 2
     with tempfile.TemporaryDirectory(prefix="bench_train_") as d:
         cfg = TrainConfig(
-            run_dir=str(Path(d) / name), obs=obs, n_envs=n_envs, n_steps=n_steps, batch_size=batch,
-            total_steps=n_envs * n_steps * iterations, fast=fast, torch_threads=threads, seed=seed,
-            eval_levels=0, tensorboard=False, progress=False, checkpoint_minutes=0,
+            run_dir=str(Path(d) / name),
+            obs=obs,
+            n_envs=n_envs,
+            n_steps=n_steps,
+            batch_size=batch,
+            total_steps=n_envs * n_steps * iterations,
+            fast=fast,
+            torch_threads=threads,
+            seed=seed,
+            eval_levels=0,
+            tensorboard=False,
+            progress=False,
+            checkpoint_minutes=0,
         )
         t0 = time.perf_counter()
         train(cfg)
@@ -55,21 +72,40 @@ def bench(
         "env_steps_per_s": steady[len(steady) // 2],
         "collect_only_steps_per_s": sps[0],
         "per_iteration_steps_per_s": sps,
-        "obs": obs, "scale": 1, "n_envs": n_envs, "n_steps": n_steps, "batch_size": batch,
-        "n_epochs": cfg.n_epochs, "fast_bf16_channels_last": fast, "torch_threads": threads,
+        "obs": obs,
+        "scale": 1,
+        "n_envs": n_envs,
+        "n_steps": n_steps,
+        "batch_size": batch,
+        "n_epochs": cfg.n_epochs,
+        "fast_bf16_channels_last": fast,
+        "torch_threads": threads,
         "wall_s_including_setup": round(wall, 2),
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--setups", default=",".join(SETUPS), help=f"Comma-separated setups to run, from {list(SETUPS)}.")
+    p.add_argument(
+        "--setups",
+        default=",".join(SETUPS),
+        help=f"Comma-separated setups to run, from {list(SETUPS)}.",
+    )
     p.add_argument("--iterations", type=int, default=3, help="PPO iterations per setup (>= 2).")
-    p.add_argument("--fast", action=argparse.BooleanOptionalAction, default=True, help="bf16 autocast + channels_last.")
+    p.add_argument(
+        "--fast",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="bf16 autocast + channels_last.",
+    )
     p.add_argument("--threads", type=int, default=2, help="torch threads.")
     p.add_argument("--seed", type=int, default=0, help="Training seed.")
-    p.add_argument("--n-envs", type=int, default=None, help="Override every setup's number of envs.")
-    p.add_argument("--n-steps", type=int, default=None, help="Override every setup's rollout length.")
+    p.add_argument(
+        "--n-envs", type=int, default=None, help="Override every setup's number of envs."
+    )
+    p.add_argument(
+        "--n-steps", type=int, default=None, help="Override every setup's rollout length."
+    )
     p.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
     args = p.parse_args(argv)
     names = [s for s in args.setups.split(",") if s]
@@ -88,8 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for name in names:
         results[name] = bench(
-            name, iterations=args.iterations, fast=args.fast, threads=args.threads, seed=args.seed,
-            n_envs=args.n_envs, n_steps=args.n_steps,
+            name,
+            iterations=args.iterations,
+            fast=args.fast,
+            threads=args.threads,
+            seed=args.seed,
+            n_envs=args.n_envs,
+            n_steps=args.n_steps,
         )
         if not args.json:
             print(f"{name}: {results[name]['env_steps_per_s']:.0f} env-steps/s")

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    run_dir = args.run_dir or Path("runs/demo_env") / _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    run_dir = args.run_dir or Path("runs/demo_env") / _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
     run_dir.mkdir(parents=True, exist_ok=True)
 
     first = env.reset()

@@ -28,9 +28,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     summary = train(config, resume=resume)
     if summary.get("stopped"):
-        print(f"stopped at {summary['steps']} steps; continue with: --resume {summary['run_dir']}", file=sys.stderr)
+        print(
+            f"stopped at {summary['steps']} steps; continue with: --resume {summary['run_dir']}",
+            file=sys.stderr,
+        )
     ev = summary.get("evaluation") or {}
-    print(json.dumps({k: summary[k] for k in ("run_dir", "steps", "wall_time_s", "card")} | {"cheese_rate": ev.get("cheese_rate")}))
+    print(
+        json.dumps(
+            {k: summary[k] for k in ("run_dir", "steps", "wall_time_s", "card")}
+            | {"cheese_rate": ev.get("cheese_rate")}
+        )
+    )
     print(f"run directory: {summary['run_dir']}")
     return 0
 

@@ -22,8 +22,15 @@ import torch
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", help="Training run directory (holds checkpoints/ckpt_*.pt).")
-    parser.add_argument("zoo_name", help="Name of the zoo agent to write (a directory under the zoo).")
-    parser.add_argument("--eval-levels", type=int, default=None, help="Held-out evaluation levels (default: the run's eval_levels; 0 = skip).")
+    parser.add_argument(
+        "zoo_name", help="Name of the zoo agent to write (a directory under the zoo)."
+    )
+    parser.add_argument(
+        "--eval-levels",
+        type=int,
+        default=None,
+        help="Held-out evaluation levels (default: the run's eval_levels; 0 = skip).",
+    )
     parser.add_argument("--zoo-dir", default=None, help="Zoo root directory (default: agents/zoo).")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the evaluation.")
     args = parser.parse_args(argv)
@@ -33,13 +40,24 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--threads must be >= 1, got {args.threads}")
     torch.set_num_threads(args.threads)
     try:
-        dest = snapshot_to_zoo(args.run_dir, args.zoo_name, eval_levels=args.eval_levels, zoo_root=args.zoo_dir)
+        dest = snapshot_to_zoo(
+            args.run_dir, args.zoo_name, eval_levels=args.eval_levels, zoo_root=args.zoo_dir
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     card = json.loads((dest / "card.json").read_text())
     ev = card.get("evaluation") or {}
-    print(json.dumps({"zoo_dir": str(dest), "steps": card["steps"], "cheese_rate": ev.get("cheese_rate"), "ci95": ev.get("ci95")}))
+    print(
+        json.dumps(
+            {
+                "zoo_dir": str(dest),
+                "steps": card["steps"],
+                "cheese_rate": ev.get("cheese_rate"),
+                "ci95": ev.get("ci95"),
+            }
+        )
+    )
     print(f"run directory: {dest}")
     return 0
 

@@ -42,14 +42,29 @@ class TinyGridEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        dr, dc = {3: (1, 0), 5: (-1, 0), 0: (0, -1), 1: (0, -1), 2: (0, -1), 6: (0, 1), 7: (0, 1), 8: (0, 1)}.get(int(action), (0, 0))
+        dr, dc = {
+            3: (1, 0),
+            5: (-1, 0),
+            0: (0, -1),
+            1: (0, -1),
+            2: (0, -1),
+            6: (0, 1),
+            7: (0, 1),
+            8: (0, 1),
+        }.get(int(action), (0, 0))
         r, c = self.mouse[0] + dr, self.mouse[1] + dc
         if 10 <= r < 15 and 10 <= c < 15:
             self.mouse = (r, c)
         self.t += 1
         got = self.mouse == self.cheese
         done = got or self.t >= 30
-        return self._obs(), 10.0 if got else 0.0, bool(got), bool(done and not got), {"got_cheese": got, "maze_size": 5}
+        return (
+            self._obs(),
+            10.0 if got else 0.0,
+            bool(got),
+            bool(done and not got),
+            {"got_cheese": got, "maze_size": 5},
+        )
 
 
 def tiny_vec_env(n_envs: int, seed: int, rgb: bool = False):

@@ -85,7 +85,9 @@ def test_zoo_names_and_load_by_name(tmp_path, monkeypatch):
     (tmp_path / "configs").mkdir()
     (tmp_path / "empty").mkdir()
     assert ck.zoo_names() == []
-    ck.save(Policy(ImpalaModel(), obs="grid"), tmp_path / "b-agent" / "model.pt", metadata={"steps": 5})
+    ck.save(
+        Policy(ImpalaModel(), obs="grid"), tmp_path / "b-agent" / "model.pt", metadata={"steps": 5}
+    )
     ck.save(Policy(ImpalaModel(), obs="grid"), tmp_path / "a-agent" / "model.pt")
     (tmp_path / "b-agent" / "card.json").write_text('{"steps": 5}')
     assert ck.zoo_names() == ["a-agent", "b-agent"]

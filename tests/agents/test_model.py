@@ -15,8 +15,18 @@ def _procgen_tools_keys() -> list[str]:
         keys += [f"embedder.block{b}.conv.weight", f"embedder.block{b}.conv.bias"]
         for r in (1, 2):
             for c in (1, 2):
-                keys += [f"embedder.block{b}.res{r}.conv{c}.weight", f"embedder.block{b}.res{r}.conv{c}.bias"]
-    keys += ["embedder.fc.weight", "embedder.fc.bias", "fc_policy.weight", "fc_policy.bias", "fc_value.weight", "fc_value.bias"]
+                keys += [
+                    f"embedder.block{b}.res{r}.conv{c}.weight",
+                    f"embedder.block{b}.res{r}.conv{c}.bias",
+                ]
+    keys += [
+        "embedder.fc.weight",
+        "embedder.fc.bias",
+        "fc_policy.weight",
+        "fc_policy.bias",
+        "fc_value.weight",
+        "fc_value.bias",
+    ]
     return keys
 
 
@@ -43,7 +53,9 @@ def test_hook_names_in_forward_order_and_each_called_once():
         mods[n].register_forward_hook(lambda mod, i, o, n=n: called.append(n))
     m(torch.rand(2, 3, 25, 25))
     assert called == names  # forward order, each exactly once
-    assert all(not getattr(mod, "inplace", False) for mod in m.modules() if isinstance(mod, nn.ReLU))
+    assert all(
+        not getattr(mod, "inplace", False) for mod in m.modules() if isinstance(mod, nn.ReLU)
+    )
 
 
 def test_hook_sees_and_replaces_activation():
@@ -100,7 +112,13 @@ def test_fast_inference_close_to_fp32():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(channels=(16, 32)), dict(channels=(16, 0, 32)), dict(obs_size=0), dict(num_actions=0), dict(fc_dim=0)],
+    [
+        dict(channels=(16, 32)),
+        dict(channels=(16, 0, 32)),
+        dict(obs_size=0),
+        dict(num_actions=0),
+        dict(fc_dim=0),
+    ],
 )
 def test_bad_construction_raises(kwargs):
     with pytest.raises(ValueError):

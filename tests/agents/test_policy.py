@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from agents.model import ImpalaModel
-from agents.policy import MOVE_OF_ACTION, MOVES, Policy, preprocess_obs
+from agents.policy import MOVE_OF_ACTION, MOVES, Policy, preprocess_obs, sample_categorical
 
 
 def _policy_with_probs(probs: np.ndarray, obs="grid") -> Policy:
@@ -59,16 +59,21 @@ def test_act_deterministic_and_sampling():
     p = np.full(15, 0.01)
     p[5] = 0.25
     p[7] = 0.6
-    pol = _policy_with_probs(p / p.sum())
-    obs = np.zeros((4000, 3, 25, 25), np.uint8)
+    p /= p.sum()
+    pol = _policy_with_probs(p)
+    obs = np.zeros((64, 3, 25, 25), np.uint8)
     assert (pol.act(obs[:5], deterministic=True) == 7).all()
     a1 = pol.act(obs, rng=np.random.default_rng(7))
     a2 = pol.act(obs, rng=np.random.default_rng(7))
     a3 = pol.act(obs, rng=np.random.default_rng(8))
     assert np.array_equal(a1, a2) and not np.array_equal(a1, a3)
-    freq = np.bincount(a1, minlength=15) / len(a1)
-    np.testing.assert_allclose(freq, p / p.sum(), atol=0.03)
     assert a1.dtype == np.int64 and a1.min() >= 0 and a1.max() <= 14
+    # act() draws exactly what sample_categorical draws from the policy's probabilities
+    probs = pol.action_probs(obs).astype(np.float64)
+    np.testing.assert_array_equal(a1, sample_categorical(probs, np.random.default_rng(7)))
+    # and sample_categorical follows the probabilities
+    big = sample_categorical(np.tile(p, (40000, 1)), np.random.default_rng(0))
+    np.testing.assert_allclose(np.bincount(big, minlength=15) / big.size, p, atol=0.01)
 
 
 def test_value_and_logits_shapes_and_fast_mode():

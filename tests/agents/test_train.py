@@ -17,14 +17,33 @@ from _tiny_env import tiny_vec_env  # noqa: E402
 
 from agents.checkpoint import load  # noqa: E402
 from agents.policy import Policy  # noqa: E402
-from agents.sb3_policy import ImpalaActorCriticPolicy, impala_state_dict, obs_kind_of_space, policy_from_sb3  # noqa: E402
-from agents.train import TrainConfig, config_from_args, latest_checkpoint, policy_from_train_checkpoint, train  # noqa: E402
+from agents.sb3_policy import (
+    ImpalaActorCriticPolicy,
+    impala_state_dict,
+    obs_kind_of_space,
+    policy_from_sb3,
+)  # noqa: E402
+from agents.train import (
+    TrainConfig,
+    config_from_args,
+    latest_checkpoint,
+    policy_from_train_checkpoint,
+    train,
+)  # noqa: E402
 
 
 def _cfg(tmp_path, name="run", **kw) -> TrainConfig:
     base = dict(
-        run_dir=str(tmp_path / name), total_steps=1024, n_envs=4, n_steps=64, batch_size=128,
-        n_epochs=2, eval_levels=0, progress=False, tensorboard=False, checkpoint_minutes=0,
+        run_dir=str(tmp_path / name),
+        total_steps=1024,
+        n_envs=4,
+        n_steps=64,
+        batch_size=128,
+        n_epochs=2,
+        eval_levels=0,
+        progress=False,
+        tensorboard=False,
+        checkpoint_minutes=0,
         torch_threads=1,
     )
     base.update(kw)
@@ -55,7 +74,9 @@ def test_sb3_policy_matches_plain_policy_without_255_scaling():
     np.testing.assert_allclose(sb3_probs, plain.action_probs(obs), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(sb3_values, plain.value(obs), rtol=1e-5, atol=1e-6)
     # obs/255 would give different probabilities: the grid is not divided by 255
-    assert not np.allclose(plain.action_probs(obs), plain.action_probs((obs / 255.0).astype(np.float32)), atol=1e-4)
+    assert not np.allclose(
+        plain.action_probs(obs), plain.action_probs((obs / 255.0).astype(np.float32)), atol=1e-4
+    )
     assert set(impala_state_dict(sb3)) == set(plain.model.state_dict())
 
 
@@ -84,7 +105,10 @@ def test_resume_continues_step_counter_and_log(tmp_path):
     s = train(cfg, env_fn=_env_fn)
     run = Path(s["run_dir"])
     assert s["steps"] == 1024 and json.loads((run / "card.json").read_text())["steps"] == 1024
-    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["ckpt_000000000768.pt", "ckpt_000000001024.pt"]
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [
+        "ckpt_000000000768.pt",
+        "ckpt_000000001024.pt",
+    ]
     # simulate a kill after the 768 checkpoint: the last checkpoint never got written
     (run / "checkpoints" / "ckpt_000000001024.pt").unlink()
     pol768, data = policy_from_train_checkpoint(latest_checkpoint(run))
@@ -140,7 +164,10 @@ def test_resume_needs_a_checkpoint_and_fresh_run_needs_empty_dir(tmp_path):
 
 
 def test_rgb_training_runs(tmp_path):
-    s = train(_cfg(tmp_path, "rgb", obs="rgb", total_steps=256, n_envs=2, n_steps=64, batch_size=64), env_fn=_env_fn)
+    s = train(
+        _cfg(tmp_path, "rgb", obs="rgb", total_steps=256, n_envs=2, n_steps=64, batch_size=64),
+        env_fn=_env_fn,
+    )
     pol = load(Path(s["run_dir"]) / "model.pt")
     assert pol.obs == "rgb" and pol.model.obs_size == 64
     assert pol.act(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2,)
@@ -160,10 +187,19 @@ def test_config_validation_and_cli(tmp_path):
     assert TrainConfig(maze_size="3,5").maze_sizes() == (3, 5)
     yml = tmp_path / "c.yaml"
     yml.write_text("learning_rate: 0.001\nn_envs: 8\nfast: false\nmaze_size: '9'\n")
-    cfg, resume = config_from_args(["--config", str(yml), "--n-envs", "16", "--target-kl", "none", "--run-dir", "x"])
+    cfg, resume = config_from_args(
+        ["--config", str(yml), "--n-envs", "16", "--target-kl", "none", "--run-dir", "x"]
+    )
     assert not resume and cfg.learning_rate == 0.001 and cfg.n_envs == 16 and cfg.fast is False
     assert cfg.target_kl is None and cfg.maze_sizes() == 9 and cfg.run_dir == "x"
     (tmp_path / "run").mkdir()
-    (tmp_path / "run" / "config.json").write_text(json.dumps({"n_envs": 4, "n_steps": 64, "batch_size": 128}))
+    (tmp_path / "run" / "config.json").write_text(
+        json.dumps({"n_envs": 4, "n_steps": 64, "batch_size": 128})
+    )
     cfg, resume = config_from_args(["--resume", str(tmp_path / "run"), "--total-steps", "99"])
-    assert resume and cfg.n_envs == 4 and cfg.total_steps == 99 and cfg.run_dir == str(tmp_path / "run")
+    assert (
+        resume
+        and cfg.n_envs == 4
+        and cfg.total_steps == 99
+        and cfg.run_dir == str(tmp_path / "run")
+    )

@@ -85,7 +85,6 @@ def test_sb3_spaces_and_helpers():
 
 def test_sb3_ppo_learns_without_error():
     from stable_baselines3 import PPO
-    from stable_baselines3.common.env_checker import check_env  # noqa: F401 - imported for parity
 
     venv = sb3_env(4, max_steps=20)
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu",
@@ -93,6 +92,12 @@ def test_sb3_ppo_learns_without_error():
     model.learn(total_timesteps=256)
     assert model.num_timesteps >= 256
     assert len(model.ep_info_buffer) > 0  # our "episode" infos reached SB3's logger
+    # rgb frames are an image space: CnnPolicy transposes them itself
+    rgb = sb3_env(2, obs="rgb", max_steps=10)
+    cnn = PPO("CnnPolicy", rgb, n_steps=8, batch_size=16, n_epochs=1, seed=0, device="cpu",
+              policy_kwargs=dict(features_extractor_kwargs=dict(features_dim=16), net_arch=[]))
+    cnn.learn(total_timesteps=16)
+    assert cnn.num_timesteps >= 16
 
 
 def test_make_vec_env_validation():
@@ -186,9 +191,9 @@ def test_gymnasium_episode_and_reset_semantics():
 
 def test_gymnasium_procgen_stream():
     need_generator()
-    import mazegen
     from gymnasium.utils.env_checker import check_env
 
+    import mazegen
     from mazegen.gym_env import MazeEnv
     from mazegen.seeds import LevelSeeds
 

@@ -48,7 +48,8 @@ def test_demo_env_writes_run_dir(tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().splitlines()[-1] == str(run)
     assert (run / "mazes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    rows = list(csv.DictReader(open(run / "levels.csv")))
+    with open(run / "levels.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == 3 and all(int(r["maze_size"]) % 2 == 1 for r in rows)
     assert json.loads((run / "summary.json").read_text())["n"] == 3
     assert not list(run.glob(".*tmp"))
