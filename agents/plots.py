@@ -25,6 +25,7 @@ __all__ = [
     "example_mazes",
     "coefficient_plot",
     "vector_field_plot",
+    "vector_field_compare",
 ]
 
 _COLORS = plt.get_cmap("tab10").colors
@@ -87,8 +88,11 @@ def phase_transition(rows: Sequence[dict], path: str | Path, *, train_region: in
             c = _COLORS[j % len(_COLORS)]
             ax.plot(x, y, marker="o" if in_train else ".", ls="-" if in_train else "--", color=c, label=label, lw=1.6)
             ax.fill_between(x, lo, hi, color=c, alpha=0.15)
+    sizes = [int(r["size"]) for r in rows]
     for ax, title in zip(axes, ("P(got cheese)", "P(reached top-right cell, no cheese)")):
-        ax.axvspan(2, train_region + 0.5, color="green", alpha=0.07, lw=0)
+        if min(sizes) <= train_region:
+            ax.axvspan(min(sizes) - 1, train_region + 0.5, color="green", alpha=0.07, lw=0)
+        ax.set_xlim(min(sizes) - 1, max(sizes) + 1)
         ax.set_title(title)
         ax.set_xlabel("maze size")
         ax.set_ylim(-0.02, 1.02)
@@ -167,4 +171,22 @@ def vector_field_plot(walls: np.ndarray, cells: np.ndarray, vectors: np.ndarray,
     ax.quiver(cells[:, 1], cells[:, 0], v[:, 0], v[:, 1], angles="uv", scale_units="xy", scale=1.0,
               color=color, width=0.006, zorder=3)
     ax.set_title(title, fontsize=9)
+    return save_figure(fig, path)
+
+
+def vector_field_compare(walls: np.ndarray, cells: np.ndarray, a: np.ndarray, b: np.ndarray, path: str | Path, *,
+                         cheese=None, maze_size: int | None = None, title: str = "",
+                         labels: tuple[str, str] = ("patched", "original")) -> Path:
+    """Three panels: field ``a``, field ``b`` and ``a - b`` (difference arrows doubled in length)."""
+    fig, axes = plt.subplots(1, 3, figsize=(15, 5.2))
+    d = np.asarray(a, float) - np.asarray(b, float)
+    for ax, v, name, col, sc in zip(axes, (a, b, d), (*labels, f"{labels[0]} - {labels[1]} (x2)"),
+                                    ("tab:red", "tab:blue", "tab:purple"), (1.0, 1.0, 0.5)):
+        draw_maze(ax, walls, cheese=cheese, crop=maze_size)
+        v = np.asarray(v, dtype=float)
+        ax.quiver(cells[:, 1], cells[:, 0], v[:, 0], v[:, 1], angles="uv", scale_units="xy", scale=sc,
+                  color=col, width=0.006, zorder=3)
+        ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
     return save_figure(fig, path)

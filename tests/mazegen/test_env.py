@@ -338,3 +338,16 @@ def test_facing_and_special_actions_match_engine():
             real.act(np.array([a]))
             obs, *_ = ours.step(np.array([a]))
             assert np.array_equal(obs, real.observe()[1]["rgb"]), f"seed {seed}, action {a}"
+
+
+def test_returned_obs_are_fresh_arrays():
+    env = make_env([small_level()] * 2, obs="grid")
+    with pytest.raises(RuntimeError, match="reset"):
+        env.set_levels(np.array([0]), Levels.from_list([small_level()]))
+    o0 = env.reset()
+    keep = o0.copy()
+    o1, *_ = env.step(np.array([7, 7]))
+    assert np.array_equal(o0, keep) and not np.array_equal(o1, o0)  # no aliasing between steps
+    o1[:] = 0
+    o2, *_ = env.step(np.array([4, 4]))
+    assert o2[0, CH_MOUSE, 5, 2] == 1  # editing a returned array does not touch the env

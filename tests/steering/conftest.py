@@ -19,3 +19,14 @@ def tiny_policy():
 @pytest.fixture
 def ab_levels():
     return levels_ab()
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    """Tiny forward passes: one thread avoids oversubscription on the shared 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
