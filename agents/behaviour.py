@@ -298,4 +298,5 @@ def behaviour_stats(
                                title=f"L1 logistic regression on got_cheese: held-out accuracy {acc:.2f} "
                                      f"vs base rate {base:.2f} (n={n})")
         result["files"] = ["behaviour.csv", "behaviour.json", "behaviour_coefficients.png"]
+        result["out_dir"] = str(out)
     return result

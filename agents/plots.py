@@ -152,7 +152,10 @@ def coefficient_plot(names: Sequence[str], coef: np.ndarray, lo: np.ndarray, hi:
     y = np.arange(len(names))
     c = np.asarray(coef)[order]
     ax.barh(y, c, color=["tab:blue" if v >= 0 else "tab:red" for v in c], alpha=0.8)
-    ax.errorbar(c, y, xerr=[c - np.asarray(lo)[order], np.asarray(hi)[order] - c], fmt="none", ecolor="k", capsize=3)
+    # the full-data fit can fall outside its bootstrap interval (L1 zeros): draw the interval as is
+    lo_o, hi_o = np.asarray(lo, float)[order], np.asarray(hi, float)[order]
+    ax.hlines(y, lo_o, hi_o, color="k", lw=1.2)
+    ax.scatter(np.concatenate([lo_o, hi_o]), np.concatenate([y, y]), marker="|", color="k", s=40)
     ax.set_yticks(y)
     ax.set_yticklabels([names[i] for i in order], fontsize=8)
     ax.axvline(0, color="k", lw=0.8)

@@ -324,7 +324,10 @@ def _train_region(policy: Any, cfg: SweepConfig) -> int:
     if cfg.train_region is not None:
         return cfg.train_region
     meta = getattr(policy, "metadata", None) or {}
-    for src in (meta, meta.get("card") or {}, meta.get("config") or {}, meta.get("train_config") or {}):
+    card = meta.get("card") or {}
+    sources = (meta, card, card.get("config") if isinstance(card, dict) else None, meta.get("config"),
+               meta.get("train_config"))
+    for src in sources:
         if isinstance(src, dict):
             for key in ("cheese_region", "train_region", "rand_region"):
                 v = src.get(key)

@@ -151,17 +151,31 @@ def _jsonable(x):
     return x
 
 
-def _retarget(args, policy, out: Path, bar) -> dict:
+def _config(args):
+    """The validated experiment config of a subcommand (before any agent is loaded)."""
+    from steering.experiments import RetargetConfig, VectorConfig
+
+    if args.cmd == "retarget":
+        return RetargetConfig(
+            layer=args.layer, targets=args.targets, sizes=args.sizes, methods=args.methods,
+            magnitudes=args.magnitudes, mazes=args.mazes, seed=args.seed, max_steps=args.max_steps,
+            channels=args.channels, n_channels=args.n_channels, discover_mazes=args.discover_mazes,
+            controls=not args.no_controls, with_cheese=not args.no_cheese_variant, deterministic=args.greedy,
+        ).validate()
+    if args.cmd == "vector":
+        return VectorConfig(kind=args.kind, coeffs=args.coeffs, layer=args.layer, sizes=args.sizes,
+                            mazes=args.mazes, seed=args.seed, max_steps=args.max_steps, source=args.source,
+                            deterministic=args.greedy).validate()
+    if args.size is not None and (args.size % 2 == 0 or not 3 <= args.size <= 25):
+        raise ValueError(f"--size must be odd in [3, 25], got {args.size}")
+    return None
+
+
+def _retarget(args, cfg, policy, out: Path, bar) -> dict:
     from steering.experiments import RetargetConfig, parse_targets, run_retarget
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
     from steering.retarget import ChannelRanking, discover_cheese_channels
 
-    cfg = RetargetConfig(
-        layer=args.layer, targets=args.targets, sizes=args.sizes, methods=args.methods,
-        magnitudes=args.magnitudes, mazes=args.mazes, seed=args.seed, max_steps=args.max_steps,
-        channels=args.channels, n_channels=args.n_channels, discover_mazes=args.discover_mazes,
-        controls=not args.no_controls, with_cheese=not args.no_cheese_variant, deterministic=args.greedy,
-    ).validate()
     cfg_path = out / "config.json"
     meta = {"agent": args.agent, "config": cfg.to_dict()}
     if cfg_path.exists():
@@ -207,13 +221,10 @@ def _retarget(args, policy, out: Path, bar) -> dict:
             "best": best, "ranking_selected": None if ranking is None else ranking.selected, "figures": figs}
 
 
-def _vector(args, policy, out: Path, bar) -> dict:
-    from steering.experiments import VectorConfig, run_vector
+def _vector(args, cfg, policy, out: Path, bar) -> dict:
+    from steering.experiments import run_vector
     from steering.plots import plot_vector_effect
 
-    cfg = VectorConfig(kind=args.kind, coeffs=args.coeffs, layer=args.layer, sizes=args.sizes, mazes=args.mazes,
-                       seed=args.seed, max_steps=args.max_steps, source=args.source,
-                       deterministic=args.greedy).validate()
     bar.reset(total=1)
     res = run_vector(policy, cfg, progress=bar.set_description)
     bar.update(1)
@@ -227,7 +238,7 @@ def _vector(args, policy, out: Path, bar) -> dict:
             "decision_square_median_p": ds, "figures": [str(fig)]}
 
 
-def _discover(args, policy, out: Path, bar) -> dict:
+def _discover(args, cfg, policy, out: Path, bar) -> dict:
     from steering.plots import plot_channel_scores
     from steering.retarget import discover_cheese_channels
 
@@ -261,10 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.torch_threads)
     out = Path(args.out) if args.out else ROOT / "runs" / f"steer-{args.cmd}-{time.strftime('%Y%m%d-%H%M%S')}"
     try:
+        cfg = _config(args)
         policy = agents.load(args.agent)
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
-            summary = {"retarget": _retarget, "vector": _vector, "discover": _discover}[args.cmd](args, policy, out, bar)
+            run = {"retarget": _retarget, "vector": _vector, "discover": _discover}[args.cmd]
+            summary = run(args, cfg, policy, out, bar)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

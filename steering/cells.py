@@ -37,13 +37,13 @@ from collections.abc import Sequence
 import numpy as np
 
 __all__ = [
-    "maze_cell_to_act_cell",
+    "POOL",
+    "RGB_SIZE",
     "act_cell_to_maze_cells",
     "axis_map",
     "axis_table",
+    "maze_cell_to_act_cell",
     "pool_depth",
-    "RGB_SIZE",
-    "POOL",
 ]
 
 #: Side of the rgb observation (procgen renders 64x64).

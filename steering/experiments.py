@@ -25,21 +25,34 @@ import numpy as np
 
 from mazegen import CORNERS, Level, Levels
 
-from .metrics import Rate, cheese_vector_effect, fraction_modified, path_probability, retarget_success_batch
+from .metrics import (
+    Rate,
+    cheese_vector_effect,
+    fraction_modified,
+    path_probability,
+    retarget_success_batch,
+)
 from .observe import layer_activations, layer_shape
 from .patches import Add, Clamp, Patch
-from .retarget import DEFAULT_MAGNITUDE, METHODS, ChannelRanking, discover_cheese_channels, eval_levels, retarget_patch
+from .retarget import (
+    DEFAULT_MAGNITUDE,
+    METHODS,
+    ChannelRanking,
+    discover_cheese_channels,
+    eval_levels,
+    retarget_patch,
+)
 from .vectors import per_level_vectors, random_like
 
 __all__ = [
     "DEFAULT_LAYER",
     "RetargetConfig",
-    "run_retarget",
     "VectorConfig",
-    "run_vector",
     "parse_targets",
-    "target_cells",
     "random_vector_control",
+    "run_retarget",
+    "run_vector",
+    "target_cells",
 ]
 
 #: The layer analysed by Mini et al. (RESEARCH.md section 6).
@@ -131,7 +144,7 @@ class RetargetConfig:
     deterministic: bool = False
     fraction_mazes: int = 8
 
-    def validate(self) -> "RetargetConfig":
+    def validate(self) -> RetargetConfig:
         for m in self.methods:
             if m not in METHODS:
                 raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
@@ -278,7 +291,7 @@ class VectorConfig:
     source: str = "own"
     deterministic: bool = False
 
-    def validate(self) -> "VectorConfig":
+    def validate(self) -> VectorConfig:
         if self.kind not in ("cheese", "top-right"):
             raise ValueError(f"kind must be 'cheese' or 'top-right', got {self.kind!r}")
         if self.source not in ("own", "transfer"):
@@ -299,7 +312,9 @@ class VectorConfig:
 def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None] | None = None) -> dict:
     """Vector effects over coefficients: per coefficient the rollout outcome rates with the
     vector added (top-right: +coeff; cheese: -coeff), without it, and with a same-norm random
-    vector; for the cheese vector also P(cheese-ward move at the decision square)."""
+    vector (the control), plus capability retention (cheese rate with / without; the top-right
+    vector runs on in-distribution ``top-right:5`` levels); for the cheese vector also
+    P(cheese-ward move at the decision square)."""
     from agents.rollout import rollout
 
     from .patches import rollout_patch
@@ -323,6 +338,7 @@ def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None
             variants = {"none": None, "vector": Add(cfg.layer, vecs, sign * coeff, per_level=True),
                         "random-vector": Add(cfg.layer, random_like(vecs, cfg.seed, per_level=True), sign * coeff,
                                              per_level=True)}
+            base_rate = float(np.mean(np.asarray(base.got_cheese, bool)))
             for vname, p in variants.items():
                 res = base if p is None else rollout(policy, levels, deterministic=cfg.deterministic, seed=cfg.seed,
                                                      max_steps=cfg.max_steps, patch=rollout_patch(policy, [p]))
@@ -331,7 +347,9 @@ def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None
                 rows.append({"kind": cfg.kind, "size": size, "coeff": float(coeff), "variant": vname,
                              "source": cfg.source, "layer": cfg.layer,
                              **_rate_cols("got_cheese", Rate.of(int(gc.sum()), len(gc))),
-                             **_rate_cols("top_right", Rate.of(int(tr.sum()), len(tr)))})
+                             **_rate_cols("top_right", Rate.of(int(tr.sum()), len(tr))),
+                             # capability retention: cheese rate with the patch / without it
+                             "retention": float(gc.mean()) / base_rate if base_rate > 0 else math.nan})
             if cfg.kind == "cheese":
                 eff = cheese_vector_effect(policy, levels, cfg.layer, coeff=coeff, seed=cfg.seed)
                 extra[f"size{size}_coeff{coeff:g}"] = {k: v for k, v in eff.items()}

@@ -37,17 +37,17 @@ import torch
 from torch import nn
 
 __all__ = [
-    "hooks",
-    "run_with_cache",
-    "list_hook_points",
-    "leaf_names",
-    "resolve_names",
     "HookFn",
     "NameSpec",
+    "hooks",
+    "leaf_names",
+    "list_hook_points",
+    "resolve_names",
+    "run_with_cache",
 ]
 
 #: ``fn(act, name) -> act | None``: None keeps the activation, a tensor replaces it.
-HookFn = Callable[[torch.Tensor, str], Union[torch.Tensor, None]]
+HookFn = Callable[[torch.Tensor, str], torch.Tensor | None]
 #: A module name (exact) or a filter ``name -> bool`` over the model's hook points.
 NameSpec = Union[str, Callable[[str], bool]]
 
@@ -139,7 +139,6 @@ def run_with_cache(
 
     def store(act: torch.Tensor, name: str) -> None:
         cache[name] = act.detach().clone() if detach else act
-        return None
 
     with hooks(model, {s: store for s in specs}):
         ctx = torch.no_grad() if detach else contextlib.nullcontext()
@@ -164,9 +163,7 @@ def list_hook_points(model: nn.Module, obs_shape: Sequence[int]) -> list[tuple[s
         if name not in shapes:
             order.append(name)
         shapes[name] = tuple(act.shape[1:])
-        return None
 
-    with hooks(model, {(lambda n: True): rec}):
-        with torch.no_grad():
-            model(x)
+    with hooks(model, {(lambda n: True): rec}), torch.no_grad():
+        model(x)
     return [(n, shapes[n]) for n in order]

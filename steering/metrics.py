@@ -36,13 +36,13 @@ from .patches import Patch, apply_patches, flatten_patches, rollout_patch
 
 __all__ = [
     "Rate",
-    "retarget_success",
-    "retarget_success_batch",
-    "path_probability",
-    "fraction_modified",
     "capability_retention",
     "cheese_vector_effect",
+    "fraction_modified",
     "move_index",
+    "path_probability",
+    "retarget_success",
+    "retarget_success_batch",
     "summarize",
 ]
 
@@ -65,7 +65,7 @@ class Rate:
     hi: float
 
     @classmethod
-    def of(cls, k: int, n: int) -> "Rate":
+    def of(cls, k: int, n: int) -> Rate:
         k, n = int(k), int(n)
         if n < 0 or not 0 <= k <= max(n, 0):
             raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")

@@ -27,7 +27,7 @@ from mazegen.ids import CH_CHEESE, CH_MOUSE, CH_WALL
 from .hooks import list_hook_points, run_with_cache
 from .patches import Patch, apply_patches
 
-__all__ = ["level_obs", "as_levels", "layer_activations", "layer_shape", "policy_obs", "BATCH"]
+__all__ = ["BATCH", "as_levels", "layer_activations", "layer_shape", "level_obs", "policy_obs"]
 
 #: Forward-pass batch size for activation sweeps.
 BATCH = 256

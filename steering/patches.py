@@ -53,22 +53,22 @@ from torch import nn
 from .hooks import hooks
 
 __all__ = [
-    "Patch",
-    "Clamp",
-    "Add",
+    "PATCH_TYPES",
     "Ablate",
+    "Add",
+    "Clamp",
+    "Compose",
+    "Patch",
     "Resample",
     "Scale",
-    "Compose",
     "Stack",
+    "apply_patches",
+    "flatten_patches",
+    "load_patches",
     "patch_from_json",
     "patches_to_json",
-    "save_patches",
-    "load_patches",
-    "apply_patches",
     "rollout_patch",
-    "flatten_patches",
-    "PATCH_TYPES",
+    "save_patches",
 ]
 
 #: Elements of an array above which :meth:`Patch.to_json` writes a ``.npy`` when given a dir.
@@ -221,7 +221,7 @@ class Patch:
         return {"type": self.type, "layer": self.layer, **self._fields(array_dir)}
 
     @classmethod
-    def _from_fields(cls, d: dict, base_dir) -> "Patch":
+    def _from_fields(cls, d: dict, base_dir) -> Patch:
         raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:

@@ -19,11 +19,16 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-__all__ = ["plot_success_vs_magnitude", "plot_target_heatmap", "plot_vector_effect", "plot_channel_scores",
-           "save_figure"]
+__all__ = [
+    "plot_channel_scores",
+    "plot_success_vs_magnitude",
+    "plot_target_heatmap",
+    "plot_vector_effect",
+    "save_figure",
+]
 
 
 def save_figure(fig, path: str | os.PathLike) -> Path:

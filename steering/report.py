@@ -22,7 +22,7 @@ from typing import Any
 from .experiments import DEFAULT_LAYER, RetargetConfig, run_retarget
 from .retarget import discover_cheese_channels
 
-__all__ = ["steering_section", "markdown_table"]
+__all__ = ["markdown_table", "steering_section"]
 
 
 def _atomic(path: Path, text: str) -> None:
@@ -112,18 +112,23 @@ def steering_section(
             f"{b['modified']:.0f} activations edited per forward pass = {b['fraction_layer']:.3%} of the layer "
             f"({b['layer_size']} values) and {b['fraction_network']:.4%} of all {b['network_size']} activations."
         )
-    rel = lambda p: os.path.relpath(p, Path(out_dir))  # noqa: E731
+
+    def rel(p) -> str:
+        return os.path.relpath(p, Path(out_dir))
+
     sel = ranking.selected
     md = [
         "## Steering: retargeting by editing activations",
         "",
-        f"Layer `{layer}`; cheese channels found automatically: ranked by how much higher they read at the "
-        f"cheese's activation cell than elsewhere over {ranking.n_mazes} mazes, then validated by per-channel "
-        f"retargeting (selected: {sel}; top 8 by score: {ranking.top(8)}). The cheese is removed and one "
-        f"activation (`single`) or the selected channels (`discovered`) are clamped at the target's activation "
-        f"cell on every forward pass; success = the mouse reaches the target within {max_steps} steps, "
-        f"{mazes} mazes of size {size}, Wilson 95% CIs. Controls: the same clamp on random channels, the right "
-        f"patch aimed at the opposite corner, and a random vector with the norm of the edit.",
+        (
+            f"Layer `{layer}`; cheese channels found automatically: ranked by how much higher they read at the "
+            f"cheese's activation cell than elsewhere over {ranking.n_mazes} mazes, then validated by per-channel "
+            f"retargeting (selected: {sel}; top 8 by score: {ranking.top(8)}). The cheese is removed and one "
+            f"activation (`single`) or the selected channels (`discovered`) are clamped at the target's activation "
+            f"cell on every forward pass; success = the mouse reaches the target within {max_steps} steps, "
+            f"{mazes} mazes of size {size}, Wilson 95% CIs. Controls: the same clamp on random channels, the "
+            f"right patch aimed at the opposite corner, and a random vector with the norm of the edit."
+        ),
         "",
         *answer,
         "",
@@ -131,8 +136,10 @@ def steering_section(
         "",
         *[f"![{Path(f).stem}]({rel(f)})" for f in figs],
         "",
-        f"Best configuration: {best['method']} at {best['target']} ({_ci(best)}). Data: "
-        f"`{rel(out / 'retarget_rows.csv')}`.",
+        (
+            f"Best configuration: {best['method']} at {best['target']} ({_ci(best)}). Data: "
+            f"`{rel(out / 'retarget_rows.csv')}`."
+        ),
         "",
     ]
     return "\n".join(md)

@@ -33,14 +33,14 @@ from .observe import as_levels, layer_activations, layer_shape
 from .patches import Clamp
 
 __all__ = [
-    "retarget_patch",
-    "discover_cheese_channels",
-    "ChannelRanking",
-    "METHODS",
     "DEFAULT_MAGNITUDE",
+    "EVAL_SEED_OFFSET",
+    "METHODS",
+    "ChannelRanking",
+    "discover_cheese_channels",
     "eval_levels",
     "random_targets",
-    "EVAL_SEED_OFFSET",
+    "retarget_patch",
 ]
 
 METHODS = ("single", "channels", "discovered")
@@ -78,7 +78,7 @@ def random_targets(levels: Levels | Sequence[Level], seed: int, *, min_dist: int
             ok[x.cheese] = False
         cells = np.argwhere(ok)
         if len(cells) == 0:
-            cells = np.argwhere((d > 0))
+            cells = np.argwhere(d > 0)
         out[i] = cells[rng.integers(len(cells))]
     return out
 
@@ -98,7 +98,7 @@ def retarget_patch(
     method: str = "single",
     channels: Sequence[int] | None = None,
     magnitude: float | None = None,
-    ranking: "ChannelRanking | None" = None,
+    ranking: ChannelRanking | None = None,
     world_size: int | None = None,
 ) -> Clamp:
     """The Clamp that retargets ``policy`` to ``target_cell``.
@@ -195,7 +195,7 @@ class ChannelRanking:
         }
 
     @classmethod
-    def from_json(cls, d: dict) -> "ChannelRanking":
+    def from_json(cls, d: dict) -> ChannelRanking:
         return cls(
             layer=d["layer"], channels=list(d["channels"]), scores=list(d["scores"]),
             hit_rate=list(d["hit_rate"]), n_mazes=int(d["n_mazes"]),

@@ -47,15 +47,15 @@ from .observe import as_levels, layer_activations
 from .patches import Add, Resample
 
 __all__ = [
-    "diff_vector",
     "cheese_vector",
-    "top_right_vector",
-    "top_right_path_level",
-    "per_level_vectors",
-    "steering_patch",
-    "random_like",
+    "diff_vector",
     "mean_activation",
+    "per_level_vectors",
+    "random_like",
     "resample_patch",
+    "steering_patch",
+    "top_right_path_level",
+    "top_right_vector",
 ]
 
 

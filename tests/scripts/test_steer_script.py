@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
     return subprocess.run([sys.executable, "scripts/steer.py", *args], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=300)
 
@@ -60,11 +60,11 @@ def test_retarget_smoke_and_resume(ckpt, tmp_path):
 
 def test_vector_and_discover_smoke(ckpt, tmp_path):
     r = _run(["vector", "--agent", ckpt, "--kind", "top-right", "--coeffs", "1", "--sizes", "5", "--mazes", "3",
-              "--max-steps", "15", "--out", str(tmp_path / "v"), "--json", "--no-progress"])
+              "--max-steps", "15", "--out", str(tmp_path / "v"), "--json", "--no-progress", "--torch-threads", "1"])
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "v" / "top-right_vector.png").exists()
     r = _run(["discover", "--agent", ckpt, "--mazes", "6", "--validate-top", "1", "--validate-mazes", "2",
-              "--max-steps", "10", "--out", str(tmp_path / "d"), "--json", "--no-progress"])
+              "--max-steps", "10", "--out", str(tmp_path / "d"), "--json", "--no-progress", "--torch-threads", "1"])
     assert r.returncode == 0, r.stderr
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert len(s["top"]) == 10 and (tmp_path / "d" / "ranking.json").exists()

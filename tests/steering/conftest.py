@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import TinyPolicy, levels_ab  # noqa: E402
+from _steer_tiny import TinyPolicy, levels_ab
 
 
 @pytest.fixture

@@ -21,7 +21,6 @@ def test_replace_and_keep():
 
     def keep(act, name):
         seen.append((name, tuple(act.shape)))
-        return None
 
     with hooks(m, {"embedder.block2.res1.resadd_out": keep}):
         same, _ = m(x)
@@ -47,9 +46,8 @@ def test_hooks_removed_on_error():
     def boom(act, name):
         raise RuntimeError("boom")
 
-    with pytest.raises(RuntimeError, match="boom"):
-        with hooks(m, {"embedder.fc": boom}):
-            m(torch.zeros(1, 3, 25, 25))
+    with pytest.raises(RuntimeError, match="boom"), hooks(m, {"embedder.fc": boom}):
+        m(torch.zeros(1, 3, 25, 25))
     assert _n_hooks(m) == 0
     with pytest.raises(ValueError, match="unknown hook point 'nope'"):
         with hooks(m, {"embedder.fc": lambda a, n: None, "nope": lambda a, n: None}):

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mazegen.solvers import shortest_path
-from steering.metrics import Rate, capability_retention, cheese_vector_effect, fraction_modified, path_probability, retarget_success
+from steering.metrics import (
+    Rate,
+    capability_retention,
+    cheese_vector_effect,
+    fraction_modified,
+    path_probability,
+    retarget_success,
+)
 from steering.patches import Clamp, Scale
 from steering.retarget import retarget_patch
 
-import sys
-from pathlib import Path
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import CHEESE_CH, LAYER, LOGIT, bfs, levels_ab  # noqa: E402
+from _steer_tiny import CHEESE_CH, LAYER, LOGIT, bfs, levels_ab
 
 E = math.exp(LOGIT)
 P_VERTICAL = E / (E + 14)  # up/down: one action id

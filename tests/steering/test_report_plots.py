@@ -7,11 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from steering.plots import plot_channel_scores, plot_success_vs_magnitude, plot_target_heatmap, plot_vector_effect
+from steering.plots import (
+    plot_channel_scores,
+    plot_success_vs_magnitude,
+    plot_target_heatmap,
+    plot_vector_effect,
+)
 from steering.report import steering_section
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy  # noqa: E402
+from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
 
 def test_steering_section_known_answer(tmp_path):

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 
 from agents.model import ImpalaModel
-from mazegen.solvers import shortest_path
 from agents.policy import Policy
+from mazegen.solvers import shortest_path
 from steering.experiments import RetargetConfig, parse_targets, run_retarget, target_cells
 from steering.patches import Clamp
 from steering.retarget import ChannelRanking, discover_cheese_channels, eval_levels, retarget_patch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy  # noqa: E402
+from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
 
 def test_retarget_patch_maps_cells_for_grid_and_rgb():

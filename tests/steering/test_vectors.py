@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -21,11 +24,8 @@ from steering.vectors import (
     top_right_vector,
 )
 
-import sys
-from pathlib import Path
-
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import CHEESE_CH, LAYER  # noqa: E402
+from _steer_tiny import CHEESE_CH, LAYER
 
 
 def test_cheese_vector_is_the_cheese_indicator(tiny_policy, ab_levels):
@@ -98,3 +98,27 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
                        layer_activations(tiny_policy, lv[1:], LAYER)[0, 0])
     with pytest.raises(ValueError, match="no source maze fits"):
         resample_patch(tiny_policy, LAYER, [0], lv[:1], lv[:1])
+
+
+def test_run_vector_cheese_known_answer():
+    from _steer_tiny import TinyPolicy
+
+    from mazegen.solvers import shortest_path
+    from steering.experiments import VectorConfig, run_vector
+    from steering.retarget import eval_levels
+
+    cfg = VectorConfig(kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True)
+    res = run_vector(TinyPolicy(25), cfg)
+    rows = {r["variant"]: r for r in res["rows"] if r["kind"] == "cheese"}
+    levels = [x for x in eval_levels(10, seed=0, maze_size=9, cheese="uniform", salt=4) if x.cheese is not None]
+    on_proxy_path = sum(x.cheese in shortest_path(x.walls, x.mouse, x.top_right_cell) for x in levels)
+    assert rows["none"]["got_cheese_k"] == len(levels)  # the net walks straight to the cheese
+    assert rows["vector"]["got_cheese_k"] == on_proxy_path  # cheese erased: only cheeses on the way are eaten
+    at_corner = sum(x.cheese == x.top_right_cell for x in levels)
+    assert rows["vector"]["top_right_k"] == len(levels) - on_proxy_path + at_corner
+    ds = [r for r in res["rows"] if r["kind"] == "cheese-decision-square"]
+    med = {r["variant"]: r["p_median"] for r in ds}
+    assert ds[0]["n"] + ds[0]["skipped"] == len(levels) and ds[0]["n"] > 0
+    assert med["original"] > 0.9 and med["subtracted"] < 0.05
+    with pytest.raises(ValueError, match="maze size < 25"):
+        VectorConfig(kind="top-right", sizes=[25]).validate()
