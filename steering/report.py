@@ -43,6 +43,10 @@ def _ci(r: dict, key: str = "success") -> str:
     return f"{r[key]:.2f} [{r[f'{key}_lo']:.2f}, {r[f'{key}_hi']:.2f}] ({r[f'{key}_k']}/{r[f'{key}_n']})"
 
 
+def _first(values: list[float]) -> float:
+    return float(values[0]) if values else float("nan")
+
+
 def markdown_table(rows: list[dict]) -> str:
     """Retargeting rows as a markdown table (rates with Wilson 95% CIs)."""
     head = ("| size | target | method | patch | magnitude | channels | P(reach target) | with cheese | "
@@ -127,7 +131,10 @@ def steering_section(
             f"activation (`single`) or the selected channels (`discovered`) are clamped at the target's activation "
             f"cell on every forward pass; success = the mouse reaches the target within {max_steps} steps, "
             f"{mazes} mazes of size {size}, Wilson 95% CIs. Controls: the same clamp on random channels, the "
-            f"right patch aimed at the opposite corner, and a random vector with the norm of the edit."
+            f"right patch aimed at the opposite corner, and a random vector with the norm of the edit. "
+            f"Scale: the top channel reads {_first(ranking.cheese_act):.3g} at the cheese (99th percentile of "
+            f"its activations: {_first(ranking.act_p99):.3g}); the default clamps (5.5 for one activation, 2.3 "
+            f"for channel sets) are the published agent's."
         ),
         "",
         *answer,

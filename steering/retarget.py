@@ -107,7 +107,7 @@ def retarget_patch(
         target_cell: one world cell ``(row, col)`` or ``(N, 2)`` cells, one per level (the
             patch is then per-level: row b of a forward pass uses its level's target).
         method: ``"single"``: clamp one activation (one channel at the target's activation
-            cell); the channel is ``channels[0]`` or else the top of ``ranking``.
+            cell); the channel is ``channels[0]`` or else ``ranking.best_single()``.
             ``"channels"``: clamp every channel in ``channels`` there.
             ``"discovered"``: clamp ``ranking.selected`` (run :func:`discover_cheese_channels`
             first and pass its result; ValueError otherwise).
@@ -124,7 +124,7 @@ def retarget_patch(
         if channels:
             chans = [int(channels[0])]
         elif ranking is not None:
-            chans = [int(ranking.channels[0])]
+            chans = [ranking.best_single()]
         else:
             raise ValueError("method='single' needs channels=[c] or a ranking from discover_cheese_channels")
     elif method == "channels":
@@ -177,9 +177,21 @@ class ChannelRanking:
     baseline: dict | None = None
     magnitude: float | None = None
     selected: list[int] = field(default_factory=list)
+    #: mean activation at the cheese's cell and the 99th percentile of all activations, per
+    #: ranked channel: a scale for choosing clamp magnitudes (published values assume the
+    #: published agent's scale)
+    cheese_act: list[float] = field(default_factory=list)
+    act_p99: list[float] = field(default_factory=list)
 
     def top(self, k: int) -> list[int]:
         return list(self.channels[:k])
+
+    def best_single(self) -> int:
+        """The channel with the highest validated retargeting success (ties: better score);
+        the best-scoring channel when nothing was validated."""
+        if not self.causal:
+            return int(self.channels[0])
+        return int(max(self.causal, key=lambda c: (self.causal[c]["rate"], -self.channels.index(c))))
 
     def to_json(self) -> dict:
         return {
@@ -192,6 +204,8 @@ class ChannelRanking:
             "baseline": self.baseline,
             "magnitude": self.magnitude,
             "selected": [int(c) for c in self.selected],
+            "cheese_act": [float(v) for v in self.cheese_act],
+            "act_p99": [float(v) for v in self.act_p99],
         }
 
     @classmethod
@@ -201,11 +215,12 @@ class ChannelRanking:
             hit_rate=list(d["hit_rate"]), n_mazes=int(d["n_mazes"]),
             causal={int(k): v for k, v in d.get("causal", {}).items()}, baseline=d.get("baseline"),
             magnitude=d.get("magnitude"), selected=list(d.get("selected", [])),
+            cheese_act=list(d.get("cheese_act", [])), act_p99=list(d.get("act_p99", [])),
         )
 
 
-def _tracking_scores(acts: np.ndarray, lv: Levels, shape, kind: str) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel effect size and argmax hit rate of the cheese's activation cell."""
+def _tracking_scores(acts: np.ndarray, lv: Levels, shape, kind: str) -> tuple[np.ndarray, ...]:
+    """Per-channel effect size, argmax hit rate and mean activation at the cheese's cell."""
     n, c, h, w = acts.shape
     ws = lv.world_size
     at = np.zeros((n, c))
@@ -229,7 +244,7 @@ def _tracking_scores(acts: np.ndarray, lv: Levels, shape, kind: str) -> tuple[np
         hits += flat.argmax(1) == ci * w + cj
     sd = acts.transpose(1, 0, 2, 3).reshape(c, -1).std(1)
     sd = np.maximum(sd, 1e-3 * float(acts.std()) + 1e-6)  # floor: constant channels score ~0
-    return (at - rest).mean(0) / sd, hits / n
+    return (at - rest).mean(0) / sd, hits / n, at.mean(0)
 
 
 def discover_cheese_channels(
@@ -264,11 +279,13 @@ def discover_cheese_channels(
     keep = [x.replace(mouse=x.start_cell) for x in lv if x.cheese is not None and x.cheese != x.start_cell]
     lv = Levels.from_list(keep)
     acts = layer_activations(policy, lv, layer).numpy()
-    scores, hits = _tracking_scores(acts, lv, shape, kind)
+    scores, hits, at_cheese = _tracking_scores(acts, lv, shape, kind)
+    p99 = np.percentile(acts.transpose(1, 0, 2, 3).reshape(acts.shape[1], -1), 99, axis=1)
     order = np.argsort(-scores, kind="stable")
     ranking = ChannelRanking(
         layer=layer, channels=[int(c) for c in order], scores=[float(scores[c]) for c in order],
         hit_rate=[float(hits[c]) for c in order], n_mazes=len(lv),
+        cheese_act=[float(at_cheese[c]) for c in order], act_p99=[float(p99[c]) for c in order],
     )
     if validate_top <= 0 or validate_mazes <= 0:
         ranking.selected = ranking.top(1)

@@ -31,6 +31,8 @@ def test_retarget_patch_maps_cells_for_grid_and_rgb():
     ranking = ChannelRanking(LAYER, [7, 3, 1], [3.0, 2.0, 1.0], [1.0, 0.5, 0.1], 10, selected=[7, 3])
     assert retarget_patch(grid, LAYER, (0, 0), method="discovered", ranking=ranking).channels == (7, 3)
     assert retarget_patch(grid, LAYER, (0, 0), method="single", ranking=ranking).channels == (7,)
+    ranking.causal = {7: {"rate": 0.2}, 3: {"rate": 0.6}, 1: {"rate": 0.6}}
+    assert retarget_patch(grid, LAYER, (0, 0), method="single", ranking=ranking).channels == (3,)
 
 
 def test_retarget_patch_errors():
@@ -56,6 +58,7 @@ def test_discovery_finds_the_cheese_channel():
     assert r.channels[0] == CHEESE_CH and r.hit_rate[0] == 1.0
     assert r.scores[0] > 3 and all(s < 1 for s in r.scores[1:])
     assert r.causal[CHEESE_CH]["rate"] == 1.0 and r.selected == [CHEESE_CH]
+    assert r.cheese_act[0] == 1.0 and r.cheese_act[r.channels.index(3)] == pytest.approx(0.1)
     assert ChannelRanking.from_json(r.to_json()).to_json() == r.to_json()
     again = discover_cheese_channels(pol, LAYER, n_mazes=24, seed=0, maze_size=9, validate_top=0)
     assert again.channels == r.channels and again.scores == r.scores  # deterministic
