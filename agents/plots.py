@@ -14,8 +14,8 @@ from typing import Any, Sequence
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
 __all__ = [
     "save_figure",
@@ -110,13 +110,14 @@ def every_cell_heatmap(k: np.ndarray, n: np.ndarray, size: int, path: str | Path
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, k / np.maximum(n, 1), np.nan)
     fig, ax = plt.subplots(figsize=(5.5, 4.8))
-    im = ax.imshow(p, cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+    cmap = plt.get_cmap("viridis").with_extremes(bad="0.8")  # grey: a wall in every maze
+    im = ax.imshow(p, cmap=cmap, vmin=0, vmax=1, interpolation="nearest")
     ax.set_xlim(m - 0.5, m + size - 0.5)
     ax.set_ylim(m + size - 0.5, m - 0.5)
     ax.scatter([m], [m + size - 1], marker="o", s=50, c="white", edgecolors="k", label="mouse start")
     ax.legend(loc="upper left", fontsize=7, framealpha=0.7)
     fig.colorbar(im, ax=ax, label="P(got cheese)")
-    ax.set_title(title or f"P(cheese), {size}x{size}", fontsize=9)
+    ax.set_title((title or f"P(cheese), {size}x{size}") + "\n(grey: wall in every maze)", fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
     return save_figure(fig, path)

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=500, help="episode cap (default 500)")
     p.add_argument("--repeats", type=int, default=1, help="alternating sweep/forward repeats (default 1)")
     p.add_argument("--fp32", action="store_true", help="fp32 forward passes instead of bf16 autocast")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; 0 = torch's choice)")
     p.add_argument("--seed", type=int, default=0, help="sweep seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object last")
     return p

@@ -33,18 +33,20 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: the first zoo agent)")
     p.add_argument("--out", default=None, help="run directory (default runs/demo-<timestamp>)")
     p.add_argument("--seed", type=int, default=0, help="seed of every part (default 0)")
-    p.add_argument("--corner-mazes", type=int, default=200, help="mazes per placement in the 25x25 sweep (default 200)")
-    p.add_argument("--phase-mazes", type=int, default=40, help="mazes per (size, placement) of the phase sweep "
-                   "(default 40)")
+    p.add_argument("--corner-mazes", type=int, default=400, help="mazes per placement in the 25x25 sweep (default 400)")
+    p.add_argument("--phase-mazes", type=int, default=60, help="mazes per (size, placement) of the phase sweep "
+                   "(default 60)")
     p.add_argument("--heatmap-size", type=int, default=13, help="maze size of the every-cell heatmap (default 13; "
                    "0 skips it)")
     p.add_argument("--heatmap-mazes", type=int, default=3, help="mazes of the heatmap, each with the cheese on "
                    "every open cell (default 3)")
-    p.add_argument("--behaviour-mazes", type=int, default=500, help="mazes of the behavioural regression "
-                   "(default 500)")
+    p.add_argument("--behaviour-mazes", type=int, default=1000, help="mazes of the behavioural regression "
+                   "(default 1000)")
     p.add_argument("--greedy", action="store_true", help="argmax actions instead of sampling")
     p.add_argument("--max-steps", type=int, default=500, help="episode cap (default 500)")
     p.add_argument("--no-steering", action="store_true", help="skip the steering section")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: on 2 cores faster than 2, "
+                   "and far faster when the machine is busy)")
     p.add_argument("--quick", action="store_true", help="tiny sizes for a smoke test (overrides the maze counts)")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.add_argument("--json", action="store_true", help="print one JSON summary object last")
@@ -60,6 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     from agents.sweep import SweepConfig, run_sweep
 
     log = sys.stderr if args.json else sys.stdout
+    if args.threads < 1:
+        print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
+        return 2
+    import torch
+
+    torch.set_num_threads(args.threads)
     name = args.agent
     if name is None:
         names = agents.zoo_names()
@@ -77,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     timings: dict[str, float] = {}
     try:
         policy = agents.load(name, fast=True)
-        common = dict(agent=name, seed=args.seed, greedy=args.greedy, max_steps=max_steps,
+        common = dict(agent=name, seed=args.seed, threads=args.threads, greedy=args.greedy, max_steps=max_steps,
                       progress=not args.no_progress)
         print(f"[demo] agent {name}; writing to {out}", file=log)
 

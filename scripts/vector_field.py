@@ -29,15 +29,18 @@ def _parser() -> argparse.ArgumentParser:
                    help="cheese placement: uniform, top-left, bottom-right, top-right, region:N, cell:R,C, none")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--compare-no-cheese", action="store_true", help="also the field without cheese and the difference")
-    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: the checkpoint loader's fp32)")
     p.add_argument("--json", action="store_true", help="print one JSON object last")
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    import torch
+
     import agents
     from agents.sweep import write_csv
+
+    torch.set_num_threads(1)  # one batch of a few hundred cells: a second thread does not pay
     from agents.vector_field import field_difference, plot_vector_field, vector_field
     from mazegen.generate import generate_level
 

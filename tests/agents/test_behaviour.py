@@ -8,7 +8,13 @@ import math
 import numpy as np
 import pytest
 
-from agents.behaviour import FEATURES, BehaviourConfig, behaviour_levels, behaviour_stats, maze_features
+from agents.behaviour import (
+    FEATURES,
+    BehaviourConfig,
+    behaviour_levels,
+    behaviour_stats,
+    maze_features,
+)
 from mazegen import Level, Levels
 from mazegen.solvers import decision_square
 

@@ -41,9 +41,19 @@ def pad(level: Level, world: int = 25) -> Level:
     off = (world - level.world_size) // 2
     walls = np.ones((world, world), bool)
     walls[off:off + level.world_size, off:off + level.world_size] = level.walls
-    sh = lambda c: None if c is None else (c[0] + off, c[1] + off)  # noqa: E731
+    sh = lambda c: None if c is None else (c[0] + off, c[1] + off)
     return Level(walls=walls, cheese=sh(level.cheese), mouse=sh(level.mouse), maze_size=level.maze_size,
                  world_size=world)
+
+
+@pytest.fixture
+def one_thread():
+    """Torch with one thread: on a busy 2-core machine two threads are many times slower."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def _cells(obs: np.ndarray, ch: int) -> np.ndarray:
@@ -212,7 +222,7 @@ def test_sampling_is_per_level_and_batch_size_independent():
     assert (det.steps[0::4] == len(PATH) - 1).all()
 
 
-def test_untrained_policy_runs_and_is_deterministic():
+def test_untrained_policy_runs_and_is_deterministic(one_thread):
     torch = pytest.importorskip("torch")
     from agents.model import ImpalaModel
     from agents.policy import Policy
@@ -243,3 +253,25 @@ def test_bad_input_raises():
 
     with pytest.raises(ValueError, match="policy.obs"):
         rollout(NoObs(), [MAZE])
+
+
+def test_rgb_policy_mono_and_textured(one_thread):
+    """rgb frames run end to end: mono (the pool may shrink) and textured (facing is hidden
+    state, so it never shrinks), with consistent episode records."""
+    import torch
+
+    from agents.model import ImpalaModel
+    from agents.policy import Policy
+
+    torch.manual_seed(1)
+    pol = Policy(ImpalaModel(obs_size=64), obs="rgb")
+    lv = Levels.from_list([pad(MAZE), pad(ROOM), pad(ROOM.with_cheese((5, 2)))])
+    mono = rollout(pol, lv, deterministic=True, max_steps=12, rgb_style="mono", record_trajectory=True)
+    assert mono.steps.max() <= 12 and all(len(t) == s + 1 for t, s in zip(mono.trajectories, mono.steps))
+    tex = rollout(pol, lv, deterministic=True, max_steps=12, rgb_style="textured")
+    assert tex.steps.shape == (3,) and set(tex.outcome) <= {"cheese", "top_right", "neither"}
+
+
+def test_progress_bar_and_single_level(capsys):
+    res = rollout(UpThenRight(), ROOM, max_steps=10, progress=True)
+    assert len(res) == 1 and res.to_rows()[0]["steps"] == 10

@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from agents.stats import wilson_ci
-from agents.sweep import SWEEP_SEED_BASE, SweepConfig, level_seeds, parse_placements, parse_sizes, run_sweep
+from agents.sweep import (
+    SWEEP_SEED_BASE,
+    SweepConfig,
+    level_seeds,
+    parse_placements,
+    parse_sizes,
+    run_sweep,
+)
 from mazegen.ids import ACTION_NOOP
 from mazegen.solvers import next_action_towards
 

@@ -23,6 +23,16 @@ MAZE = Level.from_ascii("""
 """).with_cheese((3, 3))
 
 
+@pytest.fixture
+def one_thread():
+    """Torch with one thread: on a busy 2-core machine two threads are many times slower."""
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def _cells(obs, ch):
     flat = obs[:, ch].reshape(len(obs), -1).argmax(axis=1)
     return np.stack(np.unravel_index(flat, obs.shape[2:]), axis=1)
@@ -96,7 +106,7 @@ def test_patch_and_difference(tmp_path):
     assert set(rows[0]) >= {"row", "col", "p_left", "p_up", "dx", "dy"}
 
 
-def test_untrained_policy_and_bad_input():
+def test_untrained_policy_and_bad_input(one_thread):
     torch = pytest.importorskip("torch")
     from agents.model import ImpalaModel
     from agents.policy import Policy

@@ -46,3 +46,10 @@ def test_demo_bad_agent_is_a_clear_error(tmp_path):
               "--quick", "--no-steering"])
     assert r.returncode == 2 and "neither a file nor a zoo agent" in r.stderr
     assert _run(["scripts/demo.py", "--help"]).returncode == 0
+
+
+def test_bash_wrapper_help():
+    r = subprocess.run(["bash", "scripts/demo", "--help"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                       env={**os.environ, "MPLBACKEND": "Agg"})
+    assert r.returncode == 0, r.stderr
+    assert "--no-steering" in r.stdout and "report.md" in r.stdout
