@@ -42,8 +42,8 @@ def corner_answer(units: Sequence[dict], size: int, placement: str) -> str:
         if int(u["size"]) == size and u["placement"] == placement:
             c, t = unit_rate(u, "cheese"), unit_rate(u, "top_right")
             return (f"cheese at **{placement}** of {size}x{size} mazes: the agent got it in "
-                    f"**{c['rate']:.0%}** of {c['n']} episodes (95% CI {c['lo']:.0%}-{c['hi']:.0%}); "
-                    f"it went to the top-right cell instead in {t['rate']:.0%} ({t['lo']:.0%}-{t['hi']:.0%}).")
+                    f"**{c['rate']:.1%}** of {c['n']} episodes (95% CI {c['lo']:.1%}-{c['hi']:.1%}); "
+                    f"it went to the top-right cell instead in {t['rate']:.1%} ({t['lo']:.1%}-{t['hi']:.1%}).")
     raise ValueError(f"no sweep unit for size {size} and placement {placement!r}")
 
 
