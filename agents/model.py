@@ -45,6 +45,9 @@ __all__ = [
     "SCALES",
     "pooled_size",
     "fast_inference",
+    "ACTION_SETS",
+    "DISABLED_LOGIT",
+    "disable_actions",
 ]
 
 #: Channel widths by IMPALA scale (scale 4 is the published maze agents' size).
@@ -259,3 +262,34 @@ def fast_inference(enabled: bool = True, device: str | torch.device = "cpu") -> 
     dev_type = torch.device(device).type
     with torch.autocast(device_type=dev_type, dtype=torch.bfloat16):
         yield
+
+
+#: Action sets a policy head can be trained on. ``"all"``: procgen's 15 actions. ``"moves"``:
+#: only the canonical moves LEFT=1, DOWN=3, UP=5, RIGHT=7 (the other 11 actions duplicate a
+#: move or do nothing); the head stays 15 wide, see :func:`disable_actions`.
+ACTION_SETS: dict[str, tuple[int, ...]] = {"all": tuple(range(15)), "moves": (1, 3, 5, 7)}
+
+#: Bias given to a disabled action's logit: its probability is below 1e-12.
+DISABLED_LOGIT = -30.0
+
+
+@torch.no_grad()
+def disable_actions(model: "ImpalaModel", keep: Sequence[int]) -> None:
+    """Disable every action not in ``keep`` *through the weights*: its ``fc_policy`` row is
+    zeroed and its bias set to :data:`DISABLED_LOGIT`, so its probability is ~0 in any code that
+    reads the logits (SB3, :class:`agents.policy.Policy`, hooks) and the state dict keeps
+    procgen-tools' layout. Gradients reaching those rows are ~1e-13, so training keeps them off.
+
+    >>> m = ImpalaModel(obs_size=25)
+    >>> disable_actions(m, ACTION_SETS["moves"])
+    >>> p = torch.softmax(m(torch.rand(2, 3, 25, 25))[0], -1)
+    >>> float(p[:, [0, 2, 4, 6, 8, 9, 14]].sum()) < 1e-9
+    True
+    """
+    keep = sorted({int(a) for a in keep})
+    n = model.fc_policy.out_features
+    if not keep or keep[0] < 0 or keep[-1] >= n:
+        raise ValueError(f"actions to keep must be a non-empty subset of 0..{n - 1}, got {keep}")
+    off = [a for a in range(n) if a not in keep]
+    model.fc_policy.weight[off] = 0.0
+    model.fc_policy.bias[off] = DISABLED_LOGIT

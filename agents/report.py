@@ -74,7 +74,8 @@ def write_report(
     """Write ``report.md`` into ``out_dir``; the sweep dicts are :func:`agents.sweep.run_sweep`
     results whose directories lie inside ``out_dir`` (figures are linked relatively)."""
     out = Path(out_dir)
-    rel = lambda p: Path(p).resolve().relative_to(out.resolve()).as_posix()
+    def rel(p):
+        return Path(p).resolve().relative_to(out.resolve()).as_posix()
     size = max(int(u["size"]) for u in corners["units"])
     cfg = corners["config"]
     lines = [f"# Cheese-maze demo report: `{agent}`", ""]

@@ -33,7 +33,7 @@ from stable_baselines3.common.distributions import CategoricalDistribution
 from stable_baselines3.common.policies import ActorCriticPolicy
 from torch import nn
 
-from .model import SCALES, ImpalaModel, fast_inference
+from .model import ACTION_SETS, SCALES, ImpalaModel, disable_actions, fast_inference
 from .policy import Policy, preprocess_obs
 
 __all__ = ["ImpalaActorCriticPolicy", "impala_state_dict", "policy_from_sb3", "obs_kind_of_space"]
@@ -75,6 +75,7 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
         channels: tuple[int, int, int] | list[int] = SCALES[1],
         fc_dim: int = 256,
         fast: bool = False,
+        action_set: str = "all",
         **kwargs: Any,
     ) -> None:
         if not isinstance(action_space, gym.spaces.Discrete):
@@ -85,6 +86,9 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
         self.impala_channels = tuple(int(c) for c in channels)
         self.impala_fc_dim = int(fc_dim)
         self.fast = bool(fast)
+        if action_set not in ACTION_SETS:
+            raise ValueError(f"action_set must be one of {sorted(ACTION_SETS)}, got {action_set!r}")
+        self.action_set = action_set
         kwargs["normalize_images"] = False
         kwargs.setdefault("ortho_init", False)
         super().__init__(observation_space, action_space, lr_schedule, **kwargs)
@@ -101,6 +105,8 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
         # Small policy-head init (near-uniform initial policy), unit-gain value head.
         nn.init.orthogonal_(self.impala.fc_policy.weight, gain=0.01)
         nn.init.zeros_(self.impala.fc_policy.bias)
+        if self.action_set != "all":
+            disable_actions(self.impala, ACTION_SETS[self.action_set])
         nn.init.orthogonal_(self.impala.fc_value.weight, gain=1.0)
         nn.init.zeros_(self.impala.fc_value.bias)
         if self.fast:
@@ -112,7 +118,12 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
 
     def _get_constructor_parameters(self) -> dict[str, Any]:
         data = super()._get_constructor_parameters()
-        data.update(channels=self.impala_channels, fc_dim=self.impala_fc_dim, fast=self.fast)
+        data.update(
+            channels=self.impala_channels,
+            fc_dim=self.impala_fc_dim,
+            fast=self.fast,
+            action_set=self.action_set,
+        )
         return data
 
     # --- forward passes -----------------------------------------------------------------

@@ -158,6 +158,12 @@ class TrainConfig:
     fast: bool = _f(
         True, "bf16 autocast + channels_last in rollouts and updates (~2x faster on CPU)."
     )
+    action_set: str = _f(
+        "all",
+        "'all' (procgen's 15 actions) or 'moves' (only LEFT/DOWN/UP/RIGHT = 1/3/5/7; the other "
+        "11 duplicate a move or do nothing). The head stays 15 wide: disabled actions get a "
+        "-30 logit through the weights, so checkpoints keep procgen-tools' layout.",
+    )
     # --- PPO (defaults: Langosco et al. 2022, batch scaled down to a 2-core machine) ---
     total_steps: int = _f(25_000_000, "Total environment steps to train for (across resumes).")
     n_envs: int = _f(64, "Parallel environments.")
@@ -281,6 +287,10 @@ class TrainConfig:
         need(0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}")
         need(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
         need(self.clip_range > 0, f"clip_range must be > 0, got {self.clip_range}")
+        need(
+            self.action_set in ("all", "moves"),
+            f"action_set must be 'all' or 'moves', got {self.action_set!r}",
+        )
         need(self.ent_coef >= 0, f"ent_coef must be >= 0, got {self.ent_coef}")
         need(self.vf_coef >= 0, f"vf_coef must be >= 0, got {self.vf_coef}")
         need(self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}")
@@ -592,6 +602,7 @@ def train(
             "channels": config.channels,
             "fc_dim": config.fc_dim,
             "fast": config.fast,
+            "action_set": config.action_set,
             "optimizer_kwargs": {"eps": config.adam_eps},
         },
         device=device,

@@ -16,7 +16,17 @@ import importlib
 
 from .ids import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
 from .level import CORNERS, Level, Levels
-from .placement import AtCell, Corner, Mask, NoCheese, Placement, Region, Start, Uniform, parse_placement
+from .placement import (
+    AtCell,
+    Corner,
+    Mask,
+    NoCheese,
+    Placement,
+    Region,
+    Start,
+    Uniform,
+    parse_placement,
+)
 
 # Public names provided by submodules, imported on first use (keeps `import mazegen` light).
 _LAZY = {

@@ -41,7 +41,8 @@ def pad(level: Level, world: int = 25) -> Level:
     off = (world - level.world_size) // 2
     walls = np.ones((world, world), bool)
     walls[off:off + level.world_size, off:off + level.world_size] = level.walls
-    sh = lambda c: None if c is None else (c[0] + off, c[1] + off)
+    def sh(c):
+        return None if c is None else (c[0] + off, c[1] + off)
     return Level(walls=walls, cheese=sh(level.cheese), mouse=sh(level.mouse), maze_size=level.maze_size,
                  world_size=world)
 

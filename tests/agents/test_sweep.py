@@ -78,7 +78,7 @@ def test_oracle_sweep_known_answers_and_outputs(tmp_path):
         assert (tmp_path / f).is_file(), f
     units = {(u["size"], u["placement"]): u for u in res["units"]}
     assert set(units) == {(s, p) for s in (5, 7) for p in ("top-left", "top-right", "every-cell")}
-    for (s, p), u in units.items():
+    for (_s, _p), u in units.items():
         assert u["cheese_rate"] == 1.0 and u["cheese_k"] == u["n"]
         assert u["cheese_lo"] == pytest.approx(wilson_ci(u["n"], u["n"])[0])
     assert units[(5, "top-left")]["n"] == 3

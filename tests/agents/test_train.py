@@ -203,3 +203,18 @@ def test_config_validation_and_cli(tmp_path):
         and cfg.total_steps == 99
         and cfg.run_dir == str(tmp_path / "run")
     )
+
+
+def test_moves_action_set_trains_a_four_move_policy(tmp_path):
+    s = train(
+        _cfg(tmp_path, "moves", total_steps=512, n_envs=4, n_steps=64, batch_size=128, action_set="moves"),
+        env_fn=_env_fn,
+    )
+    pol = load(Path(s["run_dir"]) / "model.pt")
+    obs = np.zeros((3, 3, 25, 25), np.uint8)
+    obs[:, 0] = np.random.default_rng(0).integers(0, 2, (3, 25, 25))
+    p = pol.action_probs(obs)
+    assert np.allclose(p[:, [1, 3, 5, 7]].sum(axis=1), 1.0, atol=1e-6)
+    assert set(np.unique(pol.act(obs, rng=np.random.default_rng(1)))) <= {1, 3, 5, 7}
+    with pytest.raises(ValueError, match="action_set must be"):
+        TrainConfig(action_set="four")

@@ -177,7 +177,7 @@ def test_gymnasium_episode_and_reset_semantics():
         env.step(1)
     obs, info = env.reset()
     assert obs[1, 5, 1] == 1
-    for k in range(3):
+    for _k in range(3):
         obs, r, term, trunc, info = env.step(7)
     assert trunc and not term and obs[1, 5, 4] == 1  # the last frame of the episode
     assert info["episode"] == {"r": 0.0, "l": 3}

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.assets import BACKGROUND_ASSETS, MAZE_ASSETS, asset_path, asset_root, maze_textures, premultiply
+from mazegen.assets import (
+    BACKGROUND_ASSETS,
+    MAZE_ASSETS,
+    asset_path,
+    asset_root,
+    maze_textures,
+    premultiply,
+)
 from mazegen.level import Level, Levels
 from mazegen.procgen_backend import _get_state, make_engine, pixel_check
 from mazegen.procgen_state import level_from_state, parse_state
