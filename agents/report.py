@@ -126,10 +126,10 @@ def write_report(
             hi = "nan" if math.isnan(c["hi"]) else f"{c['hi']:+.2f}"
             lines.append(f"| {c['feature']} | {c['coef']:+.2f} [{lo}, {hi}] | {c['single_feature_accuracy']:.2f} |")
         lines += ["", f"![coefficients]({rel(Path(b['out_dir']) / 'behaviour_coefficients.png')})", ""]
-    lines += ["## Steering", "", STEERING_MARKER, ""]
-    if steering_md:
+    if steering_md:  # the section brings its own heading
         lines += [steering_md.strip(), ""]
     else:
+        lines += ["## Steering", "", STEERING_MARKER, ""]
         lines += [f"_Steering section not included{': ' + steering_note if steering_note else ''}._", ""]
     if timings:
         lines += ["## Run time", "", "| part | seconds |", "|---|---:|"]

@@ -37,7 +37,7 @@ import numpy as np
 
 from .ids import ASCII, NUM_BACKGROUNDS
 
-__all__ = ["Level", "Levels", "Cell", "CORNERS", "inner_margin"]
+__all__ = ["Level", "Levels", "Cell", "CORNERS", "inner_margin", "as_levels"]
 
 Cell = tuple[int, int]
 
@@ -491,3 +491,20 @@ class Levels:
             background=np.concatenate([p.background for p in parts]),
             seed=np.concatenate([p.seed for p in parts]),
         )
+
+
+def as_levels(level_or_levels: "Level | Levels | Sequence[Level]") -> Levels:
+    """Coerce a :class:`Level`, a :class:`Levels` batch or a non-empty list of Level to Levels."""
+    if isinstance(level_or_levels, Levels):
+        return level_or_levels
+    if isinstance(level_or_levels, Level):
+        return Levels.from_list([level_or_levels])
+    try:
+        items = list(level_or_levels)
+    except TypeError:
+        raise ValueError(
+            f"expected a Level, Levels or a list of Level, got {type(level_or_levels).__name__}"
+        ) from None
+    if not items or not all(isinstance(x, Level) for x in items):
+        raise ValueError("expected a Level, Levels or a non-empty list of Level")
+    return Levels.from_list(items)

@@ -52,7 +52,7 @@ import numpy as np
 from numba import njit
 
 from .ids import MONO_RGB, NUM_BACKGROUNDS
-from .level import Level, Levels
+from .level import Level, Levels, as_levels
 
 __all__ = ["Renderer", "MonoRenderer", "render_mono", "FRAME"]
 
@@ -229,18 +229,7 @@ class MonoRenderer:
         return self._static.copy()
 
 
-def _as_levels(level_or_levels: Level | Levels | Sequence[Level]) -> Levels:
-    if isinstance(level_or_levels, Levels):
-        return level_or_levels
-    if isinstance(level_or_levels, Level):
-        return Levels.from_list([level_or_levels])
-    try:
-        items = list(level_or_levels)
-    except TypeError:
-        raise ValueError(f"expected a Level, Levels or a list of Level, got {type(level_or_levels).__name__}") from None
-    if not items or not all(isinstance(x, Level) for x in items):
-        raise ValueError("expected a Level, Levels or a non-empty list of Level")
-    return Levels.from_list(items)
+_as_levels = as_levels
 
 
 def render_mono(

@@ -38,7 +38,7 @@ from numba import njit
 
 from .assets import maze_textures
 from .ids import NUM_BACKGROUNDS
-from .level import Level, Levels
+from .level import Level, Levels, as_levels
 
 __all__ = ["TexturedRenderer", "render_rgb", "FRAME", "frame_geometry"]
 
@@ -341,18 +341,7 @@ class TexturedRenderer:
         return self._static.copy()
 
 
-def _as_levels(level_or_levels: Level | Levels | Sequence[Level]) -> Levels:
-    if isinstance(level_or_levels, Levels):
-        return level_or_levels
-    if isinstance(level_or_levels, Level):
-        return Levels.from_list([level_or_levels])
-    try:
-        items = list(level_or_levels)
-    except TypeError:
-        raise ValueError(f"expected a Level, Levels or a list of Level, got {type(level_or_levels).__name__}") from None
-    if not items or not all(isinstance(x, Level) for x in items):
-        raise ValueError("expected a non-empty list of Level")
-    return Levels.from_list(items)
+_as_levels = as_levels
 
 
 def render_rgb(
