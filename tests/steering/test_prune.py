@@ -1,0 +1,47 @@
+"""Low-std pruning on the hand-built CheeseNet: its constant channel has std 0."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
+
+from mazegen import generate_levels
+from steering.observe import layer_activations
+from steering.probes import probe_seeds
+from steering.prune import PruneConfig, channel_stats, lowest_std_channels, prune_patch, run_prune
+
+
+def test_channel_stats_and_lowest():
+    pol = TinyPolicy(25)
+    lv = generate_levels(probe_seeds(8), maze_size=5)
+    std, mean = channel_stats(pol, lv, LAYER)
+    assert std.shape == (4,) and std[3] == pytest.approx(0.0, abs=1e-7) and mean[3] == pytest.approx(0.1)
+    assert std[CHEESE_CH] > 0 and mean[CHEESE_CH] == pytest.approx(1 / 625)
+    assert lowest_std_channels(std, 1).tolist() == [3]
+    with pytest.raises(ValueError, match="k must be"):
+        lowest_std_channels(std, 5)
+    with pytest.raises(ValueError, match="mode"):
+        prune_patch(LAYER, [3], "median", mean)
+    base = layer_activations(pol, lv, LAYER)
+    same = layer_activations(pol, lv, LAYER, patches=prune_patch(LAYER, [3], "mean", mean))
+    torch.testing.assert_close(same, base)  # mean-ablating a zero-std channel changes nothing
+    zero = layer_activations(pol, lv, LAYER, patches=prune_patch(LAYER, [3], "zero", mean))
+    assert float(zero[:, 3].abs().max()) == 0.0 and torch.equal(zero[:, :3], base[:, :3])
+
+
+def test_run_prune_zero_std_channel_changes_nothing():
+    kw = dict(layer=LAYER, ks=[0, 1, 2], mazes=6, std_mazes=6, in_sizes=[3, 5], off_sizes=[5], max_steps=30)
+    rows = run_prune(TinyPolicy(25), PruneConfig(modes=["zero"], random_control=True, **kw))["rows"]
+    # (mean-ablating the wall channel would leave CheeseNet's planner no open cell: no random control there)
+    rows += run_prune(TinyPolicy(25), PruneConfig(modes=["mean"], random_control=False, **kw))["rows"][2:]
+    base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
+    assert base["in"]["rate"] == 1.0 and base["off"]["rate"] == 1.0  # the planner always finds the cheese
+    for r in rows:
+        assert r["frac_modified"] == r["k"] / 4 and r["ci_lo"] <= r["rate"] <= r["ci_hi"]
+        if r["selection"] == "lowest-std" and r["k"] == 1:
+            assert r["channels"] == "3" and r["rate"] == base[r["dist"]]["rate"]
+    assert {(r["mode"], r["selection"], r["k"]) for r in rows} >= {("zero", "random", 2), ("mean", "lowest-std", 2)}
+    assert len(rows) == 2 * (1 + 2 * 2 + 2)
+    with pytest.raises(ValueError, match="k must be"):
+        run_prune(TinyPolicy(25), PruneConfig(layer=LAYER, ks=[9], mazes=3, std_mazes=3, in_sizes=[3], off_sizes=[3]))
