@@ -18,6 +18,8 @@ _LAZY = {
     "retarget_patch": "retarget",
     "discover_cheese_channels": "retarget",
     "maze_cell_to_act_cell": "cells",
+    "run_probes": "probes",
+    "run_prune": "prune",
 }
 
 __all__ = list(_LAZY)
