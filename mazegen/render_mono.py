@@ -229,8 +229,6 @@ class MonoRenderer:
         return self._static.copy()
 
 
-_as_levels = as_levels
-
 
 def render_mono(
     level_or_levels: Level | Levels | Sequence[Level],
@@ -244,7 +242,7 @@ def render_mono(
     ``mouse`` (``(N, 2)`` cells) defaults to each level's start cell; ``facing_right`` is
     accepted for symmetry with the textured renderer and does not change a mono frame.
     """
-    lv = _as_levels(level_or_levels)
+    lv = as_levels(level_or_levels)
     n = len(lv)
     m = lv.mouse.astype(np.int64) if mouse is None else np.asarray(mouse, dtype=np.int64).reshape(n, 2)
     f = np.zeros(n, bool) if facing_right is None else np.asarray(facing_right, bool).reshape(n)

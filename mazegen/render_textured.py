@@ -341,8 +341,6 @@ class TexturedRenderer:
         return self._static.copy()
 
 
-_as_levels = as_levels
-
 
 def render_rgb(
     level_or_levels: Level | Levels | Sequence[Level],
@@ -356,7 +354,7 @@ def render_rgb(
     ``mouse`` (``(N, 2)`` cells) defaults to each level's start; ``facing_right`` (``(N,)``)
     defaults to False (procgen's facing at the start of an episode).
     """
-    lv = _as_levels(level_or_levels)
+    lv = as_levels(level_or_levels)
     n = len(lv)
     m = lv.mouse if mouse is None else np.asarray(mouse).reshape(n, 2) if np.size(mouse) == 2 * n else np.asarray(mouse)
     f = np.zeros(n, bool) if facing_right is None else np.asarray(facing_right, dtype=bool)
