@@ -26,6 +26,7 @@ __all__ = [
     "coefficient_plot",
     "vector_field_plot",
     "vector_field_compare",
+    "learning_curves",
 ]
 
 _COLORS = plt.get_cmap("tab10").colors
@@ -191,6 +192,53 @@ def vector_field_compare(walls: np.ndarray, cells: np.ndarray, a: np.ndarray, b:
         ax.quiver(cells[:, 1], cells[:, 0], v[:, 0], v[:, 1], angles="uv", scale_units="xy", scale=sc,
                   color=col, width=0.006, zorder=3)
         ax.set_title(name, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, path)
+
+
+def learning_curves(
+    runs: dict[str, Sequence[dict]],
+    path: str | Path,
+    *,
+    title: str = "",
+    min_episodes: int = 2000,
+    target: float = 0.9,
+) -> Path:
+    """Training cheese rate vs env steps for one or more runs (``train_log.csv`` rows).
+
+    Left: the overall rate; right: by maze-size bucket (small solid, medium dashed, large
+    dotted), one colour per run. Rates are pooled over at least ``min_episodes`` episodes
+    (:func:`agents.train_log.pooled_rates`); ``target`` is drawn as a grey line.
+    """
+    from .train_log import SIZE_BUCKETS, pooled_rates
+
+    if not runs:
+        raise ValueError("learning_curves needs at least one run")
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    styles = dict(zip(SIZE_BUCKETS, ["-", "--", ":"]))
+    for k, (name, rows) in enumerate(runs.items()):
+        rows = list(rows)
+        if not rows:
+            continue
+        x = np.array([float(r["steps"]) for r in rows]) / 1e6
+        c = _COLORS[k % len(_COLORS)]
+        rate, _ = pooled_rates(rows, "cheese_rate", min_episodes)
+        ax0.plot(x, rate, color=c, label=name)
+        for b, ls in styles.items():
+            rb, _ = pooled_rates(rows, f"cheese_rate_{b}", max(1, min_episodes // 3))
+            lo, hi = SIZE_BUCKETS[b]
+            ax1.plot(x, rb, color=c, ls=ls, label=f"{name} {lo}-{hi}" if k == 0 else None)
+    for ax in (ax0, ax1):
+        ax.axhline(target, color="0.6", lw=0.8)
+        ax.set_xlabel("env steps (millions)")
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    ax0.set_ylabel("cheese rate (training episodes)")
+    ax0.set_title("all maze sizes")
+    ax1.set_title("by maze size")
+    ax0.legend(fontsize=8, loc="lower right")
+    ax1.legend(fontsize=8, loc="lower right")
     if title:
         fig.suptitle(title)
     return save_figure(fig, path)

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
     for opt in ("n_envs", "n_steps"):
         if getattr(args, opt) is not None and getattr(args, opt) < 2:
             p.error(f"--{opt.replace('_', '-')} must be >= 2, got {getattr(args, opt)}")
-    from agents.train import machine_info
+    from agents.model_card import machine_info
 
     results = {}
     for name in names:

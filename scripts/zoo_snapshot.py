@@ -1,8 +1,9 @@
 #!/usr/bin/env python
 """Publish the newest checkpoint of a training run as a zoo agent.
 
-Writes ``agents/zoo/ZOO_NAME/{model.pt, card.json, train_log.csv}``; the card holds a fresh
-evaluation on held-out levels (Wilson 95% CI, by maze size). Safe to run while the training
+Writes ``agents/zoo/ZOO_NAME/{model.pt, card.json, train_log.csv, learning_curve.png}``; the
+card holds a fresh evaluation on held-out levels (Wilson 95% CI, by maze size), the learning
+curve with the steps at which training first reached 50/80/90% cheese, and ``--notes``. Safe to run while the training
 run is still going. Afterwards ``agents.load("ZOO_NAME")`` works.
 
 Example::
@@ -33,15 +34,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--zoo-dir", default=None, help="Zoo root directory (default: agents/zoo).")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the evaluation.")
+    parser.add_argument(
+        "--notes",
+        default=None,
+        help="Free text for the card's 'notes' (how it was trained, what limited it).",
+    )
     args = parser.parse_args(argv)
-    from agents.train import snapshot_to_zoo
+    from agents.model_card import snapshot_to_zoo
 
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
     torch.set_num_threads(args.threads)
     try:
         dest = snapshot_to_zoo(
-            args.run_dir, args.zoo_name, eval_levels=args.eval_levels, zoo_root=args.zoo_dir
+            args.run_dir,
+            args.zoo_name,
+            eval_levels=args.eval_levels,
+            zoo_root=args.zoo_dir,
+            notes=args.notes,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -55,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": card["steps"],
                 "cheese_rate": ev.get("cheese_rate"),
                 "ci95": ev.get("ci95"),
+                "milestones": card["learning_curve"].get("milestones"),
             }
         )
     )

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,6 +20,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from agents.plots import save_figure
+
 __all__ = [
     "plot_channel_scores",
     "plot_success_vs_magnitude",
@@ -29,22 +29,6 @@ __all__ = [
     "plot_vector_effect",
     "save_figure",
 ]
-
-
-def save_figure(fig, path: str | os.PathLike) -> Path:
-    """Save ``fig`` as PNG via a temp file in the same directory + os.replace; closes it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png.tmp")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def _band(ax, x, rows, key, **kw):

@@ -151,16 +151,23 @@ def test_train_kill_resume_card_and_snapshot(tmp_path):
             str(zoo),
             "--eval-levels",
             "10",
+            "--notes",
+            "tiny smoke agent",
         ]
     )
     assert r.returncode == 0, r.stderr
     assert sorted(p.name for p in (zoo / "tiny-agent").iterdir()) == [
         "card.json",
+        "learning_curve.png",
         "model.pt",
         "train_log.csv",
     ]
     zcard = json.loads((zoo / "tiny-agent" / "card.json").read_text())
     assert zcard["steps"] == target and zcard["evaluation"]["n_levels"] == 10
+    assert zcard["notes"] == "tiny smoke agent"
+    # the machine is the one that trained it, stored in the checkpoint
+    assert zcard["machine"]["torch_threads"] == 1 and zcard["machine"]["device"] == "cpu"
+    assert [m["threshold"] for m in zcard["learning_curve"]["milestones"]] == [0.5, 0.8, 0.9]
     import agents
 
     pol = agents.load(str(zoo / "tiny-agent" / "model.pt"))
