@@ -46,8 +46,9 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import torch
 
@@ -72,6 +73,7 @@ __all__ = [
     "load_procgen_tools_checkpoint",
     "read_checkpoint",
     "atomic_torch_save",
+    "atomic_write",
     "atomic_write_text",
     "FORMAT",
 ]
@@ -81,14 +83,24 @@ FORMAT = "cheese-maze-agent/1"
 ZOO_DIR = Path(__file__).resolve().parent / "zoo"
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temp file in the same dir, then ``os.replace``)."""
+def atomic_write(
+    path: str | os.PathLike, write: Callable[[IO], Any], *, binary: bool = False
+) -> Path:
+    """Write ``path`` atomically: ``write(f)`` fills a temp file in the same directory, which is
+    flushed, synced, given the usual umask-based mode and then moved over ``path`` (``os.replace``).
+
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "sub", "a.bin")
+    >>> p = atomic_write(path, lambda f: f.write(b"hi"), binary=True)
+    >>> p.read_bytes(), os.listdir(p.parent)
+    (b'hi', ['a.bin'])
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb" if binary else "w") as f:
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         _publishable(tmp)
@@ -98,25 +110,16 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
             os.unlink(tmp)
         raise
     return path
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (temp file in the same dir, then ``os.replace``)."""
+    return atomic_write(path, lambda f: f.write(text))
 
 
 def atomic_torch_save(obj: Any, path: str | os.PathLike) -> Path:
     """``torch.save`` to ``path`` atomically (temp file in the same dir, then ``os.replace``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        _publishable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return path
+    return atomic_write(path, lambda f: torch.save(obj, f), binary=True)
 
 
 def save(

@@ -92,8 +92,11 @@ __all__ = [
     "ProcgenLevelSource",
     "FixedLevelSource",
     "MazeVecEnv",
+    "EpisodeState",
     "OBS_KINDS",
     "sizes_for_seeds",
+    "check_actions",
+    "levels_for_seeds",
     "RGB_STYLES",
 ]
 
@@ -136,6 +139,39 @@ def _as_env_ids(env_ids: Any, num_envs: int) -> np.ndarray:
     return ids
 
 
+def check_actions(actions: Any, num_envs: int) -> np.ndarray:
+    """``actions`` as ``int64 (num_envs,)`` action ids in ``[0, 15)``.
+
+    Any shape with ``num_envs`` elements is flattened; integral floats are accepted.
+
+    >>> check_actions([[1.0], [7.0]], 2).tolist()
+    [1, 7]
+    >>> check_actions([3, 15], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: action 15 out of range [0, 14]
+    """
+    n = num_envs
+    a = np.asarray(actions)
+    if a.shape != (n,):
+        a = a.reshape(-1) if a.size == n else a
+        if a.shape != (n,):
+            raise ValueError(f"actions must have shape ({n},), got {np.asarray(actions).shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        if np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
+            a = a.astype(np.int64)
+        else:
+            raise ValueError(
+                f"actions must be integers in [0, {NUM_ACTIONS - 1}], got dtype {a.dtype}"
+            )
+    a = a.astype(np.int64, copy=False)
+    if n:
+        lo, hi = int(a.min()), int(a.max())
+        if lo < 0 or hi >= NUM_ACTIONS:
+            raise ValueError(f"action {lo if lo < 0 else hi} out of range [0, {NUM_ACTIONS - 1}]")
+    return a
+
+
 def sizes_for_seeds(seeds: np.ndarray, sizes: Any) -> np.ndarray:
     """Pick one of ``sizes`` per level seed by a fixed hash of the seed (deterministic).
 
@@ -154,6 +190,23 @@ def sizes_for_seeds(seeds: np.ndarray, sizes: Any) -> np.ndarray:
         h *= np.uint64(0x94D049BB133111EB)
         h ^= h >> np.uint64(29)
     return choices[(h % np.uint64(choices.size)).astype(np.int64)]
+
+
+def levels_for_seeds(
+    seeds: np.ndarray, *, distribution_mode: str, maze_size: Any, cheese: Any, mouse: Any
+) -> Levels:
+    """The levels of procgen's level stream for ``seeds`` under the size and placement specs.
+
+    :func:`mazegen.generate.generate_levels`, except that a ``maze_size`` sequence lists the
+    allowed sizes, one picked per level seed by :func:`sizes_for_seeds`.
+    """
+    from .generate import generate_levels
+
+    if maze_size is not None and not isinstance(maze_size, (int, np.integer)):
+        maze_size = sizes_for_seeds(seeds, maze_size)
+    return generate_levels(
+        seeds, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese, mouse=mouse
+    )
 
 
 class ProcgenLevelSource:
@@ -180,7 +233,9 @@ class ProcgenLevelSource:
         rand_seed: int = 0,
     ) -> None:
         if distribution_mode not in WORLD_SIZE:
-            raise ValueError(f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}")
+            raise ValueError(
+                f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
+            )
         if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         from .seeds import LevelSeeds  # lazy: written alongside this module
@@ -194,7 +249,9 @@ class ProcgenLevelSource:
         self.num_levels = num_levels
         self.start_level = start_level
         self.rand_seed = rand_seed
-        self._seeds = LevelSeeds(num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed)
+        self._seeds = LevelSeeds(
+            num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed
+        )
 
     def reseeded(self, rand_seed: int) -> ProcgenLevelSource:
         """A fresh source with the same options and another ``rand_seed`` (from its start)."""
@@ -210,17 +267,12 @@ class ProcgenLevelSource:
         )
 
     def next_levels(self, env_ids: np.ndarray) -> Levels:
-        from .generate import generate_levels
-
         ids = _as_env_ids(env_ids, self.num_envs)
         seeds = np.asarray(self._seeds.next(ids), dtype=np.int64)
-        sizes = self.maze_size
-        if sizes is not None and not isinstance(sizes, (int, np.integer)):
-            sizes = sizes_for_seeds(seeds, sizes)
-        return generate_levels(
+        return levels_for_seeds(
             seeds,
             distribution_mode=self.distribution_mode,
-            maze_size=sizes,
+            maze_size=self.maze_size,
             cheese=self.cheese,
             mouse=self.mouse,
         )
@@ -244,7 +296,9 @@ class FixedLevelSource:
 
     def __init__(self, levels: Levels) -> None:
         if not isinstance(levels, Levels):
-            raise ValueError(f"FixedLevelSource needs a mazegen.Levels, got {type(levels).__name__}")
+            raise ValueError(
+                f"FixedLevelSource needs a mazegen.Levels, got {type(levels).__name__}"
+            )
         if len(levels) == 0:
             raise ValueError("FixedLevelSource needs at least one level")
         self.levels = levels
@@ -263,8 +317,10 @@ class FixedLevelSource:
 # kernels
 # ---------------------------------------------------------------------------------------------
 @njit(cache=True)
-def _step_kernel(actions, deltas, walls, mouse, cheese, t, facing, ep_ret, max_steps,
-                 grid, write_grid, moved_from, reward, terminated, truncated):  # pragma: no cover - numba
+def _step_kernel(
+    actions, deltas, walls, mouse, cheese, t, facing, ep_ret, max_steps,
+    grid, write_grid, moved_from, reward, terminated, truncated,
+):  # pragma: no cover - numba  # fmt: skip
     n = actions.shape[0]
     w = walls.shape[1]
     for i in range(n):
@@ -337,71 +393,28 @@ def _make_renderer(style: str, num_envs: int, world_size: int, use_backgrounds: 
 # ---------------------------------------------------------------------------------------------
 # the env
 # ---------------------------------------------------------------------------------------------
-class MazeVecEnv:
-    """``num_envs`` mazes stepped together with procgen's dynamics (see the module's env card).
+class EpisodeState:
+    """The per-env level and episode state a maze env tracks, and read-only copies of it.
 
-    Args:
-        level_source: a :class:`LevelSource` (e.g. :class:`ProcgenLevelSource`).
-        num_envs: number of envs.
-        obs: ``"grid"`` (``uint8 (N, 3, W, W)``) or ``"rgb"`` (``uint8 (N, 64, 64, 3)``).
-        max_steps: episode timeout (procgen: 500).
-        rgb_style: ``"mono"`` or ``"textured"`` (only for ``obs="rgb"``).
-        use_backgrounds: draw procgen's background image (only for ``obs="rgb"``).
+    Mixed into :class:`MazeVecEnv` and :class:`mazegen.procgen_backend.ProcgenMazeVecEnv`,
+    which allocate the ``(N, ...)`` arrays ``_walls``, ``_cheese``, ``_start_mouse``,
+    ``_mouse``, ``_maze_size``, ``_background``, ``_seed``, ``_t``, ``_facing`` and ``_ep_ret``
+    (each with its own dtypes).
     """
 
-    #: Adapters render frames as arrays (see ``MazeSB3VecEnv.get_images``).
-    render_mode = "rgb_array"
+    def _start_episodes(self, ids: np.ndarray, levels: Levels) -> None:
+        """Env ``ids[k]`` starts an episode on ``levels[k]`` (step 0, facing left, return 0)."""
+        self._walls[ids] = levels.walls
+        self._cheese[ids] = levels.cheese
+        self._start_mouse[ids] = levels.mouse
+        self._mouse[ids] = levels.mouse
+        self._maze_size[ids] = levels.maze_size
+        self._background[ids] = levels.background
+        self._seed[ids] = levels.seed
+        self._t[ids] = 0
+        self._facing[ids] = False
+        self._ep_ret[ids] = 0.0
 
-    def __init__(
-        self,
-        level_source: LevelSource,
-        num_envs: int,
-        *,
-        obs: str = "grid",
-        max_steps: int = MAX_STEPS,
-        rgb_style: str = "mono",
-        use_backgrounds: bool = True,
-    ) -> None:
-        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if obs not in OBS_KINDS:
-            raise ValueError(f"obs must be one of {OBS_KINDS}, got {obs!r}")
-        if not isinstance(max_steps, (int, np.integer)) or isinstance(max_steps, bool) or max_steps < 1:
-            raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
-        if rgb_style not in RGB_STYLES:
-            raise ValueError(f"rgb_style must be one of {RGB_STYLES}, got {rgb_style!r}")
-        if not hasattr(level_source, "next_levels") or not hasattr(level_source, "world_size"):
-            raise ValueError(f"level_source must implement LevelSource, got {type(level_source).__name__}")
-        src_n = getattr(level_source, "num_envs", None)
-        if src_n is not None and int(src_n) != int(num_envs):
-            raise ValueError(f"level_source serves {src_n} envs but num_envs={num_envs}")
-        self.level_source = level_source
-        self.num_envs = n = int(num_envs)
-        self.world_size = w = int(level_source.world_size)
-        self.obs_kind = obs
-        self.max_steps = int(max_steps)
-        self.rgb_style = rgb_style
-        self.use_backgrounds = bool(use_backgrounds)
-        self.obs_shape = (3, w, w) if obs == "grid" else (FRAME, FRAME, 3)
-
-        self._walls = np.ones((n, w, w), dtype=np.bool_)
-        self._mouse = np.zeros((n, 2), dtype=np.int64)
-        self._cheese = np.full((n, 2), -1, dtype=np.int64)
-        self._maze_size = np.zeros(n, dtype=np.int16)
-        self._background = np.zeros(n, dtype=np.int8)
-        self._seed = np.full(n, -1, dtype=np.int64)
-        self._start_mouse = np.zeros((n, 2), dtype=np.int16)
-        self._t = np.zeros(n, dtype=np.int32)
-        self._facing = np.zeros(n, dtype=np.bool_)
-        self._ep_ret = np.zeros(n, dtype=np.float32)
-        self._obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
-        self._final_obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
-        self._moved_from = np.zeros((n, 2), dtype=np.int64)
-        self._deltas = np.ascontiguousarray(ACTION_DELTAS, dtype=np.int64)
-        self._renderer = _make_renderer(rgb_style, n, w, self.use_backgrounds) if obs == "rgb" else None
-        self._needs_reset = True
-
-    # ------------------------------------------------------------------ state (read-only copies)
     @property
     def mouse(self) -> np.ndarray:
         """``(N, 2)`` current mouse cells ``(row, col)`` (a copy)."""
@@ -429,6 +442,83 @@ class MazeVecEnv:
             seed=self._seed.copy(),
         )
 
+
+class MazeVecEnv(EpisodeState):
+    """``num_envs`` mazes stepped together with procgen's dynamics (see the module's env card).
+
+    Args:
+        level_source: a :class:`LevelSource` (e.g. :class:`ProcgenLevelSource`).
+        num_envs: number of envs.
+        obs: ``"grid"`` (``uint8 (N, 3, W, W)``) or ``"rgb"`` (``uint8 (N, 64, 64, 3)``).
+        max_steps: episode timeout (procgen: 500).
+        rgb_style: ``"mono"`` or ``"textured"`` (only for ``obs="rgb"``).
+        use_backgrounds: draw procgen's background image (only for ``obs="rgb"``).
+    """
+
+    #: Adapters render frames as arrays (see ``MazeSB3VecEnv.get_images``).
+    render_mode = "rgb_array"
+
+    def __init__(
+        self,
+        level_source: LevelSource,
+        num_envs: int,
+        *,
+        obs: str = "grid",
+        max_steps: int = MAX_STEPS,
+        rgb_style: str = "mono",
+        use_backgrounds: bool = True,
+    ) -> None:
+        if (
+            not isinstance(num_envs, (int, np.integer))
+            or isinstance(num_envs, bool)
+            or num_envs < 1
+        ):
+            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        if obs not in OBS_KINDS:
+            raise ValueError(f"obs must be one of {OBS_KINDS}, got {obs!r}")
+        if (
+            not isinstance(max_steps, (int, np.integer))
+            or isinstance(max_steps, bool)
+            or max_steps < 1
+        ):
+            raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+        if rgb_style not in RGB_STYLES:
+            raise ValueError(f"rgb_style must be one of {RGB_STYLES}, got {rgb_style!r}")
+        if not hasattr(level_source, "next_levels") or not hasattr(level_source, "world_size"):
+            raise ValueError(
+                f"level_source must implement LevelSource, got {type(level_source).__name__}"
+            )
+        src_n = getattr(level_source, "num_envs", None)
+        if src_n is not None and int(src_n) != int(num_envs):
+            raise ValueError(f"level_source serves {src_n} envs but num_envs={num_envs}")
+        self.level_source = level_source
+        self.num_envs = n = int(num_envs)
+        self.world_size = w = int(level_source.world_size)
+        self.obs_kind = obs
+        self.max_steps = int(max_steps)
+        self.rgb_style = rgb_style
+        self.use_backgrounds = bool(use_backgrounds)
+        self.obs_shape = (3, w, w) if obs == "grid" else (FRAME, FRAME, 3)
+
+        self._walls = np.ones((n, w, w), dtype=np.bool_)
+        self._mouse = np.zeros((n, 2), dtype=np.int64)
+        self._cheese = np.full((n, 2), -1, dtype=np.int64)
+        self._maze_size = np.zeros(n, dtype=np.int16)
+        self._background = np.zeros(n, dtype=np.int8)
+        self._seed = np.full(n, -1, dtype=np.int64)
+        self._start_mouse = np.zeros((n, 2), dtype=np.int16)
+        self._t = np.zeros(n, dtype=np.int32)
+        self._facing = np.zeros(n, dtype=np.bool_)
+        self._ep_ret = np.zeros(n, dtype=np.float32)
+        self._obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
+        self._final_obs = np.zeros((n, *self.obs_shape), dtype=np.uint8)
+        self._moved_from = np.zeros((n, 2), dtype=np.int64)
+        self._deltas = np.ascontiguousarray(ACTION_DELTAS, dtype=np.int64)
+        self._renderer = (
+            _make_renderer(rgb_style, n, w, self.use_backgrounds) if obs == "rgb" else None
+        )
+        self._needs_reset = True
+
     # ------------------------------------------------------------------ level loading
     def _load(self, ids: np.ndarray, lv: Levels) -> None:
         if not isinstance(lv, Levels):
@@ -436,23 +526,16 @@ class MazeVecEnv:
         if len(lv) != len(ids):
             raise ValueError(f"got {len(lv)} levels for {len(ids)} envs")
         if lv.world_size != self.world_size:
-            raise ValueError(f"levels have world_size {lv.world_size}, this env needs {self.world_size}")
+            raise ValueError(
+                f"levels have world_size {lv.world_size}, this env needs {self.world_size}"
+            )
         w = self.world_size
         m = lv.mouse.astype(np.int64)
         if len(ids) and (m.min() < 0 or m.max() >= w):
             raise ValueError(f"mouse cells must lie in [0, {w - 1}], got {m.tolist()}")
         if len(ids) and lv.walls[np.arange(len(ids)), m[:, 0], m[:, 1]].any():
             raise ValueError("a level's mouse starts on a wall")
-        self._walls[ids] = lv.walls
-        self._mouse[ids] = m
-        self._start_mouse[ids] = lv.mouse
-        self._cheese[ids] = lv.cheese
-        self._maze_size[ids] = lv.maze_size
-        self._background[ids] = lv.background
-        self._seed[ids] = lv.seed
-        self._t[ids] = 0
-        self._facing[ids] = False
-        self._ep_ret[ids] = 0.0
+        self._start_episodes(ids, lv)
         if self._renderer is None:
             _grid_fill(self._obs, ids, self._walls, self._mouse, self._cheese)
         else:
@@ -466,6 +549,16 @@ class MazeVecEnv:
         self._needs_reset = False
         return self._obs.copy()
 
+    def reseed(self, rand_seed: int) -> None:
+        """Restart procgen's level stream with ``rand_seed`` from the next :meth:`reset`.
+
+        Only a :class:`ProcgenLevelSource` has a stream to restart; other level sources are
+        deterministic and stay as they are.
+        """
+        src = self.level_source
+        if isinstance(src, ProcgenLevelSource):
+            self.level_source = src.reseeded(int(rand_seed))
+
     def set_levels(self, env_ids: Any, levels: Levels) -> np.ndarray:
         """Force-load ``levels[k]`` into env ``env_ids[k]`` and start a new episode there.
 
@@ -478,34 +571,24 @@ class MazeVecEnv:
         return self._obs.copy()
 
     # ------------------------------------------------------------------ stepping
-    def step(self, actions: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    def step(
+        self, actions: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
         """Advance every env by one action; see the env card for the returned tuple."""
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
         n = self.num_envs
-        a = np.asarray(actions)
-        if a.shape != (n,):
-            a = a.reshape(-1) if a.size == n else a
-            if a.shape != (n,):
-                raise ValueError(f"actions must have shape ({n},), got {np.asarray(actions).shape}")
-        if not np.issubdtype(a.dtype, np.integer):
-            if np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
-                a = a.astype(np.int64)
-            else:
-                raise ValueError(f"actions must be integers in [0, {NUM_ACTIONS - 1}], got dtype {a.dtype}")
-        a = a.astype(np.int64, copy=False)
-        lo, hi = int(a.min()), int(a.max())
-        if lo < 0 or hi >= NUM_ACTIONS:
-            bad = lo if lo < 0 else hi
-            raise ValueError(f"action {bad} out of range [0, {NUM_ACTIONS - 1}]")
+        a = check_actions(actions, n)
 
         reward = np.empty(n, dtype=np.float32)
         terminated = np.empty(n, dtype=np.bool_)
         truncated = np.empty(n, dtype=np.bool_)
         grid = self._renderer is None
-        _step_kernel(a, self._deltas, self._walls, self._mouse, self._cheese, self._t, self._facing,
-                     self._ep_ret, self.max_steps, self._obs, grid, self._moved_from,
-                     reward, terminated, truncated)
+        _step_kernel(
+            a, self._deltas, self._walls, self._mouse, self._cheese, self._t, self._facing,
+            self._ep_ret, self.max_steps, self._obs, grid, self._moved_from,
+            reward, terminated, truncated,
+        )  # fmt: skip
         if not grid:
             self._renderer.render(self._mouse, self._facing, self._obs)
         done = terminated | truncated

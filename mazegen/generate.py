@@ -81,11 +81,16 @@ MAX_SEED = 2**32 - 1
 _M_START, _M_UNIFORM, _M_CELL, _M_CORNER, _M_MASK = 0, 1, 2, 3, 4
 _C_UNIFORM, _C_REGION, _C_CELL, _C_CORNER, _C_MASK, _C_NONE = 0, 1, 2, 3, 4, 5
 
-# status codes returned per level by the kernel
+# status codes returned per level by the kernel (each object's outside / wall / on-the-other
+# codes are consecutive: see _cell_status)
 _OK = 0
 _E_MOUSE_OUTSIDE, _E_MOUSE_WALL, _E_MOUSE_ON_CHEESE, _E_MOUSE_MASK_EMPTY = 1, 2, 3, 4
 _E_CHEESE_OUTSIDE, _E_CHEESE_WALL, _E_CHEESE_ON_MOUSE, _E_CHEESE_MASK_EMPTY = 5, 6, 7, 8
 _E_REGION_EMPTY, _E_CORNER_NO_FREE = 9, 10
+
+
+assert _E_MOUSE_WALL == _E_MOUSE_OUTSIDE + 1 and _E_MOUSE_ON_CHEESE == _E_MOUSE_OUTSIDE + 2
+assert _E_CHEESE_WALL == _E_CHEESE_OUTSIDE + 1 and _E_CHEESE_ON_MOUSE == _E_CHEESE_OUTSIDE + 2
 
 
 @njit(cache=True)
@@ -112,6 +117,46 @@ def _nearest_free(walls, r0, c0, avoid_r, avoid_c, dist, queue):
             if d >= 0 and not (r == avoid_r and c == avoid_c) and d < best_d:
                 best_d, br, bc = d, r, c
     return br, bc
+
+
+@njit(cache=True)
+def _cell_status(walls, r, c, margin, md, other_r, other_c, e_outside):
+    """_OK if the fixed cell (r, c) can hold an object, else ``e_outside`` (outside the inner
+    maze), ``e_outside + 1`` (a wall) or ``e_outside + 2`` (the other object's cell)."""
+    if not (margin <= r < margin + md and margin <= c < margin + md):
+        return e_outside
+    if walls[r, c]:
+        return e_outside + 1
+    if r == other_r and c == other_c:
+        return e_outside + 2
+    return _OK
+
+
+@njit(cache=True)
+def _draw_free_cell(state, free, nfree, world, md, mask, use_mask, avoid_r, avoid_c):
+    """One draw (``rng() % count``) over the open inner cells in ``free_cells`` order.
+
+    The candidates are the cells under ``mask`` (every cell unless ``use_mask``) other than
+    ``(avoid_r, avoid_c)``; returns ``(-1, -1)`` without drawing when there is none.
+    """
+    margin = (world - md) // 2
+    count = 0
+    for k in range(nfree):
+        r = world - 1 - (margin + free[k] // md)
+        c = margin + free[k] % md
+        if (not use_mask or mask[r, c]) and not (r == avoid_r and c == avoid_c):
+            count += 1
+    if count == 0:
+        return -1, -1
+    pick = np.int64(mt_next(state) % np.uint32(count))
+    for k in range(nfree):
+        r = world - 1 - (margin + free[k] // md)
+        c = margin + free[k] % md
+        if (not use_mask or mask[r, c]) and not (r == avoid_r and c == avoid_c):
+            if pick == 0:
+                return r, c
+            pick -= 1
+    return -1, -1  # pragma: no cover - pick < count
 
 
 @njit(cache=True)
@@ -205,42 +250,21 @@ def _generate_kernel(
         mr, mc = world - 1 - margin, margin  # procgen's start
         if mouse_kind == _M_CELL:
             mr, mc = mouse_a, mouse_b
-            if not (margin <= mr < margin + md and margin <= mc < margin + md):
-                status[i] = _E_MOUSE_OUTSIDE
-                continue
-            if wl[mr, mc]:
-                status[i] = _E_MOUSE_WALL
-                continue
-            if mr == fixed_cr and mc == fixed_cc:
-                status[i] = _E_MOUSE_ON_CHEESE
+            code = _cell_status(wl, mr, mc, margin, md, fixed_cr, fixed_cc, _E_MOUSE_OUTSIDE)
+            if code != _OK:
+                status[i] = code
                 continue
         elif mouse_kind == _M_CORNER:
             mr, mc = _corner_cell(mouse_a, world, md)
             if mr == fixed_cr and mc == fixed_cc:
                 mr, mc = _nearest_free(wl, mr, mc, fixed_cr, fixed_cc, dist, queue)
         elif mouse_kind == _M_UNIFORM or mouse_kind == _M_MASK:
-            count = 0
-            for k in range(nfree):
-                r = world - 1 - (margin + free[k] // md)
-                c = margin + free[k] % md
-                if (mouse_kind == _M_UNIFORM or mouse_mask[r, c]) and not (
-                    r == fixed_cr and c == fixed_cc
-                ):
-                    count += 1
-            if count == 0:
+            mr, mc = _draw_free_cell(
+                state, free, nfree, world, md, mouse_mask, mouse_kind == _M_MASK, fixed_cr, fixed_cc
+            )
+            if mr < 0:
                 status[i] = _E_MOUSE_MASK_EMPTY
                 continue
-            pick = np.int64(mt_next(state) % np.uint32(count))
-            for k in range(nfree):
-                r = world - 1 - (margin + free[k] // md)
-                c = margin + free[k] % md
-                if (mouse_kind == _M_UNIFORM or mouse_mask[r, c]) and not (
-                    r == fixed_cr and c == fixed_cc
-                ):
-                    if pick == 0:
-                        mr, mc = r, c
-                        break
-                    pick -= 1
         mouse_out[i, 0] = mr
         mouse_out[i, 1] = mc
         mouse_local = (world - 1 - mr - margin) * md + (mc - margin)
@@ -273,14 +297,9 @@ def _generate_kernel(
             cc = margin + cell % md
         elif cheese_kind == _C_CELL:
             cr, cc = cheese_a, cheese_b
-            if not (margin <= cr < margin + md and margin <= cc < margin + md):
-                status[i] = _E_CHEESE_OUTSIDE
-                continue
-            if wl[cr, cc]:
-                status[i] = _E_CHEESE_WALL
-                continue
-            if cr == mr and cc == mc:
-                status[i] = _E_CHEESE_ON_MOUSE
+            code = _cell_status(wl, cr, cc, margin, md, mr, mc, _E_CHEESE_OUTSIDE)
+            if code != _OK:
+                status[i] = code
                 continue
         elif cheese_kind == _C_CORNER:
             cr, cc = _corner_cell(cheese_a, world, md)
@@ -290,24 +309,10 @@ def _generate_kernel(
                     status[i] = _E_CORNER_NO_FREE
                     continue
         elif cheese_kind == _C_MASK:
-            count = 0
-            for k in range(nfree):
-                r = world - 1 - (margin + free[k] // md)
-                c = margin + free[k] % md
-                if cheese_mask[r, c] and not (r == mr and c == mc):
-                    count += 1
-            if count == 0:
+            cr, cc = _draw_free_cell(state, free, nfree, world, md, cheese_mask, True, mr, mc)
+            if cr < 0:
                 status[i] = _E_CHEESE_MASK_EMPTY
                 continue
-            pick = np.int64(mt_next(state) % np.uint32(count))
-            for k in range(nfree):
-                r = world - 1 - (margin + free[k] // md)
-                c = margin + free[k] % md
-                if cheese_mask[r, c] and not (r == mr and c == mc):
-                    if pick == 0:
-                        cr, cc = r, c
-                        break
-                    pick -= 1
         cheese_out[i, 0] = cr
         cheese_out[i, 1] = cc
 

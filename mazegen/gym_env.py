@@ -27,10 +27,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from .env import FixedLevelSource, MazeVecEnv, ProcgenLevelSource
+from .env import FixedLevelSource, MazeVecEnv
+from .env_options import EnvOptions, check_seed
 from .ids import NUM_ACTIONS
 from .level import Level, Levels
-from .placement import Placement
 
 __all__ = ["MazeEnv"]
 
@@ -39,49 +39,30 @@ class MazeEnv(gym.Env):
     """One procgen maze as a ``gymnasium.Env`` (arguments as :func:`mazegen.make_vec_env`).
 
     Args:
-        obs, distribution_mode, maze_size, cheese, mouse, num_levels, start_level, seed,
-            max_steps, rgb_style, use_backgrounds: as :func:`mazegen.make.make_vec_env`
-            (``seed`` is procgen's ``rand_seed`` until ``reset(seed=...)`` changes it).
         level: play this one :class:`~mazegen.level.Level` every episode instead.
         render_mode: None or ``"rgb_array"`` (``render()`` returns a 64x64 frame).
+        options: the fields of :class:`~mazegen.env_options.EnvOptions`, as for
+            :func:`mazegen.make.make_vec_env` (``seed`` is procgen's ``rand_seed`` until
+            ``reset(seed=...)`` changes it).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
 
     def __init__(
-        self,
-        *,
-        obs: str = "grid",
-        distribution_mode: str = "hard",
-        maze_size: int | tuple[int, ...] | None = None,
-        cheese: str | Placement = "uniform",
-        mouse: str | Placement = "start",
-        num_levels: int = 0,
-        start_level: int = 0,
-        seed: int = 0,
-        max_steps: int = 500,
-        rgb_style: str = "mono",
-        use_backgrounds: bool = True,
-        level: Level | None = None,
-        render_mode: str | None = None,
+        self, *, level: Level | None = None, render_mode: str | None = None, **options: Any
     ) -> None:
-        from .make import make_maze_env
         from .sb3_vec_env import observation_space_for
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self.render_mode = render_mode
-        if level is not None:
-            if not isinstance(level, Level):
-                raise ValueError(f"level must be a mazegen.Level, got {type(level).__name__}")
-            self._env = MazeVecEnv(FixedLevelSource(Levels.from_list([level])), 1, obs=obs, max_steps=max_steps,
-                                   rgb_style=rgb_style, use_backgrounds=use_backgrounds)
+        opts = EnvOptions(**options)
+        if level is None:
+            self._env = opts.vec_env(1)
+        elif not isinstance(level, Level):
+            raise ValueError(f"level must be a mazegen.Level, got {type(level).__name__}")
         else:
-            self._env = make_maze_env(
-                1, obs=obs, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese, mouse=mouse,
-                num_levels=num_levels, start_level=start_level, seed=seed, max_steps=max_steps,
-                rgb_style=rgb_style, use_backgrounds=use_backgrounds,
-            )
+            self._env = opts.vec_env(1, FixedLevelSource(Levels.from_list([level])))
         self.observation_space = observation_space_for(self._env)
         self.action_space = gym.spaces.Discrete(NUM_ACTIONS)
         self._fresh = False  # True when the inner env already holds the next episode's start
@@ -99,11 +80,7 @@ class MazeEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         if seed is not None:
-            if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**32 - 1:
-                raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
-            src = self._env.level_source
-            if isinstance(src, ProcgenLevelSource):
-                self._env.level_source = src.reseeded(int(seed))
+            self._env.reseed(check_seed(seed))
             obs = self._env.reset()
         elif self._fresh:
             obs = self._env._obs.copy()  # the level procgen would play next is already loaded
@@ -118,7 +95,9 @@ class MazeEnv(gym.Env):
             raise RuntimeError("call reset() before step()")
         a = np.asarray(action).reshape(-1)
         if a.size != 1:
-            raise ValueError(f"action must be one integer in [0, {NUM_ACTIONS - 1}], got {action!r}")
+            raise ValueError(
+                f"action must be one integer in [0, {NUM_ACTIONS - 1}], got {action!r}"
+            )
         obs, reward, terminated, truncated, info = self._env.step(a)
         done = bool(terminated[0] or truncated[0])
         out = {
@@ -130,7 +109,10 @@ class MazeEnv(gym.Env):
             self._fresh = True
             self._started = False
             frame = info["final_obs"][0].copy()
-            out["episode"] = {"r": float(info["episode_return"][0]), "l": int(info["episode_length"][0])}
+            out["episode"] = {
+                "r": float(info["episode_return"][0]),
+                "l": int(info["episode_length"][0]),
+            }
         else:
             frame = obs[0]
         return frame, float(reward[0]), bool(terminated[0]), bool(truncated[0]), out
@@ -142,5 +124,9 @@ class MazeEnv(gym.Env):
             return self._env._obs[0].copy()
         from .render_mono import render_mono
 
-        return render_mono(self._env.levels, mouse=self._env.mouse, facing_right=self._env.facing_right,
-                           use_backgrounds=self._env.use_backgrounds)[0]
+        return render_mono(
+            self._env.levels,
+            mouse=self._env.mouse,
+            facing_right=self._env.facing_right,
+            use_backgrounds=self._env.use_backgrounds,
+        )[0]

@@ -21,15 +21,12 @@ episode end raises RuntimeError instead of silently drifting.
 
 :func:`load_level` / :func:`read_level` push any :class:`~mazegen.level.Level` into the engine
 and read the current one back; :class:`ProcgenMazeEnv` is a gymnasium ``Env`` over one engine.
-
-:func:`pixel_check` plays procgen's own levels with random actions and compares every frame
-with :mod:`mazegen.render_textured` (used by ``scripts/check_pixels.py``).
+The raw engine itself (building one, its serialized state, the pixel check against our
+renderer) is :mod:`mazegen.procgen_engine`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import io
 import time
 from typing import Any, Iterable, Sequence
 
@@ -37,52 +34,23 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from .ids import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
+from .env import EpisodeState, check_actions, levels_for_seeds
+from .env_options import LevelOptions, check_bool, check_num_envs, check_seed
+from .ids import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
 from .level import Level, Levels
-from .placement import Start, Uniform, parse_placement
+from .placement import Start, Uniform
+from .procgen_engine import check_env_index, engine_level, get_state, make_engine, write_level
 
 __all__ = [
     "ProcgenMazeVecEnv",
     "ProcgenMazeEnv",
     "make_procgen_vec_env",
-    "make_engine",
     "load_level",
     "read_level",
     "engine_states",
-    "pixel_check",
 ]
 
-_INT32_MAX = 2**31 - 1
 FRAME = 64
-
-
-def _is_int(x: Any) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def make_engine(
-    num_envs: int,
-    *,
-    distribution_mode: str = "hard",
-    num_levels: int = 0,
-    start_level: int = 0,
-    rand_seed: int = 0,
-    use_backgrounds: bool = True,
-    use_monochrome_assets: bool = False,
-):
-    """A raw ``procgen.ProcgenGym3Env`` playing ``maze`` (procgen's import chatter silenced)."""
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        from procgen import ProcgenGym3Env
-    return ProcgenGym3Env(
-        num=int(num_envs),
-        env_name="maze",
-        distribution_mode=distribution_mode,
-        num_levels=int(num_levels),
-        start_level=int(start_level),
-        rand_seed=int(rand_seed),
-        use_backgrounds=bool(use_backgrounds),
-        use_monochrome_assets=bool(use_monochrome_assets),
-    )
 
 
 def _engine_of(env: Any):
@@ -92,25 +60,9 @@ def _engine_of(env: Any):
         return env.venv.engine
     if hasattr(env, "call_c_func") and hasattr(env, "num"):
         return env
-    raise ValueError(f"expected a ProcgenMazeVecEnv, ProcgenMazeEnv or procgen.ProcgenGym3Env, got {type(env).__name__}")
-
-
-def _check_index(engine, i: Any) -> int:
-    if not _is_int(i) or not 0 <= int(i) < engine.num:
-        raise ValueError(f"env index must be an int in [0, {engine.num - 1}], got {i!r}")
-    return int(i)
-
-
-def _get_state(engine, i: int) -> bytes:
-    from procgen.env import MAX_STATE_SIZE
-
-    buf = engine._ffi.new(f"char[{MAX_STATE_SIZE}]")
-    n = engine.call_c_func("get_state", i, buf, MAX_STATE_SIZE)
-    return bytes(engine._ffi.buffer(buf, n))
-
-
-def _set_state(engine, i: int, state: bytes) -> None:
-    engine.call_c_func("set_state", i, state, len(state))
+    raise ValueError(
+        f"expected a ProcgenMazeVecEnv, ProcgenMazeEnv or procgen.ProcgenGym3Env, got {type(env).__name__}"
+    )
 
 
 def engine_states(env: Any, env_ids: Iterable[int] | None = None):
@@ -118,15 +70,8 @@ def engine_states(env: Any, env_ids: Iterable[int] | None = None):
     from .procgen_state import parse_state
 
     engine = _engine_of(env)
-    ids = range(engine.num) if env_ids is None else [_check_index(engine, i) for i in env_ids]
-    return [parse_state(_get_state(engine, i)) for i in ids]
-
-
-def _write_level(engine, i: int, level: Level) -> None:
-    from .procgen_state import parse_state, serialize_state, state_with_level
-
-    state = parse_state(_get_state(engine, i))
-    _set_state(engine, i, serialize_state(state_with_level(state, level)))
+    ids = range(engine.num) if env_ids is None else [check_env_index(engine, i) for i in env_ids]
+    return [parse_state(get_state(engine, i)) for i in ids]
 
 
 def read_level(env: Any, i: int) -> Level:
@@ -135,11 +80,8 @@ def read_level(env: Any, i: int) -> Level:
     ``env`` is a :class:`ProcgenMazeVecEnv`, :class:`ProcgenMazeEnv` or a raw
     ``ProcgenGym3Env`` playing maze.
     """
-    from .procgen_state import level_from_state, parse_state
-
     engine = _engine_of(env)
-    i = _check_index(engine, i)
-    return level_from_state(parse_state(_get_state(engine, i)))
+    return engine_level(engine, check_env_index(engine, i))
 
 
 def load_level(env: Any, i: int, level: Level) -> np.ndarray:
@@ -155,20 +97,20 @@ def load_level(env: Any, i: int, level: Level) -> np.ndarray:
     if isinstance(env, ProcgenMazeVecEnv):
         return env.load_level(i, level)
     engine = _engine_of(env)
-    i = _check_index(engine, i)
-    _write_level(engine, i, level)
+    i = check_env_index(engine, i)
+    write_level(engine, i, level)
     return engine.observe()[1]["rgb"][i].copy()
 
 
 # ---------------------------------------------------------------------------------------------
 # the vec env
 # ---------------------------------------------------------------------------------------------
-class ProcgenMazeVecEnv(VecEnv):
+class ProcgenMazeVecEnv(EpisodeState, VecEnv):
     """SB3 ``VecEnv`` over procgen's engine with mazegen's level specs (see the module docs).
 
-    Build it with :func:`make_procgen_vec_env`. ``reset()`` after the first one rebuilds the
-    engine, so the level stream starts again from ``seed`` (or from the seed given to
-    :meth:`seed`).
+    Build it with :func:`make_procgen_vec_env` (same arguments). ``reset()`` after the first
+    one rebuilds the engine, so the level stream starts again from ``seed`` (or from the seed
+    given to :meth:`seed`).
     """
 
     metadata = {"render_modes": ["rgb_array"], "autoreset_mode": "same_step"}
@@ -177,57 +119,40 @@ class ProcgenMazeVecEnv(VecEnv):
         self,
         num_envs: int,
         *,
-        distribution_mode: str = "hard",
-        maze_size: int | Sequence[int] | None = None,
-        cheese: Any = "uniform",
-        mouse: Any = "start",
-        num_levels: int = 0,
-        start_level: int = 0,
-        seed: int = 0,
         use_backgrounds: bool = True,
         use_monochrome_assets: bool = False,
+        **level_options: Any,
     ) -> None:
-        from .make import check_maze_size
-
-        if not _is_int(num_envs) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        if distribution_mode not in WORLD_SIZE:
-            raise ValueError(f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}")
-        self.maze_size = check_maze_size(maze_size, distribution_mode)
-        self.cheese = parse_placement(cheese, what="cheese")
-        self.mouse_spec = parse_placement(mouse, what="mouse")
-        if not _is_int(num_levels) or not 0 <= num_levels <= _INT32_MAX:
-            raise ValueError(f"num_levels must be an integer in [0, {_INT32_MAX}], got {num_levels!r}")
-        if not _is_int(start_level) or not 0 <= start_level <= _INT32_MAX:
-            raise ValueError(f"start_level must be an integer in [0, {_INT32_MAX}], got {start_level!r}")
-        if not _is_int(seed) or not 0 <= seed <= 2**32 - 1:
-            raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
-        for name, v in (("use_backgrounds", use_backgrounds), ("use_monochrome_assets", use_monochrome_assets)):
-            if not isinstance(v, (bool, np.bool_)):
-                raise ValueError(f"{name} must be a bool, got {v!r}")
-        self.distribution_mode = distribution_mode
-        self.world_size = WORLD_SIZE[distribution_mode]
-        self.num_levels = int(num_levels)
-        self.start_level = int(start_level)
-        self.rand_seed = int(seed)
-        self.use_backgrounds = bool(use_backgrounds)
-        self.use_monochrome_assets = bool(use_monochrome_assets)
+        n = check_num_envs(num_envs)
+        opts = LevelOptions(**level_options)
+        self.use_backgrounds = check_bool("use_backgrounds", use_backgrounds)
+        self.use_monochrome_assets = check_bool("use_monochrome_assets", use_monochrome_assets)
+        self.distribution_mode = opts.distribution_mode
+        self.world_size = opts.world_size
+        self.maze_size = opts.maze_size
+        self.cheese = opts.cheese
+        self.mouse_spec = opts.mouse
+        self.num_levels = opts.num_levels
+        self.start_level = opts.start_level
+        self.rand_seed = opts.seed
         #: True when the specs are procgen's own (the engine's levels are used as they are).
-        self.native_levels = self.maze_size is None and self.cheese == Uniform() and self.mouse_spec == Start()
+        self.native_levels = (
+            self.maze_size is None and self.cheese == Uniform() and self.mouse_spec == Start()
+        )
         obs_space = gym.spaces.Box(0, 255, (FRAME, FRAME, 3), np.uint8)
         self.render_mode = None
-        super().__init__(int(num_envs), obs_space, gym.spaces.Discrete(NUM_ACTIONS))
+        super().__init__(n, obs_space, gym.spaces.Discrete(NUM_ACTIONS))
         n, w = self.num_envs, self.world_size
         self.engine = None
         self._fresh = False
         self._pending_seed: int | None = None
         self._walls = np.zeros((n, w, w), bool)
         self._cheese = np.full((n, 2), -1, np.int64)
-        self._start = np.zeros((n, 2), np.int64)
+        self._start_mouse = np.zeros((n, 2), np.int64)
         self._mouse = np.zeros((n, 2), np.int64)
         self._facing = np.zeros(n, bool)
         self._t = np.zeros(n, np.int64)
-        self._ret = np.zeros(n, np.float64)
+        self._ep_ret = np.zeros(n, np.float64)
         self._seed = np.full(n, -1, np.int64)
         self._maze_size = np.zeros(n, np.int64)
         self._background = np.zeros(n, np.int64)
@@ -253,38 +178,24 @@ class ProcgenMazeVecEnv(VecEnv):
         self._fresh = True
         self._needs_reset = True
 
-    def _levels_for(self, seeds: np.ndarray) -> Levels:
-        from .generate import generate_levels
-
-        sizes = self.maze_size
-        if sizes is not None and not _is_int(sizes):
-            from .env import sizes_for_seeds
-
-            sizes = sizes_for_seeds(seeds, sizes)
-        return generate_levels(
-            seeds, distribution_mode=self.distribution_mode, maze_size=sizes, cheese=self.cheese, mouse=self.mouse_spec
-        )
-
     def _begin(self, ids: np.ndarray, levels: Levels, write: bool) -> None:
         """Start new episodes on ``ids`` with ``levels`` (written into the engine if ``write``)."""
         if write:
             for k, i in enumerate(ids.tolist()):
-                _write_level(self.engine, i, levels[k])
-        self._walls[ids] = levels.walls
-        self._cheese[ids] = levels.cheese
-        self._start[ids] = levels.mouse
-        self._mouse[ids] = levels.mouse
-        self._facing[ids] = False
-        self._t[ids] = 0
-        self._ret[ids] = 0.0
-        self._seed[ids] = levels.seed
-        self._maze_size[ids] = levels.maze_size
-        self._background[ids] = levels.background
+                write_level(self.engine, i, levels[k])
+        self._start_episodes(ids, levels)
 
     def _new_levels(self, ids: np.ndarray) -> None:
         infos = self.engine.get_info()
         seeds = np.array([infos[i]["level_seed"] for i in ids.tolist()], np.int64)
-        self._begin(ids, self._levels_for(seeds), write=not self.native_levels)
+        levels = levels_for_seeds(
+            seeds,
+            distribution_mode=self.distribution_mode,
+            maze_size=self.maze_size,
+            cheese=self.cheese,
+            mouse=self.mouse_spec,
+        )
+        self._begin(ids, levels, write=not self.native_levels)
 
     def _read_obs(self) -> np.ndarray:
         return np.asarray(self.engine.observe()[1]["rgb"])
@@ -302,42 +213,17 @@ class ProcgenMazeVecEnv(VecEnv):
         return self._frames
 
     # ------------------------------------------------------------------ state
-    @property
-    def mouse(self) -> np.ndarray:
-        """``(N, 2)`` current mouse cells (a copy)."""
-        return self._mouse.copy()
-
-    @property
-    def facing_right(self) -> np.ndarray:
-        """``(N,)`` whether each mouse sprite is mirrored (faces right)."""
-        return self._facing.copy()
-
-    @property
-    def t(self) -> np.ndarray:
-        """``(N,)`` steps taken in the current episodes."""
-        return self._t.copy()
-
-    @property
-    def levels(self) -> Levels:
-        """The levels being played (``mouse`` = each episode's start cell)."""
-        return Levels(
-            walls=self._walls.copy(),
-            cheese=self._cheese.copy(),
-            mouse=self._start.copy(),
-            maze_size=self._maze_size.copy(),
-            background=self._background.copy(),
-            seed=self._seed.copy(),
-        )
-
     def load_level(self, i: int, level: Level) -> np.ndarray:
         """Write ``level`` into env ``i`` and start a new episode there; return its observation."""
         if self._needs_reset:
             raise RuntimeError("call reset() before load_level()")
-        i = _check_index(self.engine, i)
+        i = check_env_index(self.engine, i)
         if not isinstance(level, Level):
             raise ValueError(f"level must be a mazegen.Level, got {type(level).__name__}")
         if level.world_size != self.world_size:
-            raise ValueError(f"level world_size {level.world_size} does not match this env's {self.world_size}")
+            raise ValueError(
+                f"level world_size {level.world_size} does not match this env's {self.world_size}"
+            )
         ids = np.array([i])
         self._begin(ids, Levels.from_list([level]), write=True)
         self._obs[i] = self._read_obs()[i]
@@ -370,18 +256,8 @@ class ProcgenMazeVecEnv(VecEnv):
         if self._needs_reset:
             raise RuntimeError("call reset() before step()")
         n = self.num_envs
-        a = self._actions.reshape(-1)
-        self._actions = None
-        if a.shape != (n,):
-            raise ValueError(f"actions must have shape ({n},), got {a.shape}")
-        if not np.issubdtype(a.dtype, np.integer):
-            if np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
-                a = a.astype(np.int64)
-            else:
-                raise ValueError(f"actions must be integers in [0, {NUM_ACTIONS - 1}], got dtype {a.dtype}")
-        if n and (a.min() < 0 or a.max() >= NUM_ACTIONS):
-            bad = int(a.min()) if a.min() < 0 else int(a.max())
-            raise ValueError(f"action {bad} out of range [0, {NUM_ACTIONS - 1}]")
+        actions, self._actions = self._actions, None
+        a = check_actions(actions, n)
         self.engine.act(a.astype(np.int32))
         rew, ob, first = self.engine.observe()
         reward = np.asarray(rew, np.float32).copy()
@@ -398,7 +274,7 @@ class ProcgenMazeVecEnv(VecEnv):
         self._facing[d[:, 1] > 0] = True
         self._facing[d[:, 1] < 0] = False
         self._t += 1
-        self._ret += reward
+        self._ep_ret += reward
         got = (self._mouse == self._cheese).all(axis=1)
         truncated = (self._t >= MAX_STEPS) & ~got
         done = got | truncated
@@ -419,7 +295,7 @@ class ProcgenMazeVecEnv(VecEnv):
                 infos[i] = {
                     "terminal_observation": final[i].copy(),
                     "TimeLimit.truncated": bool(truncated[i]),
-                    "episode": {"r": float(self._ret[i]), "l": int(self._t[i]), "t": elapsed},
+                    "episode": {"r": float(self._ep_ret[i]), "l": int(self._t[i]), "t": elapsed},
                     "got_cheese": bool(got[i]),
                     "level_seed": int(self._seed[i]),
                     "maze_size": int(self._maze_size[i]),
@@ -438,10 +314,8 @@ class ProcgenMazeVecEnv(VecEnv):
         """Use ``seed`` as procgen's ``rand_seed`` from the next ``reset()`` (rebuilds the engine)."""
         if seed is None:
             return [None] * self.num_envs
-        if not _is_int(seed) or not 0 <= seed <= 2**32 - 1:
-            raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
-        self._pending_seed = int(seed)
-        return [int(seed)] * self.num_envs
+        self._pending_seed = check_seed(seed)
+        return [self._pending_seed] * self.num_envs
 
     def _indices(self, indices) -> list[int]:
         out = [int(i) for i in self._get_indices(indices)]
@@ -460,9 +334,13 @@ class ProcgenMazeVecEnv(VecEnv):
         return [value for _ in idx]
 
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
-        raise ValueError(f"ProcgenMazeVecEnv attributes are fixed by the engine; cannot set {attr_name!r}")
+        raise ValueError(
+            f"ProcgenMazeVecEnv attributes are fixed by the engine; cannot set {attr_name!r}"
+        )
 
-    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
+    def env_method(
+        self, method_name: str, *method_args, indices=None, **method_kwargs
+    ) -> list[Any]:
         idx = self._indices(indices)
         method = getattr(self, method_name, None)
         if method is None or not callable(method):
@@ -484,33 +362,16 @@ class ProcgenMazeVecEnv(VecEnv):
         )
 
 
-def make_procgen_vec_env(
-    num_envs: int,
-    *,
-    distribution_mode: str = "hard",
-    maze_size: int | Sequence[int] | None = None,
-    cheese: Any = "uniform",
-    mouse: Any = "start",
-    num_levels: int = 0,
-    start_level: int = 0,
-    seed: int = 0,
-    use_backgrounds: bool = True,
-    use_monochrome_assets: bool = False,
-) -> ProcgenMazeVecEnv:
+def make_procgen_vec_env(num_envs: int, **options: Any) -> ProcgenMazeVecEnv:
     """An SB3 VecEnv over procgen's real ``maze`` engine with mazegen's level specs.
 
     Args:
         num_envs: number of parallel engine envs (>= 1).
-        distribution_mode: ``"hard"`` (25x25 world) or ``"easy"`` (15x15).
-        maze_size: None for procgen's own size draw, an odd int, or a sequence of odd ints
-            (chosen per level seed as in :class:`mazegen.env.ProcgenLevelSource`).
-        cheese: cheese placement spec (see :mod:`mazegen.placement`), e.g. ``"top-right:5"``.
-        mouse: mouse placement spec (default procgen's start cell).
-        num_levels: procgen's ``num_levels`` (0: unbounded level set).
-        start_level: procgen's ``start_level``.
-        seed: procgen's ``rand_seed``.
-        use_backgrounds: procgen's ``use_backgrounds``.
-        use_monochrome_assets: procgen's ``use_monochrome_assets`` (solid-colour frames).
+        options: the fields of :class:`~mazegen.env_options.LevelOptions` (``distribution_mode``,
+            ``maze_size``, ``cheese``, ``mouse``, ``num_levels``, ``start_level``, ``seed`` =
+            procgen's ``rand_seed``; a ``maze_size`` sequence is chosen per level seed as in
+            :class:`mazegen.env.ProcgenLevelSource`), plus ``use_backgrounds`` and
+            ``use_monochrome_assets`` (procgen's own flags; the latter gives solid-colour frames).
 
     Observations are ``uint8 (64, 64, 3)`` frames straight from the engine.
 
@@ -522,18 +383,7 @@ def make_procgen_vec_env(
     (True, 5, True)
     >>> venv.close()
     """
-    return ProcgenMazeVecEnv(
-        num_envs,
-        distribution_mode=distribution_mode,
-        maze_size=maze_size,
-        cheese=cheese,
-        mouse=mouse,
-        num_levels=num_levels,
-        start_level=start_level,
-        seed=seed,
-        use_backgrounds=use_backgrounds,
-        use_monochrome_assets=use_monochrome_assets,
-    )
+    return ProcgenMazeVecEnv(num_envs, **options)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -588,7 +438,11 @@ class ProcgenMazeEnv(gym.Env):
             i0 = infos[0]
             self._pending_obs = obs[0]
             obs0 = i0["terminal_observation"]
-            info = {"level_seed": i0["level_seed"], "maze_size": i0["maze_size"], "got_cheese": i0["got_cheese"]}
+            info = {
+                "level_seed": i0["level_seed"],
+                "maze_size": i0["maze_size"],
+                "got_cheese": i0["got_cheese"],
+            }
             terminated, truncated = bool(i0["got_cheese"]), bool(i0["TimeLimit.truncated"])
         else:
             obs0 = obs[0]
@@ -610,106 +464,3 @@ class ProcgenMazeEnv(gym.Env):
 
     def close(self) -> None:
         self.venv.close()
-
-
-# ---------------------------------------------------------------------------------------------
-# pixel check against the engine
-# ---------------------------------------------------------------------------------------------
-def pixel_check(
-    seeds: Sequence[int],
-    *,
-    steps: int = 100,
-    envs_per_seed: int = 4,
-    distribution_mode: str = "hard",
-    use_backgrounds: bool = True,
-    rng_seed: int = 0,
-    progress: bool = False,
-) -> dict:
-    """Play procgen's own level for each seed with random actions; compare every frame.
-
-    For each level seed an engine with ``num_levels=1, start_level=seed`` runs
-    ``envs_per_seed`` copies of the level, each fed its own uniformly random actions in
-    ``[0, 15)`` for ``steps`` steps; the level is read from the engine's state and re-rendered
-    with :class:`~mazegen.render_textured.TexturedRenderer` after tracking the mouse with
-    procgen's dynamics (an episode that ends restarts the same level). Returns counts: frames
-    compared / identical, pixels differing, the worst frame and per-seed failures.
-    """
-    from .procgen_state import level_from_state, parse_state
-    from .render_textured import TexturedRenderer
-
-    if distribution_mode not in WORLD_SIZE:
-        raise ValueError(f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}")
-    if not _is_int(steps) or steps < 0:
-        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
-    if not _is_int(envs_per_seed) or envs_per_seed < 1:
-        raise ValueError(f"envs_per_seed must be an integer >= 1, got {envs_per_seed!r}")
-    rng = np.random.default_rng(rng_seed)
-    e = int(envs_per_seed)
-    w = WORLD_SIZE[distribution_mode]
-    renderer = TexturedRenderer(e, w, use_backgrounds=use_backgrounds)
-    mine = np.zeros((e, FRAME, FRAME, 3), np.uint8)
-    stats = {
-        "distribution_mode": distribution_mode,
-        "use_backgrounds": bool(use_backgrounds),
-        "seeds": 0,
-        "steps": int(steps),
-        "envs_per_seed": e,
-        "frames_compared": 0,
-        "frames_identical": 0,
-        "pixels_differing": 0,
-        "max_pixels_differing_in_a_frame": 0,
-        "episodes_ended": 0,
-        "dynamics_mismatches": 0,
-        "seeds_with_differences": [],
-    }
-    it: Iterable[int] = seeds
-    if progress:
-        from tqdm import tqdm
-
-        it = tqdm(list(seeds), desc=f"pixel check {distribution_mode} bg={int(use_backgrounds)}")
-    ids = np.arange(e)
-    for seed in it:
-        seed = int(seed)
-        engine = make_engine(e, distribution_mode=distribution_mode, num_levels=1, start_level=seed,
-                             use_backgrounds=use_backgrounds)
-        level = level_from_state(parse_state(_get_state(engine, 0)))
-        lv = Levels.from_list([level] * e)
-        renderer.set_levels(ids, lv)
-        mouse = lv.mouse.astype(np.int64)
-        facing = np.zeros(e, bool)
-        t = np.zeros(e, np.int64)
-        bad_here = 0
-        for k in range(steps + 1):
-            if k > 0:
-                a = rng.integers(0, NUM_ACTIONS, size=e)
-                engine.act(a.astype(np.int32))
-                d = ACTION_DELTAS[a]
-                tgt = mouse + d
-                inb = ((tgt >= 0) & (tgt < w)).all(axis=1)
-                can = inb & ~level.walls[np.clip(tgt[:, 0], 0, w - 1), np.clip(tgt[:, 1], 0, w - 1)]
-                mouse[can] = tgt[can]
-                facing[d[:, 1] > 0] = True
-                facing[d[:, 1] < 0] = False
-                t += 1
-                got = (mouse == np.asarray(lv.cheese[0], np.int64)).all(axis=1) if level.cheese else np.zeros(e, bool)
-                end = got | (t >= MAX_STEPS)
-                rew, _, first = engine.observe()
-                if not np.array_equal(end, np.asarray(first, bool)):
-                    stats["dynamics_mismatches"] += int((end != np.asarray(first, bool)).sum())
-                stats["episodes_ended"] += int(end.sum())
-                mouse[end] = lv.mouse[end]
-                facing[end] = False
-                t[end] = 0
-            obs = np.asarray(engine.observe()[1]["rgb"])
-            renderer.render(mouse, facing, mine)
-            diff = (mine != obs).any(axis=-1).reshape(e, -1).sum(axis=1)
-            stats["frames_compared"] += e
-            stats["frames_identical"] += int((diff == 0).sum())
-            stats["pixels_differing"] += int(diff.sum())
-            stats["max_pixels_differing_in_a_frame"] = max(stats["max_pixels_differing_in_a_frame"], int(diff.max()))
-            bad_here += int((diff > 0).sum())
-        engine.close()
-        stats["seeds"] += 1
-        if bad_here:
-            stats["seeds_with_differences"].append(seed)
-    return stats

@@ -54,7 +54,7 @@ from numba import njit
 from .ids import MONO_RGB, NUM_BACKGROUNDS
 from .level import Level, Levels, as_levels
 
-__all__ = ["Renderer", "MonoRenderer", "render_mono", "FRAME"]
+__all__ = ["Renderer", "BatchRenderer", "MonoRenderer", "render_mono", "render_once", "FRAME"]
 
 #: Side of procgen's rgb observation in pixels.
 FRAME = 64
@@ -74,8 +74,13 @@ class Renderer(Protocol):
 
     def set_levels(self, env_ids: np.ndarray, levels: Levels) -> None: ...
 
-    def render(self, mouse: np.ndarray, facing_right: np.ndarray, out: np.ndarray,
-               env_ids: np.ndarray | None = None) -> None: ...
+    def render(
+        self,
+        mouse: np.ndarray,
+        facing_right: np.ndarray,
+        out: np.ndarray,
+        env_ids: np.ndarray | None = None,
+    ) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,8 +96,10 @@ def _fill(dst, r0, r1, c0, c1, color):  # pragma: no cover - numba
 
 
 @njit(cache=True)
-def _compose(static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
-             cr0, cr1, cc0, cc1, wall_rgb, cheese_rgb):  # pragma: no cover - numba
+def _compose(
+    static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
+    cr0, cr1, cc0, cc1, wall_rgb, cheese_rgb,
+):  # pragma: no cover - numba  # fmt: skip
     w = walls.shape[1]
     for k in range(env_ids.shape[0]):
         dst = static[env_ids[k]]
@@ -110,7 +117,9 @@ def _compose(static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
 
 
 @njit(cache=True)
-def _draw(static, out, env_ids, mouse, last, full, mr0, mr1, mc0, mc1, mouse_rgb):  # pragma: no cover
+def _draw(
+    static, out, env_ids, mouse, last, full, mr0, mr1, mc0, mc1, mouse_rgb,
+):  # pragma: no cover  # fmt: skip
     for k in range(env_ids.shape[0]):
         e = env_ids[k]
         r = mouse[k, 0]
@@ -136,79 +145,88 @@ def _draw(static, out, env_ids, mouse, last, full, mr0, mr1, mc0, mc1, mouse_rgb
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
-def _check_ids(env_ids: Any, num_envs: int, all_ids: np.ndarray) -> np.ndarray:
-    if env_ids is None:
-        return all_ids
-    ids = np.asarray(env_ids)
-    if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
-        raise ValueError(f"env_ids must be a 1-D integer array, got {ids.dtype} shape {ids.shape}")
-    ids = ids.astype(np.int64)
-    if ids.size and (ids.min() < 0 or ids.max() >= num_envs):
-        bad = int(ids[(ids < 0) | (ids >= num_envs)][0])
-        raise ValueError(f"env id {bad} out of range [0, {num_envs - 1}]")
-    return ids
+class BatchRenderer:
+    """What both renderers share: per-env static layers, the argument checks, buffer tracking.
 
-
-class MonoRenderer:
-    """procgen's monochrome frames for a batch of envs (implements :class:`Renderer`).
-
-    Keeps one static layer per env (background, walls, cheese). ``render`` writes into ``out``
-    incrementally: an env's row is fully redrawn on its first render after ``set_levels`` or
-    when ``out`` is a different buffer than last time; otherwise only the mouse's old and new
-    rectangles are touched, so ``out`` must still hold what this renderer drew there.
+    ``set_levels`` checks its arguments and has the subclass compose the static layers
+    (``_compose_layers(ids, levels)`` into ``self._static``); ``render`` checks its arguments
+    and has the subclass draw (``_draw_frames(ids, mouse, facing_right, out)``). ``out`` is
+    written incrementally: an env's row is fully redrawn (``self._full``) on its first render
+    after ``set_levels`` or when ``out`` is a different buffer than last time (detected by its
+    address); otherwise only what moved is redrawn, so ``out`` must still hold what this
+    renderer drew there.
     """
 
     def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
         from .render_textured import frame_geometry
 
-        if not isinstance(num_envs, (int, np.integer)) or isinstance(num_envs, bool) or num_envs < 1:
+        if (
+            not isinstance(num_envs, (int, np.integer))
+            or isinstance(num_envs, bool)
+            or num_envs < 1
+        ):
             raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
         self.num_envs = n = int(num_envs)
         self._geo = frame_geometry(world_size)  # validates world_size
         self.world_size = int(world_size)
         self.use_backgrounds = bool(use_backgrounds)
-        g = self._geo
-        self._cr0, self._cr1 = g.wall_rows.p0, g.wall_rows.p1
-        self._cc0, self._cc1 = g.wall_cols.p0, g.wall_cols.p1
-        self._mr0, self._mr1 = g.mouse_rows.p0, g.mouse_rows.p1
-        self._mc0, self._mc1 = g.mouse_cols.p0, g.mouse_cols.p1
         self._static = np.zeros((n, FRAME, FRAME, 3), np.uint8)
         self._loaded = np.zeros(n, np.bool_)
         self._full = np.ones(n, np.bool_)
-        self._last = np.zeros((n, 2), np.int64)
         self._all = np.arange(n, dtype=np.int64)
         self._out_key: tuple | None = None
 
+    def _ids(self, env_ids: Any) -> np.ndarray:
+        if env_ids is None:
+            return self._all
+        ids = np.asarray(env_ids)
+        if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
+            raise ValueError(
+                f"env_ids must be a 1-D integer array, got {ids.dtype} shape {ids.shape}"
+            )
+        ids = ids.astype(np.int64)
+        if ids.size and (ids.min() < 0 or ids.max() >= self.num_envs):
+            bad = int(ids[(ids < 0) | (ids >= self.num_envs)][0])
+            raise ValueError(f"env id {bad} out of range [0, {self.num_envs - 1}]")
+        return ids
+
     def set_levels(self, env_ids: Any, levels: Levels) -> None:
         """Compose the static layer of env ``env_ids[k]`` from ``levels[k]``."""
-        ids = _check_ids(env_ids, self.num_envs, self._all)
+        ids = self._ids(env_ids)
         if not isinstance(levels, Levels):
             raise ValueError(f"levels must be a mazegen.Levels, got {type(levels).__name__}")
         if len(levels) != len(ids):
             raise ValueError(f"got {len(levels)} levels for {len(ids)} envs")
         if levels.world_size != self.world_size:
-            raise ValueError(f"levels have world_size {levels.world_size}, this renderer needs {self.world_size}")
+            raise ValueError(
+                f"levels have world_size {levels.world_size}, this renderer needs {self.world_size}"
+            )
         if len(ids) and (levels.background.min() < 0 or levels.background.max() >= NUM_BACKGROUNDS):
             raise ValueError(
                 f"background indices must be in [0, {NUM_BACKGROUNDS - 1}], got {levels.background.tolist()}"
             )
-        _compose(self._static, ids, np.ascontiguousarray(levels.walls), levels.cheese.astype(np.int64),
-                 levels.background.astype(np.int64), self.use_backgrounds, self._geo.backgrounds,
-                 self._cr0, self._cr1, self._cc0, self._cc1, _WALL, _CHEESE)
+        self._compose_layers(ids, levels)
         self._loaded[ids] = True
         self._full[ids] = True
 
     def render(self, mouse: Any, facing_right: Any, out: np.ndarray, env_ids: Any = None) -> None:
         """Draw each listed env's frame, mouse at ``mouse[k]``, into ``out[env_ids[k]]``."""
-        ids = _check_ids(env_ids, self.num_envs, self._all)
+        ids = self._ids(env_ids)
         m = np.asarray(mouse)
+        f = np.asarray(facing_right, dtype=bool).reshape(-1)
         if m.shape != (len(ids), 2):
             raise ValueError(f"mouse must have shape ({len(ids)}, 2), got {m.shape}")
-        if np.asarray(facing_right).reshape(-1).shape != (len(ids),):
-            raise ValueError(f"facing_right must have shape ({len(ids)},), got {np.shape(facing_right)}")
-        if not isinstance(out, np.ndarray) or out.shape != (self.num_envs, FRAME, FRAME, 3) or out.dtype != np.uint8:
+        if f.shape != (len(ids),):
             raise ValueError(
-                f"out must be a uint8 array of shape ({self.num_envs}, {FRAME}, {FRAME}, 3), got "
+                f"facing_right must have shape ({len(ids)},), got {np.shape(facing_right)}"
+            )
+        if (
+            not isinstance(out, np.ndarray)
+            or out.shape != (self.num_envs, FRAME, FRAME, 3)
+            or out.dtype != np.uint8
+        ):
+            raise ValueError(
+                f"out must be uint8 of shape ({self.num_envs}, {FRAME}, {FRAME}, 3), got "
                 f"{getattr(out, 'dtype', type(out).__name__)} {getattr(out, 'shape', '')}"
             )
         m = m.astype(np.int64, copy=False)
@@ -216,18 +234,58 @@ class MonoRenderer:
         if len(ids) and (m.min() < 0 or m.max() >= w):
             raise ValueError(f"mouse cells must lie in [0, {w - 1}], got {m.tolist()}")
         if len(ids) and not self._loaded[ids].all():
-            raise ValueError(f"env {int(ids[~self._loaded[ids]][0])} has no level: call set_levels first")
+            raise ValueError(
+                f"env {int(ids[~self._loaded[ids]][0])} has no level: call set_levels first"
+            )
         key = (out.__array_interface__["data"][0], out.strides)
-        if key != self._out_key:
+        if key != self._out_key:  # a different buffer: it holds none of our frames yet
             self._full[:] = True
             self._out_key = key
-        _draw(self._static, out, ids, m, self._last, self._full,
-              self._mr0, self._mr1, self._mc0, self._mc1, _MOUSE)
+        self._draw_frames(ids, m, f, out)
 
     def static_frames(self) -> np.ndarray:
         """A copy of the static layers (frames without the mouse), ``(num_envs, 64, 64, 3)``."""
         return self._static.copy()
 
+    def _compose_layers(self, ids: np.ndarray, levels: Levels) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def _draw_frames(
+        self, ids: np.ndarray, mouse: np.ndarray, facing_right: np.ndarray, out: np.ndarray
+    ) -> None:
+        raise NotImplementedError  # pragma: no cover
+
+
+class MonoRenderer(BatchRenderer):
+    """procgen's monochrome frames for a batch of envs (implements :class:`Renderer`).
+
+    Keeps one static layer per env (background, walls, cheese); see :class:`BatchRenderer`
+    for how ``render`` writes into ``out``.
+    """
+
+    def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
+        super().__init__(num_envs, world_size, use_backgrounds=use_backgrounds)
+        g = self._geo
+        self._cr0, self._cr1 = g.wall_rows.p0, g.wall_rows.p1
+        self._cc0, self._cc1 = g.wall_cols.p0, g.wall_cols.p1
+        self._mr0, self._mr1 = g.mouse_rows.p0, g.mouse_rows.p1
+        self._mc0, self._mc1 = g.mouse_cols.p0, g.mouse_cols.p1
+        self._last = np.zeros((self.num_envs, 2), np.int64)
+
+    def _compose_layers(self, ids: np.ndarray, levels: Levels) -> None:
+        _compose(
+            self._static, ids, np.ascontiguousarray(levels.walls), levels.cheese.astype(np.int64),
+            levels.background.astype(np.int64), self.use_backgrounds, self._geo.backgrounds,
+            self._cr0, self._cr1, self._cc0, self._cc1, _WALL, _CHEESE,
+        )  # fmt: skip
+
+    def _draw_frames(
+        self, ids: np.ndarray, mouse: np.ndarray, facing_right: np.ndarray, out: np.ndarray
+    ) -> None:
+        _draw(
+            self._static, out, ids, mouse, self._last, self._full,
+            self._mr0, self._mr1, self._mc0, self._mc1, _MOUSE,
+        )  # fmt: skip
 
 
 def render_mono(
@@ -242,13 +300,33 @@ def render_mono(
     ``mouse`` (``(N, 2)`` cells) defaults to each level's start cell; ``facing_right`` is
     accepted for symmetry with the textured renderer and does not change a mono frame.
     """
+    return render_once(
+        MonoRenderer, level_or_levels, mouse, facing_right, use_backgrounds=use_backgrounds
+    )
+
+
+def render_once(
+    renderer: type[Renderer],
+    level_or_levels: Level | Levels | Sequence[Level],
+    mouse: Any = None,
+    facing_right: Any = None,
+    *,
+    use_backgrounds: bool = True,
+) -> np.ndarray:
+    """Each level's frame drawn by a fresh ``renderer`` (a :class:`Renderer` class): ``(N, 64, 64, 3)``.
+
+    ``mouse`` (``(N, 2)`` cells) defaults to each level's start cell, ``facing_right``
+    (``(N,)``) to False (procgen's facing at the start of an episode).
+    """
     lv = as_levels(level_or_levels)
     n = len(lv)
-    m = lv.mouse.astype(np.int64) if mouse is None else np.asarray(mouse, dtype=np.int64).reshape(n, 2)
-    f = np.zeros(n, bool) if facing_right is None else np.asarray(facing_right, bool).reshape(n)
-    r = MonoRenderer(n, lv.world_size, use_backgrounds=use_backgrounds)
+    m = lv.mouse if mouse is None else np.asarray(mouse)
+    if m.size == 2 * n:
+        m = m.reshape(n, 2)
+    f = np.zeros(n, bool) if facing_right is None else np.asarray(facing_right, dtype=bool)
     ids = np.arange(n)
+    r = renderer(n, lv.world_size, use_backgrounds=use_backgrounds)
     r.set_levels(ids, lv)
-    out = np.empty((n, FRAME, FRAME, 3), np.uint8)
+    out = np.zeros((n, FRAME, FRAME, 3), np.uint8)
     r.render(m, f, out, env_ids=ids)
     return out

@@ -38,7 +38,8 @@ from numba import njit
 
 from .assets import maze_textures
 from .ids import NUM_BACKGROUNDS
-from .level import Level, Levels, as_levels
+from .level import Level, Levels
+from .render_mono import BatchRenderer, render_once
 
 __all__ = ["TexturedRenderer", "render_rgb", "FRAME", "frame_geometry"]
 
@@ -104,7 +105,9 @@ class _Geometry:
         cell_w = _f32(_f32(_f32(1) + _f32(2 * eps)) * unit)
         # grid cells: x -> left edge, y -> top edge; rows are indexed top to bottom (row = w-1-y)
         cell_left = [_f32(_f32(_f32(x) - eps) * unit) - off for x in range(w)]
-        cell_top_by_y = [_f32(_f32(_f32(view_dim - _f32(y + 1)) - eps) * unit) + off for y in range(w)]
+        cell_top_by_y = [
+            _f32(_f32(_f32(view_dim - _f32(y + 1)) - eps) * unit) + off for y in range(w)
+        ]
         cell_top = cell_top_by_y[::-1]
         # the mouse: get_screen_rect(ax - .5, ay + .5, 1, 1) with ax, ay = cell + .5
         half = _f32(0.5)
@@ -152,7 +155,11 @@ class _Geometry:
 @functools.lru_cache(maxsize=4)
 def frame_geometry(world_size: int) -> _Geometry:
     """The (cached) drawing geometry for one world size (odd, 3..64)."""
-    if not (isinstance(world_size, (int, np.integer)) and 3 <= world_size <= FRAME and world_size % 2 == 1):
+    if not (
+        isinstance(world_size, (int, np.integer))
+        and 3 <= world_size <= FRAME
+        and world_size % 2 == 1
+    ):
         raise ValueError(f"world_size must be an odd integer in [3, {FRAME}], got {world_size!r}")
     return _Geometry(int(world_size))
 
@@ -180,7 +187,9 @@ def _blit(dst, tex, r0, r1, rtex, c0, c1, ctex, mirror):  # pragma: no cover - n
                 # src is 0 after premultiplication: dst*255/255 rounds back to dst
                 for ch in range(3):
                     t = np.int64(dst[py, px, ch]) * 255
-                    dst[py, px, ch] = np.uint8(np.int64(tex[ty, tx, ch]) + ((t + (t >> 8) + 0x80) >> 8))
+                    dst[py, px, ch] = np.uint8(
+                        np.int64(tex[ty, tx, ch]) + ((t + (t >> 8) + 0x80) >> 8)
+                    )
             else:
                 ia = 255 - a
                 for ch in range(3):
@@ -190,9 +199,11 @@ def _blit(dst, tex, r0, r1, rtex, c0, c1, ctex, mirror):  # pragma: no cover - n
 
 
 @njit(cache=True)
-def _compose_static(static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
-                    wall_tex, wr0, wr1, wrt, wc0, wc1, wct,
-                    cheese_tex, cr0, cr1, crt, cc0, cc1, cct):  # pragma: no cover - numba
+def _compose_static(
+    static, env_ids, walls, cheese, bg_index, use_bg, backgrounds,
+    wall_tex, wr0, wr1, wrt, wc0, wc1, wct,
+    cheese_tex, cr0, cr1, crt, cc0, cc1, cct,
+):  # pragma: no cover - numba  # fmt: skip
     w = walls.shape[1]
     for k in range(env_ids.shape[0]):
         e = env_ids[k]
@@ -213,8 +224,10 @@ def _compose_static(static, env_ids, walls, cheese, bg_index, use_bg, background
 
 
 @njit(cache=True)
-def _draw_mice(static, out, rects, full, last, env_ids, mouse, facing, mouse_tex,
-               mr0, mr1, mrt, mc0, mc1, mct):  # pragma: no cover - numba
+def _draw_mice(
+    static, out, rects, full, last, env_ids, mouse, facing, mouse_tex,
+    mr0, mr1, mrt, mc0, mc1, mct,
+):  # pragma: no cover - numba  # fmt: skip
     for k in range(env_ids.shape[0]):
         e = env_ids[k]
         r = mouse[k, 0]
@@ -244,7 +257,7 @@ def _draw_mice(static, out, rects, full, last, env_ids, mouse, facing, mouse_tex
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
-class TexturedRenderer:
+class TexturedRenderer(BatchRenderer):
     """procgen's textured frames for ``num_envs`` envs (the renderer protocol of ``MazeVecEnv``).
 
     ``set_levels(env_ids, levels)`` composes each env's static layer (background, walls,
@@ -256,45 +269,12 @@ class TexturedRenderer:
     """
 
     def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
-        if not (isinstance(num_envs, (int, np.integer)) and num_envs >= 1):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        self.num_envs = int(num_envs)
-        self.world_size = int(world_size)
-        self.use_backgrounds = bool(use_backgrounds)
-        self._geo = frame_geometry(world_size)
+        super().__init__(num_envs, world_size, use_backgrounds=use_backgrounds)
         self._tex = maze_textures()
-        n = self.num_envs
-        self._static = np.zeros((n, FRAME, FRAME, 3), np.uint8)
-        self._rects = np.zeros((n, 4), np.int64)
-        self._last = np.zeros((n, 3), np.int64)
-        self._full = np.ones(n, bool)
-        self._out_key: tuple | None = None
-        self._loaded = np.zeros(n, bool)
-        self._all = np.arange(n, dtype=np.int64)
+        self._rects = np.zeros((self.num_envs, 4), np.int64)
+        self._last = np.zeros((self.num_envs, 3), np.int64)
 
-    def _ids(self, env_ids: Any) -> np.ndarray:
-        if env_ids is None:
-            return self._all
-        ids = np.asarray(env_ids)
-        if ids.ndim != 1 or (ids.size and not np.issubdtype(ids.dtype, np.integer)):
-            raise ValueError(f"env_ids must be a 1-D integer array, got {ids.dtype} shape {ids.shape}")
-        ids = ids.astype(np.int64)
-        if ids.size and (ids.min() < 0 or ids.max() >= self.num_envs):
-            bad = int(ids[(ids < 0) | (ids >= self.num_envs)][0])
-            raise ValueError(f"env id {bad} out of range [0, {self.num_envs - 1}]")
-        return ids
-
-    def set_levels(self, env_ids: Any, levels: Levels) -> None:
-        """Compose the static layer of env ``env_ids[k]`` from ``levels[k]``."""
-        ids = self._ids(env_ids)
-        if not isinstance(levels, Levels):
-            raise ValueError(f"levels must be a mazegen.Levels, got {type(levels).__name__}")
-        if len(levels) != len(ids):
-            raise ValueError(f"got {len(levels)} levels for {len(ids)} envs")
-        if levels.world_size != self.world_size:
-            raise ValueError(f"levels have world_size {levels.world_size}, this renderer needs {self.world_size}")
-        if len(ids) and (levels.background.min() < 0 or levels.background.max() >= NUM_BACKGROUNDS):
-            raise ValueError(f"background indices must be in [0, {NUM_BACKGROUNDS - 1}], got {levels.background.tolist()}")
+    def _compose_layers(self, ids: np.ndarray, levels: Levels) -> None:
         g, t = self._geo, self._tex
         _compose_static(
             self._static, ids,
@@ -304,42 +284,17 @@ class TexturedRenderer:
             g.wall_cols.p0, g.wall_cols.p1, g.wall_cols.tex,
             t.cheese, g.cheese_rows.p0, g.cheese_rows.p1, g.cheese_rows.tex,
             g.cheese_cols.p0, g.cheese_cols.p1, g.cheese_cols.tex,
-        )
-        self._loaded[ids] = True
-        self._full[ids] = True
+        )  # fmt: skip
 
-    def render(self, mouse: Any, facing_right: Any, out: np.ndarray, env_ids: Any = None) -> None:
-        """Draw the mouse of each listed env at ``mouse[k]`` and write its frame to ``out[env_ids[k]]``."""
-        ids = self._ids(env_ids)
-        m = np.asarray(mouse)
-        f = np.asarray(facing_right, dtype=bool).reshape(-1)
-        if m.shape != (len(ids), 2):
-            raise ValueError(f"mouse must have shape ({len(ids)}, 2), got {m.shape}")
-        if f.shape != (len(ids),):
-            raise ValueError(f"facing_right must have shape ({len(ids)},), got {f.shape}")
-        if out.shape != (self.num_envs, FRAME, FRAME, 3) or out.dtype != np.uint8:
-            raise ValueError(
-                f"out must be uint8 of shape ({self.num_envs}, {FRAME}, {FRAME}, 3), got {out.dtype} {out.shape}"
-            )
-        m = m.astype(np.int64)
-        w = self.world_size
-        if len(ids) and (m.min() < 0 or m.max() >= w):
-            raise ValueError(f"mouse cells must lie in [0, {w - 1}], got {m.tolist()}")
-        if len(ids) and not self._loaded[ids].all():
-            raise ValueError(f"env {int(ids[~self._loaded[ids]][0])} has no level: call set_levels first")
-        key = (out.__array_interface__["data"][0], out.strides)
-        if key != self._out_key:  # a different buffer: it holds none of our frames yet
-            self._full[:] = True
-            self._out_key = key
+    def _draw_frames(
+        self, ids: np.ndarray, mouse: np.ndarray, facing_right: np.ndarray, out: np.ndarray
+    ) -> None:
         g = self._geo
-        _draw_mice(self._static, out, self._rects, self._full, self._last, ids, m, f, self._tex.mouse,
-                   g.mouse_rows.p0, g.mouse_rows.p1, g.mouse_rows.tex,
-                   g.mouse_cols.p0, g.mouse_cols.p1, g.mouse_cols.tex)
-
-    def static_frames(self) -> np.ndarray:
-        """A copy of the static layers (frames without the mouse), ``(num_envs, 64, 64, 3)``."""
-        return self._static.copy()
-
+        _draw_mice(
+            self._static, out, self._rects, self._full, self._last, ids, mouse, facing_right,
+            self._tex.mouse, g.mouse_rows.p0, g.mouse_rows.p1, g.mouse_rows.tex,
+            g.mouse_cols.p0, g.mouse_cols.p1, g.mouse_cols.tex,
+        )  # fmt: skip
 
 
 def render_rgb(
@@ -354,12 +309,6 @@ def render_rgb(
     ``mouse`` (``(N, 2)`` cells) defaults to each level's start; ``facing_right`` (``(N,)``)
     defaults to False (procgen's facing at the start of an episode).
     """
-    lv = as_levels(level_or_levels)
-    n = len(lv)
-    m = lv.mouse if mouse is None else np.asarray(mouse).reshape(n, 2) if np.size(mouse) == 2 * n else np.asarray(mouse)
-    f = np.zeros(n, bool) if facing_right is None else np.asarray(facing_right, dtype=bool)
-    r = TexturedRenderer(n, lv.world_size, use_backgrounds=use_backgrounds)
-    r.set_levels(np.arange(n), lv)
-    out = np.zeros((n, FRAME, FRAME, 3), np.uint8)
-    r.render(m, f, out)
-    return out
+    return render_once(
+        TexturedRenderer, level_or_levels, mouse, facing_right, use_backgrounds=use_backgrounds
+    )

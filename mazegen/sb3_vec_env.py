@@ -38,7 +38,8 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from .env import MazeVecEnv, ProcgenLevelSource
+from .env import MazeVecEnv
+from .env_options import check_seed
 from .ids import NUM_ACTIONS
 
 __all__ = ["MazeSB3VecEnv", "observation_space_for"]
@@ -69,9 +70,7 @@ class MazeSB3VecEnv(VecEnv):
     # ------------------------------------------------------------------ core API
     def reset(self) -> np.ndarray:
         if self._pending_seed is not None:
-            src = self.venv.level_source
-            if isinstance(src, ProcgenLevelSource):
-                self.venv.level_source = src.reseeded(self._pending_seed)
+            self.venv.reseed(self._pending_seed)
             self._pending_seed = None
         self._reset_seeds()
         self._reset_options()
@@ -97,7 +96,11 @@ class MazeSB3VecEnv(VecEnv):
                 infos[i] = {
                     "terminal_observation": final[i].copy(),
                     "TimeLimit.truncated": bool(truncated[i] and not terminated[i]),
-                    "episode": {"r": float(info["episode_return"][i]), "l": int(info["episode_length"][i]), "t": elapsed},
+                    "episode": {
+                        "r": float(info["episode_return"][i]),
+                        "l": int(info["episode_length"][i]),
+                        "t": elapsed,
+                    },
                     "got_cheese": bool(info["got_cheese"][i]),
                     "level_seed": int(info["level_seed"][i]),
                     "maze_size": int(info["maze_size"][i]),
@@ -111,10 +114,8 @@ class MazeSB3VecEnv(VecEnv):
         """Use ``seed`` as procgen's ``rand_seed`` from the next ``reset()`` (see module docs)."""
         if seed is None:
             return [None] * self.num_envs
-        if not isinstance(seed, (int, np.integer)) or seed < 0:
-            raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-        self._pending_seed = int(seed)
-        return [int(seed)] * self.num_envs
+        self._pending_seed = check_seed(seed)
+        return [self._pending_seed] * self.num_envs
 
     # ------------------------------------------------------------------ attributes and methods
     def _indices(self, indices: None | int | Iterable[int]) -> list[int]:
@@ -135,18 +136,28 @@ class MazeSB3VecEnv(VecEnv):
             return [value[i] for i in idx]
         return [value for _ in idx]
 
-    def set_attr(self, attr_name: str, value: Any, indices: None | int | Iterable[int] = None) -> None:
+    def set_attr(
+        self, attr_name: str, value: Any, indices: None | int | Iterable[int] = None
+    ) -> None:
         """Set an attribute shared by all envs (they are one batched object)."""
         idx = self._indices(indices)
         if sorted(idx) != list(range(self.num_envs)):
-            raise ValueError("MazeSB3VecEnv envs share one batched object: set_attr must target all envs")
+            raise ValueError(
+                "MazeSB3VecEnv envs share one batched object: set_attr must target all envs"
+            )
         if attr_name not in ("max_steps",):
             raise ValueError(f"only 'max_steps' can be set on a MazeVecEnv, got {attr_name!r}")
         if not isinstance(value, (int, np.integer)) or value < 1:
             raise ValueError(f"max_steps must be an integer >= 1, got {value!r}")
         self.venv.max_steps = int(value)
 
-    def env_method(self, method_name: str, *method_args, indices: None | int | Iterable[int] = None, **method_kwargs) -> list[Any]:
+    def env_method(
+        self,
+        method_name: str,
+        *method_args,
+        indices: None | int | Iterable[int] = None,
+        **method_kwargs,
+    ) -> list[Any]:
         """Call a method of the underlying batched env once; the result is repeated per index."""
         idx = self._indices(indices)
         method = getattr(self.venv, method_name, None)
@@ -155,7 +166,9 @@ class MazeSB3VecEnv(VecEnv):
         result = method(*method_args, **method_kwargs)
         return [result for _ in idx]
 
-    def env_is_wrapped(self, wrapper_class: type, indices: None | int | Iterable[int] = None) -> list[bool]:
+    def env_is_wrapped(
+        self, wrapper_class: type, indices: None | int | Iterable[int] = None
+    ) -> list[bool]:
         """No gymnasium wrappers exist inside a batched env: always False."""
         return [False for _ in self._indices(indices)]
 

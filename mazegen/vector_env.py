@@ -24,9 +24,9 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from .env import MazeVecEnv, ProcgenLevelSource
+from .env import MazeVecEnv
+from .env_options import EnvOptions, check_seed
 from .ids import NUM_ACTIONS
-from .placement import Placement
 
 __all__ = ["MazeVectorEnv"]
 
@@ -34,8 +34,9 @@ __all__ = ["MazeVectorEnv"]
 class MazeVectorEnv(VectorEnv):
     """``num_envs`` mazes as a ``gymnasium.vector.VectorEnv`` (arguments as ``make_vec_env``).
 
-    ``env=`` wraps an existing :class:`~mazegen.env.MazeVecEnv` instead (other arguments are
-    then ignored). ``reset(seed=s)`` restarts procgen's level stream with ``rand_seed=s``.
+    The keyword ``options`` are the fields of :class:`~mazegen.env_options.EnvOptions`.
+    ``env=`` wraps an existing :class:`~mazegen.env.MazeVecEnv` instead (``num_envs`` and
+    ``options`` are then unused). ``reset(seed=s)`` restarts procgen's level stream with ``rand_seed=s``.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP, "render_modes": ["rgb_array"]}
@@ -44,31 +45,17 @@ class MazeVectorEnv(VectorEnv):
         self,
         num_envs: int = 1,
         *,
-        obs: str = "grid",
-        distribution_mode: str = "hard",
-        maze_size: int | tuple[int, ...] | None = None,
-        cheese: str | Placement = "uniform",
-        mouse: str | Placement = "start",
-        num_levels: int = 0,
-        start_level: int = 0,
-        seed: int = 0,
-        max_steps: int = 500,
-        rgb_style: str = "mono",
-        use_backgrounds: bool = True,
         env: MazeVecEnv | None = None,
         render_mode: str | None = None,
+        **options: Any,
     ) -> None:
-        from .make import make_maze_env
         from .sb3_vec_env import observation_space_for
 
         if render_mode not in (None, "rgb_array"):
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        opts = EnvOptions(**options)  # checked even when env= makes them unused
         if env is None:
-            env = make_maze_env(
-                num_envs, obs=obs, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese,
-                mouse=mouse, num_levels=num_levels, start_level=start_level, seed=seed, max_steps=max_steps,
-                rgb_style=rgb_style, use_backgrounds=use_backgrounds,
-            )
+            env = opts.vec_env(num_envs)
         elif not isinstance(env, MazeVecEnv):
             raise ValueError(f"env must be a mazegen.MazeVecEnv, got {type(env).__name__}")
         self._env = env
@@ -90,12 +77,9 @@ class MazeVectorEnv(VectorEnv):
         if seed is not None:
             if isinstance(seed, (list, tuple)):
                 seed = seed[0]  # one procgen rand_seed drives every env's level stream
-            if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= 2**32 - 1:
-                raise ValueError(f"seed must be an integer in [0, {2**32 - 1}], got {seed!r}")
-            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(int(seed))
-            src = self._env.level_source
-            if isinstance(src, ProcgenLevelSource):
-                self._env.level_source = src.reseeded(int(seed))
+            seed = check_seed(seed)
+            self._np_random, self._np_random_seed = gym.utils.seeding.np_random(seed)
+            self._env.reseed(seed)
         obs = self._env.reset()
         self._t0 = time.time()
         self._started = True
@@ -140,8 +124,12 @@ class MazeVectorEnv(VectorEnv):
             return self._env._obs.copy()
         from .render_mono import render_mono
 
-        return render_mono(self._env.levels, mouse=self._env.mouse, facing_right=self._env.facing_right,
-                           use_backgrounds=self._env.use_backgrounds)
+        return render_mono(
+            self._env.levels,
+            mouse=self._env.mouse,
+            facing_right=self._env.facing_right,
+            use_backgrounds=self._env.use_backgrounds,
+        )
 
     def close_extras(self, **kwargs: Any) -> None:
         self._env.close()

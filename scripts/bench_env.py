@@ -30,11 +30,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+
+from steering.cli import int_at_least
 
 TARGETS = {
     "grid_sps": ("procgen_sps", 100.0),
@@ -54,29 +55,48 @@ def _positive_float(s: str) -> float:
     return v
 
 
-def _positive_int(s: str) -> int:
-    try:
-        v = int(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s!r}")
-    return v
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--seconds", type=_positive_float, default=1.0,
-                   help="wall seconds per measurement, after a warm-up (default 1.0)")
-    p.add_argument("--quick", action="store_true",
-                   help="a fast smoke run: 0.15 s per measurement, fewer procgen thread counts, "
-                        "20,000 generated levels (numbers are rough)")
-    p.add_argument("--envs", type=_positive_int, default=1024, help="envs of the batched env (default 1024)")
-    p.add_argument("--procgen-envs", type=_positive_int, default=64, help="envs of the real engine (default 64)")
-    p.add_argument("--seed", type=int, default=0, help="procgen rand_seed and action RNG seed (default 0)")
-    p.add_argument("--json", action="store_true", help="print the results as one JSON object on the last line")
-    p.add_argument("--out", type=Path, default=None, help="also write the JSON object to this file (atomically)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument(
+        "--seconds",
+        type=_positive_float,
+        default=1.0,
+        help="wall seconds per measurement, after a warm-up (default 1.0)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="a fast smoke run: 0.15 s per measurement, fewer procgen thread counts, "
+        "20,000 generated levels (numbers are rough)",
+    )
+    p.add_argument(
+        "--envs",
+        type=int_at_least(1, "--envs"),
+        default=1024,
+        help="envs of the batched env (default 1024)",
+    )
+    p.add_argument(
+        "--procgen-envs",
+        type=int_at_least(1, "--procgen-envs"),
+        default=64,
+        help="envs of the real engine (default 64)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="procgen rand_seed and action RNG seed (default 0)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print the results as one JSON object on the last line"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="also write the JSON object to this file (atomically)",
+    )
     return p.parse_args(argv)
 
 
@@ -97,8 +117,13 @@ def _time_steps(step, n_envs: int, seconds: float, actions: np.ndarray) -> float
 def bench_mazegen(obs: str, rgb_style: str, n_envs: int, seconds: float, seed: int) -> float:
     from mazegen.env import MazeVecEnv, ProcgenLevelSource
 
-    env = MazeVecEnv(ProcgenLevelSource(n_envs, rand_seed=seed), n_envs, obs=obs, rgb_style=rgb_style,
-                     use_backgrounds=True)
+    env = MazeVecEnv(
+        ProcgenLevelSource(n_envs, rand_seed=seed),
+        n_envs,
+        obs=obs,
+        rgb_style=rgb_style,
+        use_backgrounds=True,
+    )
     env.reset()
     actions = np.random.default_rng(seed).integers(0, 15, (64, n_envs))
     return _time_steps(env.step, n_envs, seconds, actions)
@@ -110,7 +135,9 @@ def bench_procgen(n_envs: int, seconds: float, seed: int, threads: list[int]) ->
     best, best_t = 0.0, threads[0]
     actions = np.random.default_rng(seed).integers(0, 15, (64, n_envs)).astype(np.int32)
     for t in threads:
-        env = ProcgenGym3Env(num=n_envs, env_name="maze", distribution_mode="hard", num_threads=t, rand_seed=seed)
+        env = ProcgenGym3Env(
+            num=n_envs, env_name="maze", distribution_mode="hard", num_threads=t, rand_seed=seed
+        )
 
         def step(a, env=env):
             env.act(a)
@@ -123,22 +150,14 @@ def bench_procgen(n_envs: int, seconds: float, seed: int, threads: list[int]) ->
     return best, best_t
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def run(args: argparse.Namespace) -> dict:
     seconds = 0.15 if args.quick else args.seconds
-    res: dict = {"n_envs": args.envs, "procgen_n_envs": args.procgen_envs, "seconds": seconds, "quick": args.quick}
+    res: dict = {
+        "n_envs": args.envs,
+        "procgen_n_envs": args.procgen_envs,
+        "seconds": seconds,
+        "quick": args.quick,
+    }
     notes: list[str] = []
 
     def log(msg: str) -> None:
@@ -158,9 +177,13 @@ def run(args: argparse.Namespace) -> dict:
         log(f"rgb tex   {res['rgb_sps']:>14,.0f} steps/s ({args.envs} envs)")
     try:
         threads = [0, 2] if args.quick else [0, 1, 2, 4]
-        res["procgen_sps"], res["procgen_num_threads"] = bench_procgen(args.procgen_envs, seconds, args.seed, threads)
-        log(f"procgen   {res['procgen_sps']:>14,.0f} steps/s ({args.procgen_envs} envs, "
-            f"num_threads={res['procgen_num_threads']})")
+        res["procgen_sps"], res["procgen_num_threads"] = bench_procgen(
+            args.procgen_envs, seconds, args.seed, threads
+        )
+        log(
+            f"procgen   {res['procgen_sps']:>14,.0f} steps/s ({args.procgen_envs} envs, "
+            f"num_threads={res['procgen_num_threads']})"
+        )
     except ImportError as e:
         res["procgen_sps"] = res["procgen_num_threads"] = None
         notes.append(f"procgen_sps: the procgen package is not available ({e})")
@@ -170,24 +193,37 @@ def run(args: argparse.Namespace) -> dict:
         res["gen_per_s"] = None
         notes.append(f"gen_per_s: mazegen.generate.bench_generation is not available ({e})")
     else:
-        res["gen_per_s"] = bench_generation(20_000 if args.quick else 200_000, "hard", repeats=1 if args.quick else 3)
+        res["gen_per_s"] = bench_generation(
+            20_000 if args.quick else 200_000, "hard", repeats=1 if args.quick else 3
+        )
         log(f"generate  {res['gen_per_s']:>14,.0f} levels/s")
 
     targets = {}
     for key, (base, factor) in TARGETS.items():
         v, b = res.get(key), res.get(base)
         ratio = None if v is None or not b else v / b
-        targets[key] = {"ratio_vs_procgen": ratio, "target_ratio": factor,
-                        "met": None if ratio is None else bool(ratio >= factor)}
+        targets[key] = {
+            "ratio_vs_procgen": ratio,
+            "target_ratio": factor,
+            "met": None if ratio is None else bool(ratio >= factor),
+        }
     g = res.get("gen_per_s")
-    targets["gen_per_s"] = {"value": g, "target": GEN_TARGET, "met": None if g is None else bool(g >= GEN_TARGET)}
+    targets["gen_per_s"] = {
+        "value": g,
+        "target": GEN_TARGET,
+        "met": None if g is None else bool(g >= GEN_TARGET),
+    }
     res["targets"] = targets
     for key, t in targets.items():
         if "ratio_vs_procgen" in t and t["ratio_vs_procgen"] is not None:
-            log(f"{key:<13} {t['ratio_vs_procgen']:8.1f}x procgen (target {t['target_ratio']:g}x): "
-                f"{'met' if t['met'] else 'NOT met'}")
+            log(
+                f"{key:<13} {t['ratio_vs_procgen']:8.1f}x procgen (target {t['target_ratio']:g}x): "
+                f"{'met' if t['met'] else 'NOT met'}"
+            )
     if g is not None:
-        log(f"gen_per_s     {g:10,.0f} (target {GEN_TARGET:,.0f}): {'met' if targets['gen_per_s']['met'] else 'NOT met'}")
+        log(
+            f"gen_per_s     {g:10,.0f} (target {GEN_TARGET:,.0f}): {'met' if targets['gen_per_s']['met'] else 'NOT met'}"
+        )
     res["machine"] = {
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
@@ -207,7 +243,9 @@ def main(argv: list[str] | None = None) -> int:
     res = run(args)
     text = json.dumps(res, sort_keys=True)
     if args.out is not None:
-        _write_atomic(args.out, text + "\n")
+        from agents.checkpoint import atomic_write_text
+
+        atomic_write_text(args.out, text + "\n")
         print(f"wrote {args.out}", file=sys.stderr)
     if args.json:
         print(text)

@@ -5,7 +5,7 @@ For every level seed ``start-seed .. start-seed + seeds - 1`` and every selected
 (distribution mode x backgrounds on/off), procgen's engine plays its own level in
 ``--envs-per-seed`` copies with random actions for ``--steps`` steps; each engine frame is
 compared with :class:`mazegen.render_textured.TexturedRenderer`'s frame of the same level and
-mouse (see :func:`mazegen.procgen_backend.pixel_check`). Prints one line per configuration, then,
+mouse (see :func:`mazegen.procgen_engine.pixel_check`). Prints one line per configuration, then,
 last, one JSON object with the counts (frames compared / identical, pixels differing).
 
 Exit status: 0 when every hard-mode frame is identical and no easy-mode frame differs in more
@@ -23,24 +23,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-
-def _positive(name: str, low: int):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= {low}, got {text!r}") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"{name} must be an integer >= {low}, got {v}")
-        return v
-
-    return parse
+from steering.cli import int_at_least
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -48,34 +35,56 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compare mazegen's textured frames with procgen's engine, pixel for pixel.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--seeds", type=_positive("--seeds", 1), default=100, help="number of level seeds to check")
-    p.add_argument("--start-seed", type=_positive("--start-seed", 0), default=0, help="first level seed")
-    p.add_argument("--steps", type=_positive("--steps", 0), default=100, help="random actions per env and seed")
-    p.add_argument("--envs-per-seed", type=_positive("--envs-per-seed", 1), default=4,
-                   help="engine copies of each level, each with its own random actions")
-    p.add_argument("--modes", default="hard,easy", help="comma-separated distribution modes (hard, easy)")
-    p.add_argument("--backgrounds", choices=("both", "on", "off"), default="both",
-                   help="check with procgen's background images, without, or both")
-    p.add_argument("--easy-max-pixels", type=_positive("--easy-max-pixels", 0), default=2,
-                   help="largest number of differing pixels tolerated in one easy-mode frame")
-    p.add_argument("--rng-seed", type=_positive("--rng-seed", 0), default=0, help="seed of the random actions")
-    p.add_argument("--out", type=Path, default=None, help="run directory for pixel_check.json (resumable)")
-    p.add_argument("--json", action="store_true", help="print only the final JSON object (no per-config lines)")
+    p.add_argument(
+        "--seeds",
+        type=int_at_least(1, "--seeds"),
+        default=100,
+        help="number of level seeds to check",
+    )
+    p.add_argument(
+        "--start-seed", type=int_at_least(0, "--start-seed"), default=0, help="first level seed"
+    )
+    p.add_argument(
+        "--steps",
+        type=int_at_least(0, "--steps"),
+        default=100,
+        help="random actions per env and seed",
+    )
+    p.add_argument(
+        "--envs-per-seed",
+        type=int_at_least(1, "--envs-per-seed"),
+        default=4,
+        help="engine copies of each level, each with its own random actions",
+    )
+    p.add_argument(
+        "--modes", default="hard,easy", help="comma-separated distribution modes (hard, easy)"
+    )
+    p.add_argument(
+        "--backgrounds",
+        choices=("both", "on", "off"),
+        default="both",
+        help="check with procgen's background images, without, or both",
+    )
+    p.add_argument(
+        "--easy-max-pixels",
+        type=int_at_least(0, "--easy-max-pixels"),
+        default=2,
+        help="largest number of differing pixels tolerated in one easy-mode frame",
+    )
+    p.add_argument(
+        "--rng-seed",
+        type=int_at_least(0, "--rng-seed"),
+        default=0,
+        help="seed of the random actions",
+    )
+    p.add_argument(
+        "--out", type=Path, default=None, help="run directory for pixel_check.json (resumable)"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print only the final JSON object (no per-config lines)"
+    )
     p.add_argument("--no-progress", action="store_true", help="hide the tqdm progress bars")
     return p
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".pixel_check.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=1)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -89,7 +98,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--modes must name at least one of hard, easy")
     bgs = {"both": [True, False], "on": [True], "off": [False]}[args.backgrounds]
 
-    from mazegen.procgen_backend import pixel_check
+    from agents.checkpoint import atomic_write_text
+    from mazegen.procgen_engine import pixel_check
 
     settings = {
         "seeds": args.seeds,
@@ -120,7 +130,9 @@ def main(argv: list[str] | None = None) -> int:
                     progress=not args.no_progress,
                 )
                 if out_file is not None:
-                    _write_json_atomic(out_file, {"settings": settings, "configs": done})
+                    atomic_write_text(
+                        out_file, json.dumps({"settings": settings, "configs": done}, indent=1)
+                    )
             s = done[key]
             if not args.json:
                 print(
@@ -145,9 +157,18 @@ def main(argv: list[str] | None = None) -> int:
         "pixels_differing": sum(s["pixels_differing"] for s in configs.values()),
         "wall_time_s": round(time.time() - t0, 2),
         "configs": {
-            k: {f: s[f] for f in ("frames_compared", "frames_identical", "pixels_differing",
-                                  "max_pixels_differing_in_a_frame", "episodes_ended", "dynamics_mismatches",
-                                  "seeds_with_differences")}
+            k: {
+                f: s[f]
+                for f in (
+                    "frames_compared",
+                    "frames_identical",
+                    "pixels_differing",
+                    "max_pixels_differing_in_a_frame",
+                    "episodes_ended",
+                    "dynamics_mismatches",
+                    "seeds_with_differences",
+                )
+            }
             for k, s in configs.items()
         },
     }

@@ -22,55 +22,70 @@ import csv
 import datetime as _dt
 import io
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-
-def _int_at_least(lo: int):
-    def parse(s: str) -> int:
-        try:
-            v = int(s)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {s!r}") from None
-        if v < lo:
-            raise argparse.ArgumentTypeError(f"expected an integer >= {lo}, got {s!r}")
-        return v
-
-    return parse
+from steering.cli import int_at_least
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
-                                epilog=__doc__.split("\n\n", 1)[1])
-    p.add_argument("--n", type=_int_at_least(1), default=6, help="number of mazes (envs) to show, 1..32 (default 6)")
-    p.add_argument("--steps", type=_int_at_least(0), default=30, help="random steps before the second row (default 30)")
-    p.add_argument("--seed", type=_int_at_least(0), default=0, help="procgen rand_seed and action seed (default 0)")
-    p.add_argument("--distribution-mode", choices=("hard", "easy"), default="hard", help="world size 25 or 15 (default hard)")
-    p.add_argument("--cheese", default="uniform", help="cheese placement spec, e.g. top-right:5 (default uniform)")
-    p.add_argument("--rgb-style", choices=("mono", "textured"), default="mono", help="frame style (default mono)")
-    p.add_argument("--no-backgrounds", action="store_true", help="black corridors instead of procgen's background")
-    p.add_argument("--run-dir", type=Path, default=None,
-                   help="output directory (default runs/demo_env/<UTC timestamp>)")
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n", 1)[1],
+    )
+    p.add_argument(
+        "--n",
+        type=int_at_least(1, "--n"),
+        default=6,
+        help="number of mazes (envs) to show, 1..32 (default 6)",
+    )
+    p.add_argument(
+        "--steps",
+        type=int_at_least(0, "--steps"),
+        default=30,
+        help="random steps before the second row (default 30)",
+    )
+    p.add_argument(
+        "--seed",
+        type=int_at_least(0, "--seed"),
+        default=0,
+        help="procgen rand_seed and action seed (default 0)",
+    )
+    p.add_argument(
+        "--distribution-mode",
+        choices=("hard", "easy"),
+        default="hard",
+        help="world size 25 or 15 (default hard)",
+    )
+    p.add_argument(
+        "--cheese",
+        default="uniform",
+        help="cheese placement spec, e.g. top-right:5 (default uniform)",
+    )
+    p.add_argument(
+        "--rgb-style",
+        choices=("mono", "textured"),
+        default="mono",
+        help="frame style (default mono)",
+    )
+    p.add_argument(
+        "--no-backgrounds",
+        action="store_true",
+        help="black corridors instead of procgen's background",
+    )
+    p.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="output directory (default runs/demo_env/<UTC timestamp>)",
+    )
     args = p.parse_args(argv)
     if args.n > 32:
         p.error(f"--n must be in [1, 32], got {args.n}")
     return args
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -80,15 +95,25 @@ def main(argv: list[str] | None = None) -> int:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from agents.checkpoint import atomic_write, atomic_write_text
     from mazegen.make import make_maze_env
 
     try:
-        env = make_maze_env(args.n, obs="rgb", distribution_mode=args.distribution_mode, cheese=args.cheese,
-                            seed=args.seed, rgb_style=args.rgb_style, use_backgrounds=not args.no_backgrounds)
+        env = make_maze_env(
+            args.n,
+            obs="rgb",
+            distribution_mode=args.distribution_mode,
+            cheese=args.cheese,
+            seed=args.seed,
+            rgb_style=args.rgb_style,
+            use_backgrounds=not args.no_backgrounds,
+        )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
-    run_dir = args.run_dir or Path("runs/demo_env") / _dt.datetime.now(_dt.UTC).strftime("%Y%m%d-%H%M%S")
+    run_dir = args.run_dir or Path("runs/demo_env") / _dt.datetime.now(_dt.UTC).strftime(
+        "%Y%m%d-%H%M%S"
+    )
     run_dir.mkdir(parents=True, exist_ok=True)
 
     first = env.reset()
@@ -113,21 +138,33 @@ def main(argv: list[str] | None = None) -> int:
             if i == 0:
                 ax.set_ylabel(label, fontsize=8)
     fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
+    atomic_write(
+        run_dir / "mazes.png", lambda f: fig.savefig(f, format="png", dpi=100), binary=True
+    )
     plt.close(fig)
-    _atomic_bytes(run_dir / "mazes.png", buf.getvalue())
 
     text = io.StringIO()
     w = csv.writer(text)
-    w.writerow(["env", "level_seed", "maze_size", "mouse_row", "mouse_col", "cheese_row", "cheese_col"])
+    w.writerow(
+        ["env", "level_seed", "maze_size", "mouse_row", "mouse_col", "cheese_row", "cheese_col"]
+    )
     for i in range(args.n):
-        w.writerow([i, int(levels.seed[i]), int(levels.maze_size[i]), *levels.mouse[i].tolist(), *levels.cheese[i].tolist()])
-    _atomic_bytes(run_dir / "levels.csv", text.getvalue().encode())
+        w.writerow(
+            [
+                i,
+                int(levels.seed[i]),
+                int(levels.maze_size[i]),
+                *levels.mouse[i].tolist(),
+                *levels.cheese[i].tolist(),
+            ]
+        )
+    atomic_write_text(run_dir / "levels.csv", text.getvalue())
 
     summary = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
     summary.update(episodes_finished=episodes, cheese_found=cheese)
-    _atomic_bytes(run_dir / "summary.json", (json.dumps(summary, indent=2, sort_keys=True) + "\n").encode())
+    atomic_write_text(
+        run_dir / "summary.json", json.dumps(summary, indent=2, sort_keys=True) + "\n"
+    )
     print(run_dir)
     return 0
 

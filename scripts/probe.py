@@ -22,12 +22,7 @@ as one JSON object, the last line). Files are written atomically when the run is
 from __future__ import annotations
 
 import argparse
-import csv
-import io
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -35,66 +30,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
-
-
-def _ints(s: str) -> list[int]:
-    try:
-        return [int(x) for x in s.split(",") if x.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {s!r}") from None
-
-
-def _strs(s: str) -> list[str]:
-    return [x.strip() for x in s.split(",") if x.strip()]
-
-
-def _pos(s: str) -> int:
-    v = int(s)
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {s!r}")
-    return v
-
-
-def _atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _write_csv(path: Path, rows: list[dict]) -> None:
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    w.writerows(rows)
-    _atomic(path, buf.getvalue())
-
-
-def _save_fig(fig, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".png")
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=100)
-        os.replace(tmp, path)
-    finally:
-        plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+from steering.cli import add_run_options, comma_ints, comma_strs, finish_run, int_at_least, run_dir  # noqa: E402
 
 
 def _plot_probe(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
+
+    from steering.plots import save_figure
 
     probes = list(dict.fromkeys(r["probe"] for r in rows))
     controls = list(dict.fromkeys(r["control"] for r in rows))
@@ -107,68 +49,115 @@ def _plot_probe(rows: list[dict], path: Path) -> None:
                 continue
             x = i + j * width
             ax.bar(x, r["value"], width, color=f"C{j}", label=(ctl or "probe") if i == 0 else None)
-            ax.errorbar(x, r["value"], [[r["value"] - r["ci_lo"]], [r["ci_hi"] - r["value"]]], color="k", capsize=2)
+            ax.errorbar(
+                x,
+                r["value"],
+                [[r["value"] - r["ci_lo"]], [r["ci_hi"] - r["value"]]],
+                color="k",
+                capsize=2,
+            )
             if j == 0:
-                ax.plot([x - width / 2, x + width * (len(controls) - 0.5)], [r["base_rate"]] * 2, "k--", lw=1,
-                        label="base rate" if i == 0 else None)
+                ax.plot(
+                    [x - width / 2, x + width * (len(controls) - 0.5)],
+                    [r["base_rate"]] * 2,
+                    "k--",
+                    lw=1,
+                    label="base rate" if i == 0 else None,
+                )
     ax.set_xticks([i + width * (len(controls) - 1) / 2 for i in range(len(probes))], probes)
     ax.set_ylabel("held-out accuracy / R²")
     ax.set_ylim(min(-0.1, min(r["ci_lo"] for r in rows)), 1.05)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    _save_fig(fig, path)
+    save_figure(fig, path, dpi=100)
 
 
 def _plot_prune(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
+
+    from steering.plots import save_figure
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
     for ax, dist in zip(axes, ("in", "off")):
         series = sorted({(r["mode"], r["selection"]) for r in rows if r["selection"] != "baseline"})
         for mode, sel in series:
-            pts = sorted([base[dist]] + [r for r in rows if r["dist"] == dist and r["mode"] == mode
-                                         and r["selection"] == sel], key=lambda r: r["k"])
+            pts = sorted(
+                [base[dist]]
+                + [
+                    r
+                    for r in rows
+                    if r["dist"] == dist and r["mode"] == mode and r["selection"] == sel
+                ],
+                key=lambda r: r["k"],
+            )
             ks = [r["k"] for r in pts]
-            ax.errorbar(ks, [r["rate"] for r in pts], [[r["rate"] - r["ci_lo"] for r in pts],
-                        [r["ci_hi"] - r["rate"] for r in pts]], marker="o", capsize=2,
-                        ls="-" if sel == "lowest-std" else "--", label=f"{mode} / {sel}")
+            ax.errorbar(
+                ks,
+                [r["rate"] for r in pts],
+                [[r["rate"] - r["ci_lo"] for r in pts], [r["ci_hi"] - r["rate"] for r in pts]],
+                marker="o",
+                capsize=2,
+                ls="-" if sel == "lowest-std" else "--",
+                label=f"{mode} / {sel}",
+            )
         ax.set_title(f"{dist}-distribution cheese rate")
         ax.set_xlabel("channels ablated k")
     axes[0].set_ylabel("P(got cheese), Wilson 95% CI")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    _save_fig(fig, path)
-
-
-def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--agent", required=True, help="zoo name (e.g. grid-r5-s1) or checkpoint path (agents.load)")
-    p.add_argument("--layer", default=DEFAULT_LAYER, help="hook point to probe / prune (default %(default)s)")
-    p.add_argument("--mazes", type=_pos, default=200, help="number of mazes (default %(default)s)")
-    p.add_argument("--seed", type=int, default=0, help="seed: level seeds 4e9 + seed*1e6 + i, splits, sampling")
-    p.add_argument("--max-steps", type=_pos, default=500, help="episode step cap for rollouts (default 500)")
-    p.add_argument("--out", default=None, help="run directory (default runs/probe-<subcommand>-<timestamp>)")
-    p.add_argument("--json", action="store_true", help="print the summary as one JSON object, last line")
-    p.add_argument("--no-progress", action="store_true", help="no progress messages on stderr")
-    p.add_argument("--torch-threads", type=_pos, default=1, help="torch CPU threads (default 1)")
+    save_figure(fig, path, dpi=100)
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = ap.add_subparsers(dest="command", required=True)
     pp = sub.add_parser("probe", help="linear probes with controls")
-    _common(pp)
-    pp.add_argument("--sizes", type=_ints, default=None, help="maze sizes to cycle (default: procgen's draw)")
+    add_run_options(pp, "probe-probe", mazes=200, max_steps=500, torch_threads=1)
+    pp.add_argument(
+        "--sizes",
+        type=comma_ints,
+        default=None,
+        help="maze sizes to cycle (default: procgen's draw)",
+    )
     pp.add_argument("--test-frac", type=float, default=0.3, help="held-out fraction (default 0.3)")
-    pp.add_argument("--no-random-init", action="store_true", help="skip the random-init network control")
+    pp.add_argument(
+        "--no-random-init", action="store_true", help="skip the random-init network control"
+    )
     pr = sub.add_parser("prune", help="ablate the lowest-std channels")
-    _common(pr)
-    pr.add_argument("--ks", type=_ints, default=[0, 4, 8, 16, -1], help="numbers of channels (-1: half); default 0,4,8,16,-1")
-    pr.add_argument("--modes", type=_strs, default=["zero", "mean"], help="ablation modes: zero,mean")
-    pr.add_argument("--std-mazes", type=_pos, default=200, help="mazes for the channel stds (default 200)")
-    pr.add_argument("--in-sizes", type=_ints, default=None, help="in-distribution sizes (default procgen's draw)")
-    pr.add_argument("--off-sizes", type=_ints, default=[19, 21, 23, 25], help="off-distribution sizes (default 19,21,23,25)")
-    pr.add_argument("--no-random-control", action="store_true", help="skip the random-channel control")
+    add_run_options(pr, "probe-prune", mazes=200, max_steps=500, torch_threads=1)
+    pr.add_argument(
+        "--ks",
+        type=comma_ints,
+        default=[0, 4, 8, 16, -1],
+        help="numbers of channels (-1: half); default 0,4,8,16,-1",
+    )
+    pr.add_argument(
+        "--modes", type=comma_strs, default=["zero", "mean"], help="ablation modes: zero,mean"
+    )
+    pr.add_argument(
+        "--std-mazes",
+        type=int_at_least(1, "--std-mazes"),
+        default=200,
+        help="mazes for the channel stds (default 200)",
+    )
+    pr.add_argument(
+        "--in-sizes",
+        type=comma_ints,
+        default=None,
+        help="in-distribution sizes (default procgen's draw)",
+    )
+    pr.add_argument(
+        "--off-sizes",
+        type=comma_ints,
+        default=[19, 21, 23, 25],
+        help="off-distribution sizes (default 19,21,23,25)",
+    )
+    pr.add_argument(
+        "--no-random-control", action="store_true", help="skip the random-channel control"
+    )
     a = ap.parse_args(argv)
     for m in getattr(a, "modes", []):
         if m not in ("zero", "mean"):
@@ -180,8 +169,9 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(a.torch_threads)
     import agents
+    from agents.sweep import write_csv
 
-    out = Path(a.out or ROOT / "runs" / f"probe-{a.command}-{time.strftime('%Y%m%d-%H%M%S')}")
+    out = run_dir(a.out, f"probe-{a.command}")
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda m: None) if a.no_progress else (lambda m: print(m, file=sys.stderr, flush=True))
     policy = agents.load(a.agent)
@@ -195,30 +185,55 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(str(e))
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
         say(f"probing {a.mazes} mazes at {a.layer}")
-        rows = run_probes(policy, levels, a.layer, control_policy=ctl, seed=a.seed, test_frac=a.test_frac,
-                          max_steps=a.max_steps)
+        rows = run_probes(
+            policy,
+            levels,
+            a.layer,
+            control_policy=ctl,
+            seed=a.seed,
+            test_frac=a.test_frac,
+            max_steps=a.max_steps,
+        )
         _plot_probe(rows, out / "probes.png")
         summary = {"command": "probe", "rows": rows}
     else:
         from steering.prune import PruneConfig, run_prune
 
-        cfg = PruneConfig(layer=a.layer, ks=a.ks, modes=a.modes, mazes=a.mazes, std_mazes=a.std_mazes, seed=a.seed,
-                          in_sizes=a.in_sizes, off_sizes=a.off_sizes, max_steps=a.max_steps,
-                          random_control=not a.no_random_control)
+        cfg = PruneConfig(
+            layer=a.layer,
+            ks=a.ks,
+            modes=a.modes,
+            mazes=a.mazes,
+            std_mazes=a.std_mazes,
+            seed=a.seed,
+            in_sizes=a.in_sizes,
+            off_sizes=a.off_sizes,
+            max_steps=a.max_steps,
+            random_control=not a.no_random_control,
+        )
         try:
             res = run_prune(policy, cfg, progress=say)
         except ValueError as e:
             ap.error(str(e))
         rows = res["rows"]
         _plot_prune(rows, out / "prune.png")
-        summary = {"command": "prune", "rows": rows, "channel_std": res["std"], "channels": res["channels"]}
-    _write_csv(out / "rows.csv", rows)
-    summary.update({"agent": a.agent, "layer": a.layer, "mazes": a.mazes, "seed": a.seed,
-                    "wall_time_s": round(time.time() - t0, 2), "out": str(out)})
-    _atomic(out / "summary.json", json.dumps(summary, indent=1))
-    print(f"run directory: {out}")
-    if a.json:
-        print(json.dumps(summary))
+        summary = {
+            "command": "prune",
+            "rows": rows,
+            "channel_std": res["std"],
+            "channels": res["channels"],
+        }
+    write_csv(out / "rows.csv", rows)
+    summary.update(
+        {
+            "agent": a.agent,
+            "layer": a.layer,
+            "mazes": a.mazes,
+            "seed": a.seed,
+            "wall_time_s": round(time.time() - t0, 2),
+        }
+    )
+    finish_run(out, summary, as_json=a.json)
     return 0
 
 

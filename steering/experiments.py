@@ -32,7 +32,7 @@ from .metrics import (
     path_probability,
     retarget_success_batch,
 )
-from .observe import layer_activations, layer_shape
+from .observe import DEFAULT_LAYER, layer_activations, layer_shape
 from .patches import Add, Clamp, Patch
 from .retarget import (
     DEFAULT_MAGNITUDE,
@@ -50,16 +50,19 @@ __all__ = [
     "VectorConfig",
     "parse_targets",
     "random_vector_control",
+    "retarget_ranking",
     "run_retarget",
     "run_vector",
     "target_cells",
 ]
 
-#: The layer analysed by Mini et al. (RESEARCH.md section 6).
-DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
 #: Opposite corner, used by the wrong-location control.
-OPPOSITE = {"top-left": "bottom-right", "bottom-right": "top-left", "top-right": "bottom-left",
-            "bottom-left": "top-right"}
+OPPOSITE = {
+    "top-left": "bottom-right",
+    "bottom-right": "top-left",
+    "top-right": "bottom-left",
+    "bottom-left": "top-right",
+}
 
 
 def parse_targets(specs: Sequence[str]) -> list[str]:
@@ -118,7 +121,13 @@ def random_vector_control(policy: Any, patch: Patch, levels: Levels, seed: int) 
 
 
 def _rate_cols(prefix: str, r: Rate) -> dict:
-    return {f"{prefix}": r.rate, f"{prefix}_lo": r.lo, f"{prefix}_hi": r.hi, f"{prefix}_k": r.k, f"{prefix}_n": r.n}
+    return {
+        f"{prefix}": r.rate,
+        f"{prefix}_lo": r.lo,
+        f"{prefix}_hi": r.hi,
+        f"{prefix}_k": r.k,
+        f"{prefix}_n": r.n,
+    }
 
 
 @dataclass
@@ -164,6 +173,31 @@ class RetargetConfig:
         return asdict(self)
 
 
+def retarget_ranking(
+    policy: Any, cfg: RetargetConfig, progress: Callable[[str], None] | None = None
+) -> ChannelRanking | None:
+    """The cheese-channel ranking :func:`run_retarget` needs for ``cfg`` (None if it needs none):
+    discovered on ``cfg.discover_mazes`` mazes, the top ``cfg.discover_validate`` validated."""
+    needs_rank = (
+        "discovered" in cfg.methods
+        or ("channels" in cfg.methods and not cfg.channels)
+        or ("single" in cfg.methods and not cfg.channels)
+    )
+    if not needs_rank:
+        return None
+    if progress:
+        progress("discovering cheese channels")
+    return discover_cheese_channels(
+        policy,
+        cfg.layer,
+        n_mazes=cfg.discover_mazes,
+        seed=cfg.seed,
+        validate_top=cfg.discover_validate,
+        validate_mazes=max(4, cfg.mazes // 4),
+        max_steps=min(cfg.max_steps, 100),
+    )
+
+
 def run_retarget(
     policy: Any,
     cfg: RetargetConfig,
@@ -174,17 +208,11 @@ def run_retarget(
     """Run the retargeting grid; returns ``{"rows": [...], "ranking": ..., "config": ...}``."""
     cfg.validate()
     shape = layer_shape(policy, cfg.layer)
-    needs_rank = "discovered" in cfg.methods or ("channels" in cfg.methods and not cfg.channels) or (
-        "single" in cfg.methods and not cfg.channels)
-    if ranking is None and needs_rank:
-        if progress:
-            progress("discovering cheese channels")
-        ranking = discover_cheese_channels(
-            policy, cfg.layer, n_mazes=cfg.discover_mazes, seed=cfg.seed,
-            validate_top=cfg.discover_validate, validate_mazes=max(4, cfg.mazes // 4),
-            max_steps=min(cfg.max_steps, 100),
-        )
-    chan_set = list(cfg.channels) if cfg.channels else (ranking.top(cfg.n_channels) if ranking else [])
+    if ranking is None:
+        ranking = retarget_ranking(policy, cfg, progress)
+    chan_set = (
+        list(cfg.channels) if cfg.channels else (ranking.top(cfg.n_channels) if ranking else [])
+    )
     rng = np.random.default_rng(cfg.seed)
     rows: list[dict] = []
     names = parse_targets(cfg.targets)
@@ -198,28 +226,57 @@ def run_retarget(
             common = {"size": size, "target": name, "layer": cfg.layer}
             # every variant of this (size, target) runs in one batched rollout
             variants: list[tuple] = [(levels, tgt, None, False)]
-            pending: list[dict] = [{**common, "method": "none", "control": "baseline", "magnitude": 0.0,
-                                    "channels": "", "modified": 0.0, "fraction_layer": 0.0,
-                                    "fraction_network": 0.0,
-                                    "path_prob_median": float(np.median(path_probability(policy, levels, tgt)))}]
+            pending: list[dict] = [
+                {
+                    **common,
+                    "method": "none",
+                    "control": "baseline",
+                    "magnitude": 0.0,
+                    "channels": "",
+                    "modified": 0.0,
+                    "fraction_layer": 0.0,
+                    "fraction_network": 0.0,
+                    "path_prob_median": float(np.median(path_probability(policy, levels, tgt))),
+                }
+            ]
             with_cheese_of: dict[int, int] = {}
             for method in cfg.methods:
                 mags = cfg.magnitudes if cfg.magnitudes else [DEFAULT_MAGNITUDE[method]]
-                chans = {"single": (cfg.channels[:1] if cfg.channels else None), "channels": chan_set,
-                         "discovered": None}[method]
+                chans = {
+                    "single": (cfg.channels[:1] if cfg.channels else None),
+                    "channels": chan_set,
+                    "discovered": None,
+                }[method]
                 for mag in mags:
-                    patch = retarget_patch(policy, cfg.layer, tgt, method=method, channels=chans,
-                                           magnitude=mag, ranking=ranking)
+                    patch = retarget_patch(
+                        policy,
+                        cfg.layer,
+                        tgt,
+                        method=method,
+                        channels=chans,
+                        magnitude=mag,
+                        ranking=ranking,
+                    )
                     used = list(patch.channels or [])
                     fm = fraction_modified(policy, _sub(patch, len(frac_levels)), frac_levels)
                     lay = fm["layers"][cfg.layer]
                     pp = path_probability(policy, levels, tgt, [patch])
                     main_idx = len(pending)
-                    pending.append({**common, "method": method, "control": "", "magnitude": float(mag),
-                                    "channels": " ".join(map(str, used)), "path_prob_median": float(np.median(pp)),
-                                    "modified": lay["modified"], "fraction_layer": lay["fraction_layer"],
-                                    "fraction_network": lay["fraction_network"], "layer_size": lay["layer_size"],
-                                    "network_size": fm["network_size"]})
+                    pending.append(
+                        {
+                            **common,
+                            "method": method,
+                            "control": "",
+                            "magnitude": float(mag),
+                            "channels": " ".join(map(str, used)),
+                            "path_prob_median": float(np.median(pp)),
+                            "modified": lay["modified"],
+                            "fraction_layer": lay["fraction_layer"],
+                            "fraction_network": lay["fraction_network"],
+                            "layer_size": lay["layer_size"],
+                            "network_size": fm["network_size"],
+                        }
+                    )
                     variants.append((levels, tgt, patch, False))
                     if cfg.with_cheese:
                         with_cheese_of[main_idx] = len(variants)
@@ -229,23 +286,46 @@ def run_retarget(
                     controls: dict[str, Patch] = {}
                     others = [c for c in range(shape[0]) if c not in used]
                     if len(others) >= len(used):
-                        rand_ch = sorted(int(c) for c in rng.choice(others, size=len(used), replace=False))
-                        controls["random-channels"] = Clamp(cfg.layer, rand_ch, patch.cells, patch.value,
-                                                            per_level=True)
+                        rand_ch = sorted(
+                            int(c) for c in rng.choice(others, size=len(used), replace=False)
+                        )
+                        controls["random-channels"] = Clamp(
+                            cfg.layer, rand_ch, patch.cells, patch.value, per_level=True
+                        )
                     wrong = _wrong_targets(levels, name)
-                    wp = retarget_patch(policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag)
-                    controls["wrong-location"] = Clamp(cfg.layer, used, wp.cells, mag, per_level=True)
-                    controls["random-vector"] = random_vector_control(policy, _sub(patch, len(frac_levels)),
-                                                                      frac_levels, cfg.seed)
+                    wp = retarget_patch(
+                        policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag
+                    )
+                    controls["wrong-location"] = Clamp(
+                        cfg.layer, used, wp.cells, mag, per_level=True
+                    )
+                    controls["random-vector"] = random_vector_control(
+                        policy, _sub(patch, len(frac_levels)), frac_levels, cfg.seed
+                    )
                     for cname, cp in controls.items():
-                        cfm = fraction_modified(policy, _sub(cp, len(frac_levels)), frac_levels)["layers"][cfg.layer]
-                        pending.append({**common, "method": method, "control": cname, "magnitude": float(mag),
-                                        "channels": " ".join(map(str, getattr(cp, "channels", None) or [])),
-                                        "modified": cfm["modified"], "fraction_layer": cfm["fraction_layer"],
-                                        "fraction_network": cfm["fraction_network"]})
+                        cfm = fraction_modified(policy, _sub(cp, len(frac_levels)), frac_levels)[
+                            "layers"
+                        ][cfg.layer]
+                        pending.append(
+                            {
+                                **common,
+                                "method": method,
+                                "control": cname,
+                                "magnitude": float(mag),
+                                "channels": " ".join(map(str, getattr(cp, "channels", None) or [])),
+                                "modified": cfm["modified"],
+                                "fraction_layer": cfm["fraction_layer"],
+                                "fraction_network": cfm["fraction_network"],
+                            }
+                        )
                         variants.append((levels, tgt, cp, False))
-            rates = retarget_success_batch(policy, variants, max_steps=cfg.max_steps, seed=cfg.seed,
-                                           deterministic=cfg.deterministic)
+            rates = retarget_success_batch(
+                policy,
+                variants,
+                max_steps=cfg.max_steps,
+                seed=cfg.seed,
+                deterministic=cfg.deterministic,
+            )
             # variants were appended in row order, with each main row's with-cheese run right after it
             vi = 0
             for ri, row in enumerate(pending):
@@ -255,7 +335,11 @@ def run_retarget(
                     row.update(_rate_cols("success_with_cheese", rates[vi]))
                     vi += 1
                 rows.append(row)
-    return {"rows": rows, "ranking": None if ranking is None else ranking.to_json(), "config": cfg.to_dict()}
+    return {
+        "rows": rows,
+        "ranking": None if ranking is None else ranking.to_json(),
+        "config": cfg.to_dict(),
+    }
 
 
 def _sub(patch: Patch, n: int) -> Patch:
@@ -263,8 +347,14 @@ def _sub(patch: Patch, n: int) -> Patch:
     if isinstance(patch, Clamp) and patch.per_level:
         return Clamp(patch.layer, patch.channels, patch.cells[:n], patch.value, per_level=True)
     if isinstance(patch, Add) and patch.per_level:
-        return Add(patch.layer, patch.vector[:n], patch.coeff, channels=patch.channels, cells=patch.cells,
-                   per_level=True)
+        return Add(
+            patch.layer,
+            patch.vector[:n],
+            patch.coeff,
+            channels=patch.channels,
+            cells=patch.cells,
+            per_level=True,
+        )
     return patch
 
 
@@ -309,7 +399,9 @@ class VectorConfig:
         return asdict(self)
 
 
-def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None] | None = None) -> dict:
+def run_vector(
+    policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None] | None = None
+) -> dict:
     """Vector effects over coefficients: per coefficient the rollout outcome rates with the
     vector added (top-right: +coeff; cheese: -coeff), without it, and with a same-norm random
     vector (the control), plus capability retention (cheese rate with / without; the top-right
@@ -317,7 +409,7 @@ def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None
     P(cheese-ward move at the decision square)."""
     from agents.rollout import rollout
 
-    from .patches import rollout_patch
+    from .patch_hooks import rollout_patch
 
     cfg.validate()
     rows: list[dict] = []
@@ -327,37 +419,75 @@ def run_vector(policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None
         levels = eval_levels(cfg.mazes, seed=cfg.seed, maze_size=size, cheese=cheese, salt=4)
         levels = Levels.from_list([x for x in levels if x.cheese is not None])
         vecs = per_level_vectors(policy, levels, cfg.layer, cfg.kind)
-        if cfg.source == "transfer":  # maze 0's vector on every maze (maze 0 excluded from the stats)
+        if (
+            cfg.source == "transfer"
+        ):  # maze 0's vector on every maze (maze 0 excluded from the stats)
             vecs = np.broadcast_to(vecs[:1], vecs.shape).copy()
             levels, vecs = levels[1:], vecs[1:]
         sign = -1.0 if cfg.kind == "cheese" else 1.0
-        base = rollout(policy, levels, deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps)
+        base = rollout(
+            policy, levels, deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps
+        )
         for coeff in cfg.coeffs:
             if progress:
                 progress(f"{cfg.kind} vector size {size} coeff {coeff:g}")
-            variants = {"none": None, "vector": Add(cfg.layer, vecs, sign * coeff, per_level=True),
-                        "random-vector": Add(cfg.layer, random_like(vecs, cfg.seed, per_level=True), sign * coeff,
-                                             per_level=True)}
+            variants = {
+                "none": None,
+                "vector": Add(cfg.layer, vecs, sign * coeff, per_level=True),
+                "random-vector": Add(
+                    cfg.layer,
+                    random_like(vecs, cfg.seed, per_level=True),
+                    sign * coeff,
+                    per_level=True,
+                ),
+            }
             base_rate = float(np.mean(np.asarray(base.got_cheese, bool)))
             for vname, p in variants.items():
-                res = base if p is None else rollout(policy, levels, deterministic=cfg.deterministic, seed=cfg.seed,
-                                                     max_steps=cfg.max_steps, patch=rollout_patch(policy, [p]))
+                res = (
+                    base
+                    if p is None
+                    else rollout(
+                        policy,
+                        levels,
+                        deterministic=cfg.deterministic,
+                        seed=cfg.seed,
+                        max_steps=cfg.max_steps,
+                        patch=rollout_patch(policy, [p]),
+                    )
+                )
                 gc = np.asarray(res.got_cheese, bool)
                 tr = np.asarray(res.visited_top_right_cell, bool)
-                rows.append({"kind": cfg.kind, "size": size, "coeff": float(coeff), "variant": vname,
-                             "source": cfg.source, "layer": cfg.layer,
-                             **_rate_cols("got_cheese", Rate.of(int(gc.sum()), len(gc))),
-                             **_rate_cols("top_right", Rate.of(int(tr.sum()), len(tr))),
-                             # capability retention: cheese rate with the patch / without it
-                             "retention": float(gc.mean()) / base_rate if base_rate > 0 else math.nan})
+                rows.append(
+                    {
+                        "kind": cfg.kind,
+                        "size": size,
+                        "coeff": float(coeff),
+                        "variant": vname,
+                        "source": cfg.source,
+                        "layer": cfg.layer,
+                        **_rate_cols("got_cheese", Rate.of(int(gc.sum()), len(gc))),
+                        **_rate_cols("top_right", Rate.of(int(tr.sum()), len(tr))),
+                        # capability retention: cheese rate with the patch / without it
+                        "retention": float(gc.mean()) / base_rate if base_rate > 0 else math.nan,
+                    }
+                )
             if cfg.kind == "cheese":
                 eff = cheese_vector_effect(policy, levels, cfg.layer, coeff=coeff, seed=cfg.seed)
                 extra[f"size{size}_coeff{coeff:g}"] = {k: v for k, v in eff.items()}
                 for vname in ("original", "subtracted", "random_same_norm"):
                     if vname in eff:
-                        rows.append({"kind": "cheese-decision-square", "size": size, "coeff": float(coeff),
-                                     "variant": vname, "source": "own", "layer": cfg.layer,
-                                     "p_median": eff[vname]["median"], "p_mean": eff[vname]["mean"],
-                                     "n": eff["n"], "skipped": eff["skipped"]})
+                        rows.append(
+                            {
+                                "kind": "cheese-decision-square",
+                                "size": size,
+                                "coeff": float(coeff),
+                                "variant": vname,
+                                "source": "own",
+                                "layer": cfg.layer,
+                                "p_median": eff[vname]["median"],
+                                "p_mean": eff[vname]["mean"],
+                                "n": eff["n"],
+                                "skipped": eff["skipped"],
+                            }
+                        )
     return {"rows": rows, "decision_square": extra, "config": cfg.to_dict()}
-

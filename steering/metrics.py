@@ -32,7 +32,8 @@ from mazegen import Level, Levels
 
 from .hooks import leaf_names, run_with_cache
 from .observe import as_levels, policy_obs
-from .patches import Patch, apply_patches, flatten_patches, rollout_patch
+from .patch_hooks import apply_patches, rollout_patch
+from .patches import Patch, flatten_patches
 
 __all__ = [
     "Rate",
@@ -106,6 +107,18 @@ def _targets_array(targets, n: int) -> np.ndarray:
     return t
 
 
+def _target_levels(levels, targets, cheese: bool) -> tuple[Levels, np.ndarray]:
+    """The levels (cheese removed unless ``cheese``) and their ``(N, 2)`` targets, all open."""
+    lv = as_levels(levels)
+    t = _targets_array(targets, len(lv))
+    if not cheese:
+        lv = Levels.from_list([x.with_cheese(None) for x in lv])
+    for i, x in enumerate(lv):
+        if not x.is_open(tuple(t[i])):
+            raise ValueError(f"target {tuple(t[i])} of level {i} is a wall or outside the world")
+    return lv, t
+
+
 def retarget_success(
     policy: Any,
     levels: Levels | Sequence[Level],
@@ -125,16 +138,18 @@ def retarget_success(
     """
     from agents.rollout import rollout
 
-    lv = as_levels(levels)
-    t = _targets_array(targets, len(lv))
-    if not cheese:
-        lv = Levels.from_list([x.with_cheese(None) for x in lv])
-    for i, x in enumerate(lv):
-        if not x.is_open(tuple(t[i])):
-            raise ValueError(f"target {tuple(t[i])} of level {i} is a wall or outside the world")
+    lv, t = _target_levels(levels, targets, cheese)
     factory = rollout_patch(policy, patches) if patches else None
-    res = rollout(policy, lv, deterministic=deterministic, seed=seed, max_steps=max_steps,
-                  targets=t, stop_on_target=True, patch=factory)
+    res = rollout(
+        policy,
+        lv,
+        deterministic=deterministic,
+        seed=seed,
+        max_steps=max_steps,
+        targets=t,
+        stop_on_target=True,
+        patch=factory,
+    )
     reached = np.asarray(res.reached_target, dtype=bool)
     return Rate.of(int(reached.sum()), len(reached)), res
 
@@ -156,28 +171,40 @@ def retarget_success_batch(
 
     blocks, tg, subs, layers = [], [], [], set()
     for lv, targets, patches, cheese in variants:
-        lv = as_levels(lv)
-        t = _targets_array(targets, len(lv))
-        if not cheese:
-            lv = Levels.from_list([x.with_cheese(None) for x in lv])
-        for i, x in enumerate(lv):
-            if not x.is_open(tuple(t[i])):
-                raise ValueError(f"target {tuple(t[i])} of level {i} is a wall or outside the world")
+        lv, t = _target_levels(lv, targets, cheese)
         blocks.append(lv)
         tg.append(t)
         subs.append(patches or None)
         layers |= {q.layer for q in flatten_patches(patches)} if patches else set()
     if len(layers) > 1:
-        return [retarget_success(policy, lv, t, p, cheese=True, max_steps=max_steps, seed=seed,
-                                 deterministic=deterministic)[0] for lv, t, p in zip(blocks, tg, subs)]
+        return [
+            retarget_success(
+                policy,
+                lv,
+                t,
+                p,
+                cheese=True,
+                max_steps=max_steps,
+                seed=seed,
+                deterministic=deterministic,
+            )[0]
+            for lv, t, p in zip(blocks, tg, subs)
+        ]
     sizes = [len(b) for b in blocks]
     factory = None
     if layers:
-        stack = Stack(next(iter(layers)), [None if p is None else _compose(p) for p in subs],
-                      sizes)
+        stack = Stack(next(iter(layers)), [None if p is None else _compose(p) for p in subs], sizes)
         factory = rollout_patch(policy, stack)
-    res = rollout(policy, Levels.concat(blocks), deterministic=deterministic, seed=seed, max_steps=max_steps,
-                  targets=np.concatenate(tg), stop_on_target=True, patch=factory)
+    res = rollout(
+        policy,
+        Levels.concat(blocks),
+        deterministic=deterministic,
+        seed=seed,
+        max_steps=max_steps,
+        targets=np.concatenate(tg),
+        stop_on_target=True,
+        patch=factory,
+    )
     reached = np.asarray(res.reached_target, dtype=bool)
     out, s = [], 0
     for n in sizes:
@@ -299,8 +326,14 @@ def fraction_modified(
         }
         total += m
         total_max += int(diff.max())
-    down = sum(float((patched[n] != clean[n]).reshape(len(lv), -1).sum(1).float().mean()) for n in names)
-    out["total"] = {"modified": total, "max_modified": total_max, "fraction_network": total / network}
+    down = sum(
+        float((patched[n] != clean[n]).reshape(len(lv), -1).sum(1).float().mean()) for n in names
+    )
+    out["total"] = {
+        "modified": total,
+        "max_modified": total_max,
+        "fraction_network": total / network,
+    }
     out["downstream_changed"] = down
     return out
 
@@ -320,7 +353,9 @@ def capability_retention(
     lv = as_levels(levels)
     base = rollout(policy, lv, deterministic=deterministic, seed=seed, max_steps=max_steps)
     factory = rollout_patch(policy, patches) if patches else None
-    pat = rollout(policy, lv, deterministic=deterministic, seed=seed, max_steps=max_steps, patch=factory)
+    pat = rollout(
+        policy, lv, deterministic=deterministic, seed=seed, max_steps=max_steps, patch=factory
+    )
     b = np.asarray(base.got_cheese, bool)
     p = np.asarray(pat.got_cheese, bool)
     rb, rp = Rate.of(int(b.sum()), len(b)), Rate.of(int(p.sum()), len(p))
@@ -376,14 +411,20 @@ def cheese_vector_effect(
         return out
     vecs = per_level_vectors(policy, keep, layer, "cheese")
     at_ds = [x.replace(mouse=s) for x, s in zip(keep, squares)]
-    actions = np.array([int(np.asarray(next_action_towards(x.walls, np.array([s]), x.cheese)).reshape(-1)[0])
-                        for x, s in zip(keep, squares)])
+    actions = np.array(
+        [
+            int(np.asarray(next_action_towards(x.walls, np.array([s]), x.cheese)).reshape(-1)[0])
+            for x, s in zip(keep, squares)
+        ]
+    )
     cols = move_index(actions)
     obs = policy_obs(policy, at_ds)
     rows = np.arange(len(keep))
     variants: dict[str, Any] = {"original": None, "subtracted": [_add(layer, vecs, -coeff)]}
     if control:
-        variants["random_same_norm"] = [_add(layer, random_like(vecs, seed, per_level=True), -coeff)]
+        variants["random_same_norm"] = [
+            _add(layer, random_like(vecs, seed, per_level=True), -coeff)
+        ]
     for name, patches in variants.items():
         mp = _move_probs(policy, obs, patches, rows)
         p = mp[rows, cols]
@@ -411,6 +452,10 @@ def summarize(values: Sequence[float]) -> dict:
         return {"n": 0, "median": math.nan, "mean": math.nan, "lo": math.nan, "hi": math.nan}
     rng = np.random.default_rng(0)
     boots = v[rng.integers(0, v.size, size=(1000, v.size))].mean(1)
-    return {"n": int(v.size), "median": float(np.median(v)), "mean": float(v.mean()),
-            "lo": float(np.quantile(boots, 0.025)), "hi": float(np.quantile(boots, 0.975))}
-
+    return {
+        "n": int(v.size),
+        "median": float(np.median(v)),
+        "mean": float(v.mean()),
+        "lo": float(np.quantile(boots, 0.025)),
+        "hi": float(np.quantile(boots, 0.975)),
+    }

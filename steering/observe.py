@@ -25,10 +25,21 @@ from mazegen import Level, Levels
 from mazegen.ids import CH_CHEESE, CH_MOUSE, CH_WALL
 
 from .hooks import list_hook_points, run_with_cache
-from .patches import Patch, apply_patches
+from .patch_hooks import apply_patches
+from .patches import Patch
 
-__all__ = ["BATCH", "as_levels", "layer_activations", "layer_shape", "level_obs", "policy_obs"]
+__all__ = [
+    "BATCH",
+    "DEFAULT_LAYER",
+    "as_levels",
+    "layer_activations",
+    "layer_shape",
+    "level_obs",
+    "policy_obs",
+]
 
+#: The layer analysed by Mini et al. (RESEARCH.md section 6): the default of the experiments.
+DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
 #: Forward-pass batch size for activation sweeps.
 BATCH = 256
 
@@ -79,7 +90,9 @@ def policy_obs(policy: Any, levels: Level | Levels | Sequence[Level]) -> np.ndar
     else ``"textured"`` for procgen-tools checkpoints and ``"mono"`` otherwise.
     """
     meta = getattr(policy, "metadata", None) or {}
-    style = meta.get("rgb_style") or ("textured" if meta.get("format") == "procgen-tools" else "mono")
+    style = meta.get("rgb_style") or (
+        "textured" if meta.get("format") == "procgen-tools" else "mono"
+    )
     return level_obs(levels, policy.obs, rgb_style=str(style))
 
 

@@ -19,7 +19,10 @@ Patch types (``type`` in JSON):
 - :class:`Stack`: different patches for consecutive blocks of levels (batched variants).
 
 Arrays travel in JSON as nested lists, or as ``{"npy": path}`` (relative paths resolve
-against ``base_dir``). ``patch_from_json(p.to_json())`` rebuilds an equal patch.
+against ``base_dir``; see :mod:`steering.patch_arrays`). ``patch_from_json(p.to_json())``
+rebuilds an equal patch; :mod:`steering.patch_io` saves and loads patch files, and
+:mod:`steering.patch_hooks` hooks patches into a model (``apply_patches``) or a rollout
+(``rollout_patch``).
 
 >>> import torch
 >>> p = Clamp("layer", channels=[1], cells=[(0, 2)], value=5.0)
@@ -37,20 +40,25 @@ against ``base_dir``). ``patch_from_json(p.to_json())`` rebuilds an equal patch.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
-from typing import Any, ClassVar, ContextManager
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-from torch import nn
 
-from .hooks import hooks
+from .patch_arrays import (
+    array_from_json,
+    array_to_json,
+    as_array,
+    as_cells,
+    as_channels,
+    channel_cell_mask,
+    check_cells,
+    check_channels,
+    rows_for,
+)
 
 __all__ = [
     "PATCH_TYPES",
@@ -62,140 +70,9 @@ __all__ = [
     "Resample",
     "Scale",
     "Stack",
-    "apply_patches",
     "flatten_patches",
-    "load_patches",
     "patch_from_json",
-    "patches_to_json",
-    "rollout_patch",
-    "save_patches",
 ]
-
-#: Elements of an array above which :meth:`Patch.to_json` writes a ``.npy`` when given a dir.
-INLINE_LIMIT = 64
-
-
-# ---------------------------------------------------------------------------- array helpers
-def _as_array(x: Any, what: str) -> np.ndarray:
-    if isinstance(x, torch.Tensor):
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x, dtype=np.float32)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{what} must be finite")
-    return arr
-
-
-def _as_channels(channels: Any) -> tuple[int, ...] | None:
-    if channels is None:
-        return None
-    chans = tuple(int(c) for c in np.atleast_1d(np.asarray(channels)).ravel())
-    if not chans:
-        raise ValueError("channels must be a non-empty list of ints (or None for all)")
-    if min(chans) < 0:
-        raise ValueError(f"channels must be >= 0, got {chans}")
-    return chans
-
-
-def _as_cells(cells: Any, per_level: bool) -> np.ndarray | None:
-    if cells is None:
-        return None
-    arr = np.asarray(cells, dtype=np.int64)
-    if arr.ndim == 1 and arr.shape == (2,):
-        arr = arr[None]
-    if arr.ndim != 2 or arr.shape[1] != 2 or len(arr) == 0:
-        raise ValueError(f"cells must be (K, 2) activation cells (i, j), got shape {arr.shape}")
-    if (arr < 0).any():
-        raise ValueError(f"cells must be >= 0, got {arr.tolist()}")
-    return arr
-
-
-def _array_to_json(arr: np.ndarray, name: str, array_dir: str | os.PathLike | None) -> Any:
-    if array_dir is None or arr.size <= INLINE_LIMIT:
-        return arr.tolist()
-    array_dir = Path(array_dir)
-    array_dir.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha1(arr.tobytes() + str(arr.shape).encode()).hexdigest()[:12]
-    path = array_dir / f"{name}-{digest}.npy"
-    if not path.exists():
-        fd, tmp = tempfile.mkstemp(dir=array_dir, suffix=".npy.tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, arr)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
-    return {"npy": str(path)}
-
-
-def _array_from_json(x: Any, what: str, base_dir: str | os.PathLike | None) -> np.ndarray:
-    if isinstance(x, dict):
-        if set(x) != {"npy"}:
-            raise ValueError(f"{what}: an array is a nested list or {{'npy': path}}, got keys {sorted(x)}")
-        path = Path(x["npy"])
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
-        if not path.exists():
-            raise ValueError(f"{what}: .npy file {str(path)!r} does not exist")
-        return _as_array(np.load(path, allow_pickle=False), what)
-    return _as_array(x, what)
-
-
-def _rows_for(rows: np.ndarray | None, batch: int, n_levels: int, what: str) -> np.ndarray:
-    """Which per-level entry each batch row uses."""
-    if rows is None:
-        if batch != n_levels:
-            raise ValueError(
-                f"{what} holds data for {n_levels} levels but the batch has {batch} rows and no "
-                "level indices were given"
-            )
-        return np.arange(batch)
-    rows = np.asarray(rows, dtype=np.int64).ravel()
-    if len(rows) != batch:
-        raise ValueError(f"got {len(rows)} level indices for a batch of {batch} rows")
-    if len(rows) and (rows.min() < 0 or rows.max() >= n_levels):
-        raise ValueError(
-            f"level index {int(rows.max()) if rows.max() >= n_levels else int(rows.min())} out of "
-            f"range [0, {n_levels - 1}] for {what}"
-        )
-    return rows
-
-
-def _check_channels(chans: tuple[int, ...] | None, act: torch.Tensor, what: str) -> None:
-    if chans is not None and max(chans) >= act.shape[1]:
-        raise ValueError(f"{what}: channel {max(chans)} out of range [0, {act.shape[1] - 1}]")
-
-
-def _check_cells(cells: np.ndarray | None, act: torch.Tensor, what: str) -> None:
-    if cells is None:
-        return
-    if act.dim() != 4:
-        raise ValueError(f"{what}: cells need a (B, C, H, W) activation, got shape {tuple(act.shape)}")
-    h, w = act.shape[2], act.shape[3]
-    if cells[:, 0].max() >= h or cells[:, 1].max() >= w:
-        raise ValueError(f"{what}: activation cells {cells.tolist()} out of range for a {h}x{w} layer")
-
-
-def _mask(act: torch.Tensor, chans, cells: np.ndarray | None, rows_cells: np.ndarray | None) -> torch.Tensor:
-    """Boolean mask of ``act``'s shape selecting channels x cells (per row if rows_cells)."""
-    mask = torch.zeros_like(act, dtype=torch.bool)
-    ch_idx = slice(None) if chans is None else list(chans)
-    if cells is None:
-        mask[:, ch_idx] = True
-        return mask
-    if rows_cells is not None:  # one cell per row
-        b = torch.arange(act.shape[0])
-        for c in range(act.shape[1]) if chans is None else chans:
-            mask[b, c, torch.as_tensor(rows_cells[:, 0]), torch.as_tensor(rows_cells[:, 1])] = True
-        return mask
-    cell_mask = torch.zeros(act.shape[2:], dtype=torch.bool, device=act.device)
-    cell_mask[torch.as_tensor(cells[:, 0]), torch.as_tensor(cells[:, 1])] = True
-    if chans is None:
-        mask[:] = cell_mask
-    else:
-        mask[:, list(chans)] = cell_mask
-    return mask
 
 
 # ---------------------------------------------------------------------------- base
@@ -227,11 +104,15 @@ class Patch:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Patch) or type(other) is not type(self):
             return NotImplemented
-        return json.dumps(self.to_json(), sort_keys=True) == json.dumps(other.to_json(), sort_keys=True)
+        return json.dumps(self.to_json(), sort_keys=True) == json.dumps(
+            other.to_json(), sort_keys=True
+        )
 
     def __repr__(self) -> str:
         d = self.to_json()
-        short = {k: (v if not isinstance(v, list) or len(str(v)) < 60 else "...") for k, v in d.items()}
+        short = {
+            k: (v if not isinstance(v, list) or len(str(v)) < 60 else "...") for k, v in d.items()
+        }
         return f"{type(self).__name__}({short})"
 
 
@@ -250,10 +131,12 @@ class Clamp(Patch):
 
     type = "clamp"
 
-    def __init__(self, layer: str, channels, cells, value: float, *, per_level: bool = False) -> None:
+    def __init__(
+        self, layer: str, channels, cells, value: float, *, per_level: bool = False
+    ) -> None:
         self.layer = _check_layer(layer)
-        self.channels = _as_channels(channels)
-        self.cells = _as_cells(cells, per_level)
+        self.channels = as_channels(channels)
+        self.cells = as_cells(cells)
         if self.cells is None:
             raise ValueError("Clamp needs cells")
         self.value = float(value)
@@ -262,11 +145,17 @@ class Clamp(Patch):
         self.per_level = bool(per_level)
 
     def apply(self, act, rows=None):
-        _check_channels(self.channels, act, "Clamp")
-        _check_cells(self.cells, act, "Clamp")
-        rc = self.cells[_rows_for(rows, act.shape[0], len(self.cells), "Clamp")] if self.per_level else None
-        mask = _mask(act, self.channels, self.cells, rc)
-        return torch.where(mask, torch.as_tensor(self.value, dtype=act.dtype, device=act.device), act)
+        check_channels(self.channels, act, "Clamp")
+        check_cells(self.cells, act, "Clamp")
+        rc = (
+            self.cells[rows_for(rows, act.shape[0], len(self.cells), "Clamp")]
+            if self.per_level
+            else None
+        )
+        mask = channel_cell_mask(act, self.channels, self.cells, rc)
+        return torch.where(
+            mask, torch.as_tensor(self.value, dtype=act.dtype, device=act.device), act
+        )
 
     def _fields(self, array_dir):
         return {
@@ -278,7 +167,13 @@ class Clamp(Patch):
 
     @classmethod
     def _from_fields(cls, d, base_dir):
-        return cls(d["layer"], d.get("channels"), d["cells"], d["value"], per_level=d.get("per_level", False))
+        return cls(
+            d["layer"],
+            d.get("channels"),
+            d["cells"],
+            d["value"],
+            per_level=d.get("per_level", False),
+        )
 
 
 class Add(Patch):
@@ -290,15 +185,23 @@ class Add(Patch):
 
     type = "add"
 
-    def __init__(self, layer: str, vector, coeff: float = 1.0, *, channels=None, cells=None,
-                 per_level: bool = False) -> None:
+    def __init__(
+        self,
+        layer: str,
+        vector,
+        coeff: float = 1.0,
+        *,
+        channels=None,
+        cells=None,
+        per_level: bool = False,
+    ) -> None:
         self.layer = _check_layer(layer)
-        self.vector = _as_array(vector, "Add vector")
+        self.vector = as_array(vector, "Add vector")
         self.coeff = float(coeff)
         if not np.isfinite(self.coeff):
             raise ValueError(f"Add coeff must be finite, got {coeff}")
-        self.channels = _as_channels(channels)
-        self.cells = _as_cells(cells, False)
+        self.channels = as_channels(channels)
+        self.cells = as_cells(cells)
         self.per_level = bool(per_level)
         self._cache: dict = {}
 
@@ -311,21 +214,29 @@ class Add(Patch):
     def apply(self, act, rows=None):
         vec = self._tensor(act)
         if self.per_level:
-            vec = vec[torch.as_tensor(_rows_for(rows, act.shape[0], len(self.vector), "Add"))]
+            vec = vec[torch.as_tensor(rows_for(rows, act.shape[0], len(self.vector), "Add"))]
             if vec.shape != act.shape:
-                raise ValueError(f"Add: per-level vectors {tuple(self.vector.shape)} do not fit activations {tuple(act.shape)}")
+                raise ValueError(
+                    f"Add: per-level vectors {tuple(self.vector.shape)} do not fit activations {tuple(act.shape)}"
+                )
         elif tuple(vec.shape) != tuple(act.shape[1:]):
-            raise ValueError(f"Add: vector shape {tuple(vec.shape)} != activation shape {tuple(act.shape[1:])}")
-        _check_channels(self.channels, act, "Add")
-        _check_cells(self.cells, act, "Add")
+            raise ValueError(
+                f"Add: vector shape {tuple(vec.shape)} != activation shape {tuple(act.shape[1:])}"
+            )
+        check_channels(self.channels, act, "Add")
+        check_cells(self.cells, act, "Add")
         delta = self.coeff * vec
         if self.channels is not None or self.cells is not None:
-            delta = torch.where(_mask(act, self.channels, self.cells, None), delta, torch.zeros_like(act))
+            delta = torch.where(
+                channel_cell_mask(act, self.channels, self.cells, None),
+                delta,
+                torch.zeros_like(act),
+            )
         return act + delta
 
     def _fields(self, array_dir):
         return {
-            "vector": _array_to_json(self.vector, "add", array_dir),
+            "vector": array_to_json(self.vector, "add", array_dir),
             "coeff": self.coeff,
             "channels": None if self.channels is None else list(self.channels),
             "cells": None if self.cells is None else self.cells.tolist(),
@@ -334,8 +245,14 @@ class Add(Patch):
 
     @classmethod
     def _from_fields(cls, d, base_dir):
-        return cls(d["layer"], _array_from_json(d["vector"], "Add vector", base_dir), d.get("coeff", 1.0),
-                   channels=d.get("channels"), cells=d.get("cells"), per_level=d.get("per_level", False))
+        return cls(
+            d["layer"],
+            array_from_json(d["vector"], "Add vector", base_dir),
+            d.get("coeff", 1.0),
+            channels=d.get("channels"),
+            cells=d.get("cells"),
+            per_level=d.get("per_level", False),
+        )
 
 
 class Ablate(Patch):
@@ -349,40 +266,48 @@ class Ablate(Patch):
 
     def __init__(self, layer: str, channels, mode: str = "zero", mean=None) -> None:
         self.layer = _check_layer(layer)
-        self.channels = _as_channels(channels)
+        self.channels = as_channels(channels)
         if mode not in ("zero", "mean"):
             raise ValueError(f"Ablate mode must be 'zero' or 'mean', got {mode!r}")
         if (mode == "mean") != (mean is not None):
             raise ValueError("Ablate needs `mean` exactly when mode='mean'")
         self.mode = mode
-        self.mean = None if mean is None else _as_array(mean, "Ablate mean")
+        self.mean = None if mean is None else as_array(mean, "Ablate mean")
 
     def apply(self, act, rows=None):
-        _check_channels(self.channels, act, "Ablate")
-        mask = _mask(act, self.channels, None, None)
+        check_channels(self.channels, act, "Ablate")
+        mask = channel_cell_mask(act, self.channels, None, None)
         if self.mode == "zero":
             return act.masked_fill(mask, 0.0)
         m = torch.as_tensor(self.mean, dtype=act.dtype, device=act.device)
         if m.dim() == 1:
             if m.shape[0] != act.shape[1]:
-                raise ValueError(f"Ablate: mean has {m.shape[0]} channels, activations have {act.shape[1]}")
+                raise ValueError(
+                    f"Ablate: mean has {m.shape[0]} channels, activations have {act.shape[1]}"
+                )
             m = m.reshape((1, -1) + (1,) * (act.dim() - 2))
         elif tuple(m.shape) != tuple(act.shape[1:]):
-            raise ValueError(f"Ablate: mean shape {tuple(m.shape)} != activation shape {tuple(act.shape[1:])}")
+            raise ValueError(
+                f"Ablate: mean shape {tuple(m.shape)} != activation shape {tuple(act.shape[1:])}"
+            )
         return torch.where(mask, m.expand_as(act), act)
 
     def _fields(self, array_dir):
         return {
             "channels": None if self.channels is None else list(self.channels),
             "mode": self.mode,
-            "mean": None if self.mean is None else _array_to_json(self.mean, "ablate", array_dir),
+            "mean": None if self.mean is None else array_to_json(self.mean, "ablate", array_dir),
         }
 
     @classmethod
     def _from_fields(cls, d, base_dir):
         mean = d.get("mean")
-        return cls(d["layer"], d.get("channels"), d.get("mode", "zero"),
-                   None if mean is None else _array_from_json(mean, "Ablate mean", base_dir))
+        return cls(
+            d["layer"],
+            d.get("channels"),
+            d.get("mode", "zero"),
+            None if mean is None else array_from_json(mean, "Ablate mean", base_dir),
+        )
 
 
 class Resample(Patch):
@@ -397,29 +322,33 @@ class Resample(Patch):
 
     def __init__(self, layer: str, channels, source) -> None:
         self.layer = _check_layer(layer)
-        self.channels = _as_channels(channels)
-        self.source = _as_array(source, "Resample source")
+        self.channels = as_channels(channels)
+        self.source = as_array(source, "Resample source")
 
     def apply(self, act, rows=None):
-        _check_channels(self.channels, act, "Resample")
+        check_channels(self.channels, act, "Resample")
         src = torch.as_tensor(self.source, dtype=act.dtype, device=act.device)
         if tuple(src.shape) == tuple(act.shape[1:]):
             src = src.expand_as(act)
         elif tuple(src.shape[1:]) == tuple(act.shape[1:]):
-            src = src[torch.as_tensor(_rows_for(rows, act.shape[0], len(src), "Resample"))]
+            src = src[torch.as_tensor(rows_for(rows, act.shape[0], len(src), "Resample"))]
         else:
-            raise ValueError(f"Resample: source shape {tuple(src.shape)} does not fit activations {tuple(act.shape)}")
-        return torch.where(_mask(act, self.channels, None, None), src, act)
+            raise ValueError(
+                f"Resample: source shape {tuple(src.shape)} does not fit activations {tuple(act.shape)}"
+            )
+        return torch.where(channel_cell_mask(act, self.channels, None, None), src, act)
 
     def _fields(self, array_dir):
         return {
             "channels": None if self.channels is None else list(self.channels),
-            "source": _array_to_json(self.source, "resample", array_dir),
+            "source": array_to_json(self.source, "resample", array_dir),
         }
 
     @classmethod
     def _from_fields(cls, d, base_dir):
-        return cls(d["layer"], d.get("channels"), _array_from_json(d["source"], "Resample source", base_dir))
+        return cls(
+            d["layer"], d.get("channels"), array_from_json(d["source"], "Resample source", base_dir)
+        )
 
 
 class Scale(Patch):
@@ -429,17 +358,22 @@ class Scale(Patch):
 
     def __init__(self, layer: str, channels, factor: float) -> None:
         self.layer = _check_layer(layer)
-        self.channels = _as_channels(channels)
+        self.channels = as_channels(channels)
         self.factor = float(factor)
         if not np.isfinite(self.factor):
             raise ValueError(f"Scale factor must be finite, got {factor}")
 
     def apply(self, act, rows=None):
-        _check_channels(self.channels, act, "Scale")
-        return torch.where(_mask(act, self.channels, None, None), act * self.factor, act)
+        check_channels(self.channels, act, "Scale")
+        return torch.where(
+            channel_cell_mask(act, self.channels, None, None), act * self.factor, act
+        )
 
     def _fields(self, array_dir):
-        return {"channels": None if self.channels is None else list(self.channels), "factor": self.factor}
+        return {
+            "channels": None if self.channels is None else list(self.channels),
+            "factor": self.factor,
+        }
 
     @classmethod
     def _from_fields(cls, d, base_dir):
@@ -494,7 +428,9 @@ class Stack(Patch):
     def __init__(self, layer: str, patches: Sequence[Patch | None], sizes: Sequence[int]) -> None:
         self.layer = _check_layer(layer)
         if len(patches) != len(sizes) or not patches:
-            raise ValueError(f"Stack needs one size per patch, got {len(patches)} patches and {len(sizes)} sizes")
+            raise ValueError(
+                f"Stack needs one size per patch, got {len(patches)} patches and {len(sizes)} sizes"
+            )
         self.sizes = [int(n) for n in sizes]
         if min(self.sizes) < 1:
             raise ValueError(f"Stack block sizes must be >= 1, got {self.sizes}")
@@ -508,7 +444,7 @@ class Stack(Patch):
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
 
     def apply(self, act, rows=None):
-        rows = _rows_for(rows, act.shape[0], int(self.offsets[-1]), "Stack")
+        rows = rows_for(rows, act.shape[0], int(self.offsets[-1]), "Stack")
         block = np.searchsorted(self.offsets, rows, side="right") - 1
         out = act
         for b, ps in enumerate(self.patches):
@@ -523,12 +459,19 @@ class Stack(Patch):
         return out
 
     def to_json(self, array_dir=None) -> dict:
-        return {"type": self.type, "layer": self.layer, "sizes": self.sizes,
-                "patches": [[p.to_json(array_dir) for p in ps] for ps in self.patches]}
+        return {
+            "type": self.type,
+            "layer": self.layer,
+            "sizes": self.sizes,
+            "patches": [[p.to_json(array_dir) for p in ps] for ps in self.patches],
+        }
 
     @classmethod
     def _from_fields(cls, d, base_dir):
-        subs = [Compose([patch_from_json(x, base_dir=base_dir) for x in ps]) if ps else None for ps in d["patches"]]
+        subs = [
+            Compose([patch_from_json(x, base_dir=base_dir) for x in ps]) if ps else None
+            for ps in d["patches"]
+        ]
         return cls(d["layer"], subs, d["sizes"])
 
 
@@ -552,40 +495,6 @@ def patch_from_json(d: dict | list, *, base_dir: str | os.PathLike | None = None
         raise ValueError(f"patch of type {d['type']!r} is missing field {e.args[0]!r}") from None
 
 
-def patches_to_json(patches: Patch | Sequence[Patch], array_dir=None) -> list[dict]:
-    """A list of patches as a JSON-serialisable list."""
-    if isinstance(patches, Patch):
-        patches = [patches]
-    return [p.to_json(array_dir) for p in patches]
-
-
-def save_patches(patches: Patch | Sequence[Patch], path: str | os.PathLike) -> Path:
-    """Write patches as JSON (atomically); large arrays go to ``<path stem>_arrays/``."""
-    path = Path(path)
-    array_dir = path.parent / f"{path.stem}_arrays"
-    data = patches_to_json(patches, array_dir)
-    # keep .npy paths relative so the directory can move
-    text = json.dumps(data, indent=1).replace(str(path.parent) + os.sep, "")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".json.tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path
-
-
-def load_patches(path: str | os.PathLike) -> list[Patch]:
-    """Read a JSON file written by :func:`save_patches` (or one patch dict)."""
-    path = Path(path)
-    data = json.loads(path.read_text())
-    items = data if isinstance(data, list) else [data]
-    return [patch_from_json(d, base_dir=path.parent) for d in items]
-
-
 def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
     """Compose trees flattened to a list of single-layer patches, in application order."""
     if isinstance(patches, Patch):
@@ -594,46 +503,3 @@ def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
     for p in patches:
         out += flatten_patches(p.patches) if isinstance(p, Compose) else [p]
     return out
-
-
-@contextlib.contextmanager
-def apply_patches(
-    model: nn.Module,
-    patches: Patch | Sequence[Patch],
-    level_indices: np.ndarray | None = None,
-) -> Iterator[nn.Module]:
-    """Hook every patched layer of ``model`` for the duration of a ``with`` block.
-
-    ``level_indices[b]`` is the level shown by batch row ``b`` (for per-level patches).
-    """
-    flat = flatten_patches(patches)
-    by_layer: dict[str, list[Patch]] = {}
-    for p in flat:
-        by_layer.setdefault(p.layer, []).append(p)
-    rows = None if level_indices is None else np.asarray(level_indices, dtype=np.int64)
-
-    def make(ps: list[Patch]):
-        def fn(act: torch.Tensor, name: str) -> torch.Tensor:
-            for p in ps:
-                act = p.apply(act, rows)
-            return act
-
-        return fn
-
-    with hooks(model, {layer: make(ps) for layer, ps in by_layer.items()}):
-        yield model
-
-
-def rollout_patch(
-    policy_or_model: Any, patches: Patch | Sequence[Patch]
-) -> Callable[[np.ndarray], ContextManager]:
-    """A ``patch(level_indices) -> context manager`` factory for ``agents.rollout(..., patch=)``."""
-    model = getattr(policy_or_model, "model", policy_or_model)
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"expected a Policy or nn.Module, got {type(policy_or_model).__name__}")
-    flat = flatten_patches(patches)
-
-    def factory(level_indices: np.ndarray) -> ContextManager:
-        return apply_patches(model, flat, level_indices)
-
-    return factory

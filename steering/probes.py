@@ -36,7 +36,7 @@ from agents.stats import bootstrap_ci, wilson_ci
 from mazegen import Levels, generate_levels
 
 from .cells import maze_cell_to_act_cell
-from .observe import layer_activations
+from .observe import DEFAULT_LAYER, layer_activations
 
 __all__ = [
     "DEFAULT_LAYER",
@@ -53,8 +53,6 @@ __all__ = [
     "split_indices",
 ]
 
-#: The analysed layer (RESEARCH.md section 6).
-DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
 #: First level seed of this module's mazes (disjoint from training [0, 1e9) and evaluation).
 SEED_BASE = 4_000_000_000
 #: Seeds per ``seed`` value (``seed`` s uses ``SEED_BASE + s * SEED_STRIDE + i``).
@@ -90,7 +88,9 @@ def split_indices(n: int, test_frac: float = 0.3, seed: int = 0) -> tuple[np.nda
         raise ValueError(f"test_frac must be in (0, 1), got {test_frac!r}")
     n_test = int(round(n * test_frac))
     if n_test < 1 or n - n_test < 2:
-        raise ValueError(f"need at least 2 training and 1 test rows, got n={n} with test_frac={test_frac}")
+        raise ValueError(
+            f"need at least 2 training and 1 test rows, got n={n} with test_frac={test_frac}"
+        )
     perm = np.random.default_rng(seed).permutation(n)
     return np.sort(perm[n_test:]), np.sort(perm[:n_test])
 
@@ -156,7 +156,9 @@ def collect_probe_data(
         raise ValueError("every level needs a cheese")
     acts = layer_activations(policy, lv, layer).numpy().astype(np.float32)
     if acts.ndim != 4:
-        raise ValueError(f"layer {layer!r} must be a conv activation (C, H, W), got shape {acts.shape[1:]}")
+        raise ValueError(
+            f"layer {layer!r} must be a conv activation (C, H, W), got shape {acts.shape[1:]}"
+        )
     amap = _act_map(lv.world_size, acts.shape[1:], policy.obs)
     ch = np.asarray(lv.cheese, np.int64)
     ac = amap[ch[:, 0], ch[:, 1]]
@@ -164,9 +166,19 @@ def collect_probe_data(
     if outcomes:
         from agents.rollout import rollout
 
-        got = np.asarray(rollout(policy, lv, seed=rollout_seed, max_steps=max_steps).got_cheese, bool)
-    return ProbeData(acts, layer, lv, ac[:, 0] * acts.shape[3] + ac[:, 1], ch, ~np.asarray(lv.walls, bool), got,
-                     policy.obs)
+        got = np.asarray(
+            rollout(policy, lv, seed=rollout_seed, max_steps=max_steps).got_cheese, bool
+        )
+    return ProbeData(
+        acts,
+        layer,
+        lv,
+        ac[:, 0] * acts.shape[3] + ac[:, 1],
+        ch,
+        ~np.asarray(lv.walls, bool),
+        got,
+        policy.obs,
+    )
 
 
 def random_policy_like(policy: Any, seed: int = 0) -> Any:
@@ -180,8 +192,12 @@ def random_policy_like(policy: Any, seed: int = 0) -> Any:
     state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        model = ImpalaModel(in_channels=m.in_channels, channels=tuple(m.channels), obs_size=m.obs_size,
-                            fc_dim=getattr(m, "fc_dim", 256))
+        model = ImpalaModel(
+            in_channels=m.in_channels,
+            channels=tuple(m.channels),
+            obs_size=m.obs_size,
+            fc_dim=getattr(m, "fc_dim", 256),
+        )
     finally:
         torch.random.set_rng_state(state)
     return Policy(model.eval(), obs=policy.obs)
@@ -197,8 +213,17 @@ def _standardize(x_tr: np.ndarray, x_te: np.ndarray) -> tuple[np.ndarray, np.nda
 def _acc_row(probe: str, control: str, correct: np.ndarray, base: float, **extra) -> dict:
     k, n = int(correct.sum()), int(correct.size)
     lo, hi = wilson_ci(k, n)
-    return {"probe": probe, "control": control, "metric": "accuracy", "value": k / n, "ci_lo": lo, "ci_hi": hi,
-            "base_rate": base, "n_test": n, **extra}
+    return {
+        "probe": probe,
+        "control": control,
+        "metric": "accuracy",
+        "value": k / n,
+        "ci_lo": lo,
+        "ci_hi": hi,
+        "base_rate": base,
+        "n_test": n,
+        **extra,
+    }
 
 
 def _logistic(x_tr, y_tr, x_te, c: float, seed: int) -> np.ndarray:
@@ -223,7 +248,9 @@ def _cell_logistic(x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, l2: flo
     def closure():
         opt.zero_grad()
         z = torch.einsum("pnc,pc->pn", x, w) + b[:, None]
-        loss = torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="sum") / x.shape[1]
+        loss = (
+            torch.nn.functional.binary_cross_entropy_with_logits(z, y, reduction="sum") / x.shape[1]
+        )
         loss = loss + l2 * (w * w).sum()
         loss.backward()
         return loss
@@ -272,8 +299,18 @@ def fit_probes(
     both = np.concatenate([yc[te], pr], axis=1)
     r2 = float(r2_score(yc[te], pr))
     lo, hi = bootstrap_ci(both, lambda a: r2_score(a[:, :2], a[:, 2:]), n_boot=n_boot, seed=seed)
-    rows.append({"probe": "cheese_rowcol", "control": control, "metric": "r2", "value": r2, "ci_lo": float(lo),
-                 "ci_hi": float(hi), "base_rate": 0.0, "n_test": len(te)})
+    rows.append(
+        {
+            "probe": "cheese_rowcol",
+            "control": control,
+            "metric": "r2",
+            "value": r2,
+            "ci_lo": float(lo),
+            "ci_hi": float(hi),
+            "base_rate": 0.0,
+            "n_test": len(te),
+        }
+    )
 
     # open cells: per world cell, channel vector at its activation cell
     s = data.open_.shape[1]
@@ -293,15 +330,32 @@ def fit_probes(
         maj = opn[tr][:, cells].mean(0) >= 0.5
         base = float(np.mean(opn[te][:, cells] == maj))
         lo, hi = bootstrap_ci(correct, lambda a: a.mean(), n_boot=n_boot, seed=seed)
-        rows.append({"probe": "open_cell", "control": control, "metric": "accuracy", "value": float(correct.mean()),
-                     "ci_lo": float(lo), "ci_hi": float(hi), "base_rate": base, "n_test": len(te),
-                     "n_cells": len(cells)})
+        rows.append(
+            {
+                "probe": "open_cell",
+                "control": control,
+                "metric": "accuracy",
+                "value": float(correct.mean()),
+                "ci_lo": float(lo),
+                "ci_hi": float(hi),
+                "base_rate": base,
+                "n_test": len(te),
+                "n_cells": len(cells),
+            }
+        )
 
     if data.got_cheese is not None:
         g = data.got_cheese.astype(np.int64)
         pred = _logistic(x_tr, g[tr][perm], x_te, c, seed)
-        rows.append(_acc_row("will_find_cheese", control, pred == g[te], base_rate(g[tr], g[te]),
-                             positive_rate=float(g.mean())))
+        rows.append(
+            _acc_row(
+                "will_find_cheese",
+                control,
+                pred == g[te],
+                base_rate(g[tr], g[te]),
+                positive_rate=float(g.mean()),
+            )
+        )
     return rows
 
 
@@ -322,7 +376,9 @@ def run_probes(
     The control network gets the same levels and the same labels (its "will find cheese" label
     is ``policy``'s rollout outcome).
     """
-    data = collect_probe_data(policy, levels, layer, outcomes=outcomes, rollout_seed=seed, max_steps=max_steps)
+    data = collect_probe_data(
+        policy, levels, layer, outcomes=outcomes, rollout_seed=seed, max_steps=max_steps
+    )
     kw = dict(test_frac=test_frac, seed=seed, n_boot=n_boot)
     rows = fit_probes(data, **kw)
     rows += fit_probes(data, shuffle_labels=True, control="shuffled", **kw)
@@ -338,4 +394,3 @@ def probe_levels(n: int, seed: int = 0, sizes: list[int] | None = None) -> Level
     seeds = probe_seeds(n, seed)
     ms = None if not sizes else [int(sizes[i % len(sizes)]) for i in range(n)]
     return generate_levels(seeds, maze_size=ms, cheese="uniform", mouse="start")
-

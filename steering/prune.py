@@ -23,13 +23,16 @@ from agents.stats import wilson_ci
 from mazegen import Levels, generate_levels
 
 from .observe import layer_activations
-from .patches import Ablate, rollout_patch
+from .patch_hooks import rollout_patch
+from .patches import Ablate
 from .probes import DEFAULT_LAYER, probe_seeds
 
 __all__ = ["PruneConfig", "channel_stats", "lowest_std_channels", "prune_patch", "run_prune"]
 
 
-def channel_stats(policy: Any, levels: Levels, layer: str = DEFAULT_LAYER) -> tuple[np.ndarray, np.ndarray]:
+def channel_stats(
+    policy: Any, levels: Levels, layer: str = DEFAULT_LAYER
+) -> tuple[np.ndarray, np.ndarray]:
     """``(std, mean)``, each ``(C,)`` float64: per channel over mazes and positions."""
     acts = layer_activations(policy, levels, layer).numpy().astype(np.float64)
     if acts.ndim < 2:
@@ -51,7 +54,12 @@ def prune_patch(layer: str, channels: Sequence[int], mode: str, mean: np.ndarray
     """An :class:`~steering.patches.Ablate` of ``channels`` (``mode`` ``"zero"`` or ``"mean"``)."""
     if mode not in ("zero", "mean"):
         raise ValueError(f"mode must be 'zero' or 'mean', got {mode!r}")
-    return Ablate(layer, [int(x) for x in channels], mode, np.asarray(mean, np.float32) if mode == "mean" else None)
+    return Ablate(
+        layer,
+        [int(x) for x in channels],
+        mode,
+        np.asarray(mean, np.float32) if mode == "mean" else None,
+    )
 
 
 @dataclass
@@ -80,7 +88,9 @@ def _sized(n: int, sizes: list | None) -> list | None:
     return None if not sizes else [int(sizes[i % len(sizes)]) for i in range(n)]
 
 
-def run_prune(policy: Any, cfg: PruneConfig, *, progress: Callable[[str], None] | None = None) -> dict:
+def run_prune(
+    policy: Any, cfg: PruneConfig, *, progress: Callable[[str], None] | None = None
+) -> dict:
     """Rows (one per mode x k x selection x distribution) and the channel stds."""
     from agents.rollout import rollout
 
@@ -92,10 +102,16 @@ def run_prune(policy: Any, cfg: PruneConfig, *, progress: Callable[[str], None] 
         if not 0 <= k <= c:
             raise ValueError(f"k must be in [0, {c}] (or -1 for half), got {k}")
     dists = {
-        "in": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=200_000),
-                              maze_size=_sized(cfg.mazes, cfg.in_sizes), cheese="top-right:5"),
-        "off": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=400_000),
-                               maze_size=_sized(cfg.mazes, cfg.off_sizes), cheese="top-left"),
+        "in": generate_levels(
+            probe_seeds(cfg.mazes, cfg.seed, offset=200_000),
+            maze_size=_sized(cfg.mazes, cfg.in_sizes),
+            cheese="top-right:5",
+        ),
+        "off": generate_levels(
+            probe_seeds(cfg.mazes, cfg.seed, offset=400_000),
+            maze_size=_sized(cfg.mazes, cfg.off_sizes),
+            cheese="top-left",
+        ),
     }
     rng = np.random.default_rng(cfg.seed)
     units = [("none", "baseline", 0, np.zeros(0, np.int64))]
@@ -113,7 +129,16 @@ def run_prune(policy: Any, cfg: PruneConfig, *, progress: Callable[[str], None] 
             if progress:
                 progress(f"{mode} {sel} k={k} {dist}")
             res = rollout(policy, lv, seed=cfg.seed, max_steps=cfg.max_steps, patch=patch)
-            rows.append({"mode": mode, "selection": sel, "k": k, "dist": dist, **_rate(np.asarray(res.got_cheese)),
-                         "frac_modified": k / c, "channels": " ".join(map(str, chans.tolist())),
-                         "max_std_pruned": float(std[chans].max()) if k else 0.0})
+            rows.append(
+                {
+                    "mode": mode,
+                    "selection": sel,
+                    "k": k,
+                    "dist": dist,
+                    **_rate(np.asarray(res.got_cheese)),
+                    "frac_modified": k / c,
+                    "channels": " ".join(map(str, chans.tolist())),
+                    "max_std_pruned": float(std[chans].max()) if k else 0.0,
+                }
+            )
     return {"rows": rows, "std": std.tolist(), "mean": mean.tolist(), "channels": c}

@@ -11,30 +11,18 @@ modified at the layer and in the whole network.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from agents.checkpoint import atomic_write_text
+from agents.sweep import write_csv
 
 from .experiments import DEFAULT_LAYER, RetargetConfig, run_retarget
 from .retarget import discover_cheese_channels
 
 __all__ = ["markdown_table", "steering_section"]
-
-
-def _atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _ci(r: dict, key: str = "success") -> str:
@@ -49,13 +37,19 @@ def _first(values: list[float]) -> float:
 
 def markdown_table(rows: list[dict]) -> str:
     """Retargeting rows as a markdown table (rates with Wilson 95% CIs)."""
-    head = ("| size | target | method | patch | magnitude | channels | P(reach target) | with cheese | "
-            "path prob. (median) | modified (layer / network) |")
+    head = (
+        "| size | target | method | patch | magnitude | channels | P(reach target) | with cheese | "
+        "path prob. (median) | modified (layer / network) |"
+    )
     lines = [head, "|" + "---|" * 10]
     for r in rows:
         what = "main" if r["control"] == "" else r["control"]
         mod = r.get("modified")
-        modtxt = "0" if not mod else (f"{mod:.1f} ({r['fraction_layer']:.3%} / {r['fraction_network']:.4%})")
+        modtxt = (
+            "0"
+            if not mod
+            else (f"{mod:.1f} ({r['fraction_layer']:.3%} / {r['fraction_network']:.4%})")
+        )
         pp = r.get("path_prob_median")
         lines.append(
             f"| {r['size']} | {r['target']} | {r['method']} | {what} | {r['magnitude']:g} | {r['channels'] or '-'} | "
@@ -82,25 +76,42 @@ def steering_section(
 
     out = Path(out_dir) / "steering"
     out.mkdir(parents=True, exist_ok=True)
-    ranking = discover_cheese_channels(policy, layer, n_mazes=discover_mazes, seed=seed, validate_top=4,
-                                       validate_mazes=8, max_steps=min(max_steps, 100))
-    cfg = RetargetConfig(layer=layer, targets=["top-left", "bottom-right"], sizes=[size],
-                         methods=["single", "discovered"], magnitudes=magnitudes, mazes=mazes, seed=seed,
-                         max_steps=max_steps, controls=True, with_cheese=True)
+    ranking = discover_cheese_channels(
+        policy,
+        layer,
+        n_mazes=discover_mazes,
+        seed=seed,
+        validate_top=4,
+        validate_mazes=8,
+        max_steps=min(max_steps, 100),
+    )
+    cfg = RetargetConfig(
+        layer=layer,
+        targets=["top-left", "bottom-right"],
+        sizes=[size],
+        methods=["single", "discovered"],
+        magnitudes=magnitudes,
+        mazes=mazes,
+        seed=seed,
+        max_steps=max_steps,
+        controls=True,
+        with_cheese=True,
+    )
     res = run_retarget(policy, cfg, ranking=ranking)
     rows = res["rows"]
-    keys: list[str] = []
-    for r in rows:
-        keys += [k for k in r if k not in keys]
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=keys)
-    w.writeheader()
-    w.writerows(rows)
-    _atomic(out / "retarget_rows.csv", buf.getvalue())
-    _atomic(out / "retarget.json", json.dumps({"rows": rows, "ranking": res["ranking"], "config": res["config"]},
-                                              indent=1, default=float))
-    figs = [plot_success_vs_magnitude(rows, out / "retarget_success.png"),
-            plot_channel_scores(res["ranking"], out / "cheese_channels.png")]
+    write_csv(out / "retarget_rows.csv", rows)
+    atomic_write_text(
+        out / "retarget.json",
+        json.dumps(
+            {"rows": rows, "ranking": res["ranking"], "config": res["config"]},
+            indent=1,
+            default=float,
+        ),
+    )
+    figs = [
+        plot_success_vs_magnitude(rows, out / "retarget_success.png"),
+        plot_channel_scores(res["ranking"], out / "cheese_channels.png"),
+    ]
     main = [r for r in rows if r["control"] == ""]
     best = max(main, key=lambda r: (r["success"], -r["modified"]))
     base = {r["target"]: r for r in rows if r["control"] == "baseline"}

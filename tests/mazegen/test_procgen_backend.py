@@ -11,10 +11,10 @@ from mazegen.procgen_backend import (
     ProcgenMazeEnv,
     engine_states,
     load_level,
-    make_engine,
     make_procgen_vec_env,
     read_level,
 )
+from mazegen.procgen_engine import make_engine
 from mazegen.procgen_state import level_from_state
 from mazegen.render_textured import render_rgb
 from mazegen.solvers import shortest_path
@@ -44,11 +44,16 @@ def _lockstep(n: int, steps: int, **kw) -> int:
                 ends += 1
                 for key in INFO_KEYS:
                     assert i1[i][key] == i2[i][key], (key, kw)
-                assert (i1[i]["episode"]["r"], i1[i]["episode"]["l"]) == (i2[i]["episode"]["r"], i2[i]["episode"]["l"])
+                assert (i1[i]["episode"]["r"], i1[i]["episode"]["l"]) == (
+                    i2[i]["episode"]["r"],
+                    i2[i]["episode"]["l"],
+                )
                 assert np.array_equal(i1[i]["terminal_observation"], i2[i]["terminal_observation"])
             assert all(not i2[i] for i in np.flatnonzero(~d2).tolist())
         # the engine's own record of the mouse agrees with the tracked one
-        assert [level_from_state(s).mouse for s in engine_states(eng)] == [tuple(m) for m in eng.mouse.tolist()]
+        assert [level_from_state(s).mouse for s in engine_states(eng)] == [
+            tuple(m) for m in eng.mouse.tolist()
+        ]
         return ends
     finally:
         nat.close()
@@ -116,7 +121,10 @@ def test_load_and_read_level_round_trip_on_raw_engine_and_vec_env():
 def test_divergence_from_the_engine_is_detected():
     venv = make_procgen_vec_env(1, maze_size=3, cheese="top-right", mouse="top-left")
     venv.reset()
-    venv._cheese[0] = (-1, -1)  # corrupt the tracked level: the engine will pay out, we won't expect it
+    venv._cheese[0] = (
+        -1,
+        -1,
+    )  # corrupt the tracked level: the engine will pay out, we won't expect it
     with pytest.raises(RuntimeError, match="diverged"):
         for _ in range(100):
             venv.step(np.array([7]))
@@ -126,7 +134,9 @@ def test_divergence_from_the_engine_is_detected():
 def test_gymnasium_env_wrapper():
     env = ProcgenMazeEnv(maze_size=3, cheese="top-right", mouse="top-left", use_backgrounds=False)
     obs, info = env.reset(seed=3)
-    assert obs.shape == (64, 64, 3) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
+    assert (
+        obs.shape == (64, 64, 3) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
+    )
     seed0 = info["level_seed"]
     lvl = env.venv.levels[0]
     path = shortest_path(lvl.walls, lvl.mouse, lvl.cheese)

@@ -14,8 +14,7 @@ from mazegen.assets import (
     premultiply,
 )
 from mazegen.level import Level, Levels
-from mazegen.procgen_backend import _get_state, make_engine, pixel_check
-from mazegen.procgen_state import level_from_state, parse_state
+from mazegen.procgen_engine import engine_level, make_engine, pixel_check
 from mazegen.render_textured import TexturedRenderer, frame_geometry, render_rgb
 
 MAZE5 = """
@@ -78,8 +77,10 @@ def test_geometry_is_procgens_float32_layout():
 @pytest.mark.parametrize("use_bg", [True, False])
 def test_static_frames_equal_procgen(mode, use_bg):
     for seed in (0, 7, 123456):
-        eng = make_engine(1, distribution_mode=mode, num_levels=1, start_level=seed, use_backgrounds=use_bg)
-        lvl = level_from_state(parse_state(_get_state(eng, 0)))
+        eng = make_engine(
+            1, distribution_mode=mode, num_levels=1, start_level=seed, use_backgrounds=use_bg
+        )
+        lvl = engine_level(eng, 0)
         want = np.asarray(eng.observe()[1]["rgb"][0])
         eng.close()
         got = render_rgb(lvl, use_backgrounds=use_bg)[0]
@@ -88,7 +89,14 @@ def test_static_frames_equal_procgen(mode, use_bg):
 
 @pytest.mark.parametrize("mode,use_bg", [("hard", True), ("hard", False), ("easy", True)])
 def test_random_walks_equal_procgen_frame_for_frame(mode, use_bg):
-    s = pixel_check(range(1000, 1004), steps=40, envs_per_seed=3, distribution_mode=mode, use_backgrounds=use_bg, rng_seed=1)
+    s = pixel_check(
+        range(1000, 1004),
+        steps=40,
+        envs_per_seed=3,
+        distribution_mode=mode,
+        use_backgrounds=use_bg,
+        rng_seed=1,
+    )
     assert s["frames_compared"] == 4 * 3 * 41
     assert s["dynamics_mismatches"] == 0
     assert s["frames_identical"] == s["frames_compared"], s
@@ -117,7 +125,9 @@ def test_render_env_ids_touches_only_those_rows():
     out = np.full((3, 64, 64, 3), 7, np.uint8)
     r.render(np.array([[1, 1]]), np.array([True]), out, env_ids=np.array([1]))
     assert (out[[0, 2]] == 7).all()
-    assert np.array_equal(out[1], render_rgb(lvl, mouse=[[1, 1]], facing_right=[True], use_backgrounds=False)[0])
+    assert np.array_equal(
+        out[1], render_rgb(lvl, mouse=[[1, 1]], facing_right=[True], use_backgrounds=False)[0]
+    )
     # no background: open cells stay black, walls do not
     static = r.static_frames()[0]
     assert (static[30:34, 30:34] != 0).any() and (static[:, :].sum(-1) == 0).any()

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, env=env, timeout=240)
-
-
-def test_bench_env_quick_json(tmp_path):
+def test_bench_env_quick_json(run_script, tmp_path):
     out = tmp_path / "bench.json"
-    p = _run(["scripts/bench_env.py", "--quick", "--json", "--envs", "256", "--procgen-envs", "16", "--out", str(out)])
+    p = run_script(
+        "scripts/bench_env.py",
+        ["--quick", "--json", "--envs", "256", "--procgen-envs", "16", "--out", str(out)],
+    )
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout.strip().splitlines()[-1])
     assert json.loads(out.read_text()) == res
@@ -35,16 +27,19 @@ def test_bench_env_quick_json(tmp_path):
     assert t["gen_per_s"]["target"] == 50_000
 
 
-def test_bench_env_rejects_bad_args():
-    p = _run(["scripts/bench_env.py", "--seconds", "0"])
+def test_bench_env_rejects_bad_args(run_script):
+    p = run_script("scripts/bench_env.py", ["--seconds", "0"])
     assert p.returncode == 2 and "--seconds" in p.stderr
-    p = _run(["scripts/bench_env.py", "--help"])
+    p = run_script("scripts/bench_env.py", ["--help"])
     assert p.returncode == 0 and "--quick" in p.stdout and "procgen" in p.stdout
 
 
-def test_demo_env_writes_run_dir(tmp_path):
+def test_demo_env_writes_run_dir(run_script, tmp_path):
     run = tmp_path / "demo"
-    p = _run(["scripts/demo_env.py", "--n", "3", "--steps", "5", "--run-dir", str(run), "--cheese", "top-right:3"])
+    p = run_script(
+        "scripts/demo_env.py",
+        ["--n", "3", "--steps", "5", "--run-dir", str(run), "--cheese", "top-right:3"],
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip().splitlines()[-1] == str(run)
     assert (run / "mazes.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -53,5 +48,7 @@ def test_demo_env_writes_run_dir(tmp_path):
     assert len(rows) == 3 and all(int(r["maze_size"]) % 2 == 1 for r in rows)
     assert json.loads((run / "summary.json").read_text())["n"] == 3
     assert not list(run.glob(".*tmp"))
-    bad = _run(["scripts/demo_env.py", "--cheese", "middle", "--run-dir", str(tmp_path / "bad")])
+    bad = run_script(
+        "scripts/demo_env.py", ["--cheese", "middle", "--run-dir", str(tmp_path / "bad")]
+    )
     assert bad.returncode == 2 and "cheese" in bad.stderr

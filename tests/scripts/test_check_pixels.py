@@ -3,38 +3,57 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+import pytest
 
 
-def _run(args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run([sys.executable, "scripts/check_pixels.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=env, timeout=240)
+@pytest.fixture
+def run(run_script):
+    return lambda args: run_script("scripts/check_pixels.py", args, timeout=240)
 
 
-def test_help_explains_options():
-    r = _run(["--help"])
+def test_help_explains_options(run):
+    r = run(["--help"])
     assert r.returncode == 0
-    for flag in ("--seeds", "--steps", "--envs-per-seed", "--modes", "--backgrounds", "--easy-max-pixels", "--out", "--json"):
+    for flag in (
+        "--seeds",
+        "--steps",
+        "--envs-per-seed",
+        "--modes",
+        "--backgrounds",
+        "--easy-max-pixels",
+        "--out",
+        "--json",
+    ):
         assert flag in r.stdout
 
 
-def test_bad_arguments_exit_2():
-    r = _run(["--seeds", "0"])
+def test_bad_arguments_exit_2(run):
+    r = run(["--seeds", "0"])
     assert r.returncode == 2 and "--seeds must be an integer >= 1, got 0" in r.stderr
-    r = _run(["--modes", "memory"])
+    r = run(["--modes", "memory"])
     assert r.returncode == 2 and "'hard' or 'easy', got 'memory'" in r.stderr
 
 
-def test_small_check_passes_and_resumes(tmp_path):
-    args = ["--seeds", "2", "--start-seed", "5", "--steps", "6", "--envs-per-seed", "2", "--modes", "hard,easy",
-            "--backgrounds", "off", "--no-progress", "--out", str(tmp_path)]
-    r = _run(args)
+def test_small_check_passes_and_resumes(run, tmp_path):
+    args = [
+        "--seeds",
+        "2",
+        "--start-seed",
+        "5",
+        "--steps",
+        "6",
+        "--envs-per-seed",
+        "2",
+        "--modes",
+        "hard,easy",
+        "--backgrounds",
+        "off",
+        "--no-progress",
+        "--out",
+        str(tmp_path),
+    ]
+    r = run(args)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
     assert lines[0].startswith("hard/nobg: 28/28 frames identical")
@@ -48,7 +67,7 @@ def test_small_check_passes_and_resumes(tmp_path):
     # a rerun with the same settings reuses the saved configurations (marked here to prove it)
     saved["configs"]["easy/nobg"]["episodes_ended"] = 12345
     (tmp_path / "pixel_check.json").write_text(json.dumps(saved))
-    r2 = _run([*args, "--json"])
+    r2 = run([*args, "--json"])
     assert r2.returncode == 0
     out = r2.stdout.strip().splitlines()
     assert len(out) == 1

@@ -10,19 +10,9 @@ import torch
 
 from agents.model import ImpalaModel
 from steering.hooks import run_with_cache
-from steering.patches import (
-    Ablate,
-    Add,
-    Clamp,
-    Compose,
-    Resample,
-    Scale,
-    apply_patches,
-    load_patches,
-    patch_from_json,
-    rollout_patch,
-    save_patches,
-)
+from steering.patch_hooks import apply_patches, rollout_patch
+from steering.patch_io import load_patches, save_patches
+from steering.patches import Ablate, Add, Clamp, Compose, Resample, Scale, patch_from_json
 
 L = "embedder.block2.res1.resadd_out"
 
@@ -75,7 +65,10 @@ def test_add_ablate_resample_scale_values():
     v = np.ones((4, 5, 5), np.float32)
     assert torch.allclose(Add(L, v, 2.0).apply(a), a + 2)
     masked = Add(L, v, 2.0, channels=[3], cells=[(1, 2)]).apply(a)
-    assert torch.allclose((masked - a).sum(), torch.tensor(2.0 * 3)) and masked[0, 3, 1, 2] == a[0, 3, 1, 2] + 2
+    assert (
+        torch.allclose((masked - a).sum(), torch.tensor(2.0 * 3))
+        and masked[0, 3, 1, 2] == a[0, 3, 1, 2] + 2
+    )
     z = Ablate(L, [0, 2]).apply(a)
     assert torch.all(z[:, [0, 2]] == 0) and torch.equal(z[:, [1, 3]], a[:, [1, 3]])
     mean = np.arange(4, dtype=np.float32)
@@ -131,7 +124,10 @@ def test_apply_patches_on_model_and_rollout_factory():
     m = ImpalaModel(obs_size=25).eval()
     x = torch.rand(2, 3, 25, 25)
     _, clean = run_with_cache(m, x, [L, "embedder.fc"])
-    patches = [Clamp(L, [0], [(3, 3), (1, 1)], 7.0, per_level=True), Scale("embedder.fc", [0, 1], 0.0)]
+    patches = [
+        Clamp(L, [0], [(3, 3), (1, 1)], 7.0, per_level=True),
+        Scale("embedder.fc", [0, 1], 0.0),
+    ]
     factory = rollout_patch(m, patches)
     with factory(np.array([1, 0])):
         _, cache = run_with_cache(m, x, [L, "embedder.fc"])

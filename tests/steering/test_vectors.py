@@ -11,7 +11,8 @@ import torch
 
 from mazegen import Level, Levels
 from steering.observe import layer_activations, level_obs
-from steering.patches import Ablate, apply_patches
+from steering.patch_hooks import apply_patches
+from steering.patches import Ablate
 from steering.vectors import (
     cheese_vector,
     diff_vector,
@@ -35,7 +36,9 @@ def test_cheese_vector_is_the_cheese_indicator(tiny_policy, ab_levels):
         expect[CHEESE_CH][lvl.cheese] = 1
         assert np.array_equal(v, expect)
     vs = per_level_vectors(tiny_policy, ab_levels, LAYER, "cheese")
-    assert vs.shape == (2, 4, 9, 9) and np.array_equal(vs[1], cheese_vector(tiny_policy, ab_levels[1], LAYER))
+    assert vs.shape == (2, 4, 9, 9) and np.array_equal(
+        vs[1], cheese_vector(tiny_policy, ab_levels[1], LAYER)
+    )
     with pytest.raises(ValueError, match="needs a level with cheese"):
         cheese_vector(tiny_policy, ab_levels[0].with_cheese(None), LAYER)
 
@@ -77,7 +80,11 @@ def test_random_like_norms():
     r = random_like(v, 1)
     assert r.shape == v.shape and np.isclose(np.linalg.norm(r), np.linalg.norm(v), rtol=1e-5)
     rp = random_like(v, 1, per_level=True)
-    assert np.allclose(np.linalg.norm(rp.reshape(3, -1), axis=1), np.linalg.norm(v.reshape(3, -1), axis=1), rtol=1e-5)
+    assert np.allclose(
+        np.linalg.norm(rp.reshape(3, -1), axis=1),
+        np.linalg.norm(v.reshape(3, -1), axis=1),
+        rtol=1e-5,
+    )
     assert not np.allclose(random_like(v, 2), r)
 
 
@@ -91,11 +98,16 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
     # resampling the cheese channel from another maze with the cheese at the same cell changes nothing
     lv = Levels.from_list([ab_levels[0].with_cheese((3, 3)), ab_levels[1].with_cheese((3, 3))])
     rs = resample_patch(tiny_policy, LAYER, [CHEESE_CH], lv, lv, same_cheese=True, seed=0)
-    assert torch.equal(layer_activations(tiny_policy, lv, LAYER, patches=[rs]), layer_activations(tiny_policy, lv, LAYER))
+    assert torch.equal(
+        layer_activations(tiny_policy, lv, LAYER, patches=[rs]),
+        layer_activations(tiny_policy, lv, LAYER),
+    )
     # ... but the wall channel does change (it comes from the other maze)
     rw = resample_patch(tiny_policy, LAYER, [0], lv, lv, seed=0)
-    assert torch.equal(layer_activations(tiny_policy, lv, LAYER, patches=[rw])[0, 0],
-                       layer_activations(tiny_policy, lv[1:], LAYER)[0, 0])
+    assert torch.equal(
+        layer_activations(tiny_policy, lv, LAYER, patches=[rw])[0, 0],
+        layer_activations(tiny_policy, lv[1:], LAYER)[0, 0],
+    )
     with pytest.raises(ValueError, match="no source maze fits"):
         resample_patch(tiny_policy, LAYER, [0], lv[:1], lv[:1])
 
@@ -107,13 +119,23 @@ def test_run_vector_cheese_known_answer():
     from steering.experiments import VectorConfig, run_vector
     from steering.retarget import eval_levels
 
-    cfg = VectorConfig(kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True)
+    cfg = VectorConfig(
+        kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True
+    )
     res = run_vector(TinyPolicy(25), cfg)
     rows = {r["variant"]: r for r in res["rows"] if r["kind"] == "cheese"}
-    levels = [x for x in eval_levels(10, seed=0, maze_size=9, cheese="uniform", salt=4) if x.cheese is not None]
-    on_proxy_path = sum(x.cheese in shortest_path(x.walls, x.mouse, x.top_right_cell) for x in levels)
+    levels = [
+        x
+        for x in eval_levels(10, seed=0, maze_size=9, cheese="uniform", salt=4)
+        if x.cheese is not None
+    ]
+    on_proxy_path = sum(
+        x.cheese in shortest_path(x.walls, x.mouse, x.top_right_cell) for x in levels
+    )
     assert rows["none"]["got_cheese_k"] == len(levels)  # the net walks straight to the cheese
-    assert rows["vector"]["got_cheese_k"] == on_proxy_path  # cheese erased: only cheeses on the way are eaten
+    assert (
+        rows["vector"]["got_cheese_k"] == on_proxy_path
+    )  # cheese erased: only cheeses on the way are eaten
     at_corner = sum(x.cheese == x.top_right_cell for x in levels)
     assert rows["vector"]["top_right_k"] == len(levels) - on_proxy_path + at_corner
     ds = [r for r in res["rows"] if r["kind"] == "cheese-decision-square"]

@@ -1,0 +1,182 @@
+"""Command-line plumbing of the scripts: argparse value types, run options and run directories.
+
+- :func:`int_at_least`, :func:`comma_ints`, :func:`comma_floats`, :func:`comma_strs`:
+  argparse ``type=`` callables whose errors name the bad value and the allowed range.
+- :func:`add_run_options`: the options every steering script (``scripts/probe.py``,
+  ``scripts/steer.py``) takes: ``--agent --layer --mazes --seed --max-steps --out --json
+  --no-progress --torch-threads``.
+- :func:`run_dir`: ``--out``, or ``runs/<name>-<YYYYmmdd-HHMMSS>`` in the checkout.
+- :func:`finish_run`: how a run ends: ``summary.json`` written atomically, the directory
+  printed, then (``--json``) the summary as one JSON object on the last line.
+- :func:`jsonable`: numpy scalars, NaN and ``to_dict()`` objects as plain JSON values.
+
+This module imports nothing heavy, so scripts that only need the argparse types stay light.
+
+>>> import argparse
+>>> p = argparse.ArgumentParser()
+>>> _ = p.add_argument("--n", type=int_at_least(1, "--n"))
+>>> p.parse_args(["--n", "3"]).n
+3
+>>> int_at_least(1, "--n")("0")
+Traceback (most recent call last):
+...
+argparse.ArgumentTypeError: --n must be an integer >= 1, got 0
+>>> comma_ints("1, 2,3"), comma_floats("0.5,2"), comma_strs("a, b,")
+([1, 2, 3], [0.5, 2.0], ['a', 'b'])
+>>> jsonable({"a": float("nan"), 1: (2, 3)})
+{'a': None, '1': [2, 3]}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "RUNS_DIR",
+    "add_run_options",
+    "comma_floats",
+    "comma_ints",
+    "comma_strs",
+    "finish_run",
+    "int_at_least",
+    "jsonable",
+    "run_dir",
+]
+
+#: Where runs go by default: ``runs/`` in the checkout.
+RUNS_DIR = Path(__file__).resolve().parents[1] / "runs"
+
+
+def int_at_least(low: int, name: str | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer >= ``low``; errors name the option (``name``) and the value."""
+    what = f"{name} must be" if name else "expected"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} an integer >= {low}, got {text!r}") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"{what} an integer >= {low}, got {v}")
+        return v
+
+    return parse
+
+
+def _comma_list(convert: Callable[[str], Any], what: str) -> Callable[[str], list]:
+    def parse(text: str) -> list:
+        try:
+            return [convert(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected comma-separated {what}, got {text!r}"
+            ) from None
+
+    parse.__doc__ = f"An argparse type: comma-separated {what}."
+    return parse
+
+
+#: An argparse type: comma-separated integers (``"0,4,8"``).
+comma_ints = _comma_list(int, "integers")
+#: An argparse type: comma-separated numbers (``"0.5,1,2"``).
+comma_floats = _comma_list(float, "numbers")
+
+
+def comma_strs(text: str) -> list[str]:
+    """An argparse type: comma-separated names, stripped, empty ones dropped."""
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def add_run_options(
+    p: argparse.ArgumentParser,
+    name: str,
+    *,
+    mazes: int,
+    max_steps: int,
+    torch_threads: int,
+    mazes_help: str = "number of mazes",
+) -> None:
+    """Add the options shared by the steering scripts to subcommand parser ``p``.
+
+    ``name`` is the default run directory's prefix in the help (``runs/<name>-<timestamp>``);
+    the other keywords are the defaults of ``--mazes``, ``--max-steps`` and ``--torch-threads``.
+    """
+    from .observe import DEFAULT_LAYER
+
+    p.add_argument(
+        "--agent",
+        required=True,
+        help="checkpoint path (.pt) or zoo name, e.g. grid-r5-s1 (agents.zoo_names())",
+    )
+    p.add_argument(
+        "--layer",
+        default=DEFAULT_LAYER,
+        help="hook point to work on (default: %(default)s, the layer analysed by Mini et al.)",
+    )
+    p.add_argument(
+        "--mazes",
+        type=int_at_least(1, "--mazes"),
+        default=mazes,
+        help=f"{mazes_help} (default %(default)s)",
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of levels, sampling and controls (default 0)"
+    )
+    p.add_argument(
+        "--max-steps",
+        type=int_at_least(1, "--max-steps"),
+        default=max_steps,
+        help="step cap per episode (default %(default)s)",
+    )
+    p.add_argument("--out", default=None, help=f"run directory (default runs/{name}-<timestamp>)")
+    p.add_argument(
+        "--json", action="store_true", help="print the summary as one JSON object, the last line"
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress output on stderr")
+    p.add_argument(
+        "--torch-threads",
+        type=int_at_least(1, "--torch-threads"),
+        default=torch_threads,
+        help="torch CPU threads (default %(default)s)",
+    )
+
+
+def run_dir(out: str | os.PathLike | None, name: str) -> Path:
+    """``out``, or ``RUNS_DIR / "<name>-<YYYYmmdd-HHMMSS>"`` (not created)."""
+    return Path(out) if out else RUNS_DIR / f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` with numpy scalars as Python numbers, NaN as None, tuples as lists, keys as str."""
+    import numpy as np
+
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [jsonable(v) for v in x]
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (np.floating, float)):
+        return None if x != x else float(x)
+    if hasattr(x, "to_dict"):
+        return jsonable(x.to_dict())
+    return x
+
+
+def finish_run(out: Path, summary: dict, *, as_json: bool) -> dict:
+    """Write ``out/summary.json`` (with ``"out"``) atomically, print the run directory and,
+    with ``as_json``, the summary as one JSON line; returns the summary as written."""
+    from agents.checkpoint import atomic_write_text
+
+    summary = jsonable({**summary, "out": str(out)})
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=1))
+    print(f"run directory: {out}")
+    if as_json:
+        print(json.dumps(summary))
+    return summary
