@@ -23,7 +23,7 @@ ValueError: max_steps must be an integer >= 1, got 0
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from .seeds import INT32_MAX
 __all__ = [
     "LevelOptions",
     "EnvOptions",
+    "LevelKwargs",
+    "EnvKwargs",
     "check_int",
     "check_maze_size",
     "check_num_envs",
@@ -222,3 +224,24 @@ class EnvOptions(LevelOptions):
             rgb_style=self.rgb_style,
             use_backgrounds=self.use_backgrounds,
         )
+
+
+class LevelKwargs(TypedDict, total=False):
+    """The keyword arguments of :class:`LevelOptions`, for typing ``**options: Unpack[...]``."""
+
+    distribution_mode: str
+    maze_size: int | tuple[int, ...] | None
+    cheese: str | Placement
+    mouse: str | Placement
+    num_levels: int
+    start_level: int
+    seed: int
+
+
+class EnvKwargs(LevelKwargs, total=False):
+    """The keyword arguments of :class:`EnvOptions`, for typing ``**options: Unpack[...]``."""
+
+    obs: str
+    max_steps: int
+    rgb_style: str
+    use_backgrounds: bool

@@ -22,13 +22,13 @@ plays the next level after every episode). ``levels=`` instead replays one fixed
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 import gymnasium as gym
 import numpy as np
 
 from .env import FixedLevelSource, MazeVecEnv
-from .env_options import EnvOptions, check_seed
+from .env_options import EnvKwargs, EnvOptions, check_seed
 from .ids import NUM_ACTIONS
 from .level import Level, Levels
 
@@ -49,7 +49,11 @@ class MazeEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 15}
 
     def __init__(
-        self, *, level: Level | None = None, render_mode: str | None = None, **options: Any
+        self,
+        *,
+        level: Level | None = None,
+        render_mode: str | None = None,
+        **options: Unpack[EnvKwargs],
     ) -> None:
         from .sb3_vec_env import observation_space_for
 

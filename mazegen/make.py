@@ -11,15 +11,15 @@ ValueError: num_envs must be an integer >= 1, got 0
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Unpack
 
 from .env import MazeVecEnv
-from .env_options import EnvOptions, check_num_envs
+from .env_options import EnvKwargs, EnvOptions, check_num_envs
 
 __all__ = ["make_vec_env", "make_maze_env"]
 
 
-def make_vec_env(num_envs: int, **options: Any):
+def make_vec_env(num_envs: int, **options: Unpack[EnvKwargs]):
     """A :class:`~mazegen.sb3_vec_env.MazeSB3VecEnv` playing procgen-protocol levels.
 
     Args:
@@ -40,7 +40,7 @@ def make_vec_env(num_envs: int, **options: Any):
     return MazeSB3VecEnv(make_maze_env(num_envs, **options))
 
 
-def make_maze_env(num_envs: int, **options: Any) -> MazeVecEnv:
+def make_maze_env(num_envs: int, **options: Unpack[EnvKwargs]) -> MazeVecEnv:
     """The bare :class:`~mazegen.env.MazeVecEnv` behind :func:`make_vec_env` (same arguments)."""
     n = check_num_envs(num_envs)
     return EnvOptions(**options).vec_env(n)

@@ -28,14 +28,14 @@ renderer) is :mod:`mazegen.procgen_engine`.
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence, Unpack
 
 import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
 from .env import EpisodeState, check_actions, levels_for_seeds
-from .env_options import LevelOptions, check_bool, check_num_envs, check_seed
+from .env_options import LevelKwargs, LevelOptions, check_bool, check_num_envs, check_seed
 from .ids import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
 from .level import Level, Levels
 from .placement import Start, Uniform
@@ -121,7 +121,7 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         *,
         use_backgrounds: bool = True,
         use_monochrome_assets: bool = False,
-        **level_options: Any,
+        **level_options: Unpack[LevelKwargs],
     ) -> None:
         n = check_num_envs(num_envs)
         opts = LevelOptions(**level_options)

@@ -17,7 +17,7 @@ plus ``"episode": {"r", "l", "t"}`` / ``"_episode"`` as ``RecordEpisodeStatistic
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Unpack
 
 import gymnasium as gym
 import numpy as np
@@ -25,7 +25,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from .env import MazeVecEnv
-from .env_options import EnvOptions, check_seed
+from .env_options import EnvKwargs, EnvOptions, check_seed
 from .ids import NUM_ACTIONS
 
 __all__ = ["MazeVectorEnv"]
@@ -47,7 +47,7 @@ class MazeVectorEnv(VectorEnv):
         *,
         env: MazeVecEnv | None = None,
         render_mode: str | None = None,
-        **options: Any,
+        **options: Unpack[EnvKwargs],
     ) -> None:
         from .sb3_vec_env import observation_space_for
 
