@@ -19,9 +19,8 @@ _LAZY = {
     "save": "checkpoint",
     "zoo_names": "checkpoint",
     "load_procgen_tools_checkpoint": "checkpoint",
-    # training
-    "TrainConfig": "train",
-    "train": "train",
+    # training (the loop itself is agents.train.train: "agents.train" is that module's name)
+    "TrainConfig": "train_config",
     # rollouts, sweeps, behavioural statistics, vector fields
     "rollout": "rollout",
     "RolloutResult": "rollout",
