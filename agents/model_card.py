@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -24,7 +25,7 @@ from .train_config import TrainConfig
 from .train_log import learning_curve_summary, read_log, write_log
 from .train_state import latest_checkpoint, policy_from_train_checkpoint
 
-__all__ = ["git_commit", "machine_info", "make_card", "snapshot_to_zoo"]
+__all__ = ["git_commit", "machine_info", "evaluate_held_out", "make_card", "snapshot_to_zoo"]
 
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
@@ -59,6 +60,24 @@ def machine_info(device: str = "cpu") -> dict:
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
     return info
+
+
+def evaluate_held_out(policy: Any, config: TrainConfig, n_levels: int | None = None) -> dict:
+    """The card's evaluation of ``policy``: ``n_levels`` (default ``config.eval_levels``)
+    consecutive level seeds from ``config.held_out_start``, never used in training, with the
+    run's cheese region, maze sizes, mode, timeout and sampling (:func:`agents.evaluate.evaluate`)."""
+    from .evaluate import evaluate
+
+    return evaluate(
+        policy,
+        n_levels=config.eval_levels if n_levels is None else n_levels,
+        seed=config.held_out_start,
+        cheese=config.cheese,
+        sizes=config.maze_sizes(),
+        distribution_mode=config.distribution_mode,
+        max_steps=config.max_steps,
+        deterministic=config.eval_deterministic,
+    )
 
 
 def make_card(
@@ -129,19 +148,8 @@ def snapshot_to_zoo(
         raise ValueError(f"eval_levels must be >= 0, got {n_eval}")
     evaluation = None
     if n_eval > 0:
-        from .evaluate import evaluate
-
         policy.fast = fast
-        evaluation = evaluate(
-            policy,
-            n_levels=n_eval,
-            seed=config.held_out_start,
-            cheese=config.cheese,
-            sizes=config.maze_sizes(),
-            distribution_mode=config.distribution_mode,
-            max_steps=config.max_steps,
-            deterministic=config.eval_deterministic,
-        )
+        evaluation = evaluate_held_out(policy, config, n_eval)
         policy.fast = False
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name

@@ -50,7 +50,7 @@ from typing import Any, Callable
 import torch
 
 from .checkpoint import atomic_torch_save, atomic_write_text, save
-from .model_card import machine_info, make_card
+from .model_card import evaluate_held_out, machine_info, make_card
 from .train_config import TrainConfig, config_from_args
 from .train_log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
 from .train_state import (
@@ -369,19 +369,7 @@ def train(
     evaluation = None
     card_path = None
     if config.eval_levels > 0:
-        from .evaluate import evaluate
-
-        policy = policy_from_sb3(model.policy, fast=config.fast)
-        evaluation = evaluate(
-            policy,
-            n_levels=config.eval_levels,
-            seed=config.held_out_start,
-            cheese=config.cheese,
-            sizes=config.maze_sizes(),
-            distribution_mode=config.distribution_mode,
-            max_steps=config.max_steps,
-            deterministic=config.eval_deterministic,
-        )
+        evaluation = evaluate_held_out(policy_from_sb3(model.policy, fast=config.fast), config)
     card = make_card(
         config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device
     )
