@@ -230,7 +230,7 @@ def train(
 
     new_log = not log_path.is_file()
     log_file = open(log_path, "a", newline="")
-    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS)
+    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS, lineterminator="\n")  # as write_log
     if new_log:
         writer.writeheader()
         log_file.flush()

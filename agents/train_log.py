@@ -7,13 +7,12 @@ bucket (:data:`SIZE_BUCKETS`), because large mazes are where an agent fails firs
 from __future__ import annotations
 
 import csv
-import io
 import os
 from pathlib import Path
 
 import numpy as np
 
-from .checkpoint import atomic_write_text
+from .sweep import write_csv
 
 __all__ = [
     "SIZE_BUCKETS",
@@ -111,12 +110,8 @@ def read_log(path: str | os.PathLike, max_steps: int | None = None) -> list[dict
 
 
 def write_log(path: str | os.PathLike, rows: list[dict]) -> Path:
-    """Write ``rows`` as a ``train_log.csv`` atomically; returns the path."""
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=LOG_COLUMNS)
-    w.writeheader()
-    w.writerows(rows)
-    return atomic_write_text(path, buf.getvalue())
+    """Write ``rows`` as a ``train_log.csv`` (:data:`LOG_COLUMNS`) atomically; returns the path."""
+    return write_csv(path, rows, LOG_COLUMNS)
 
 
 def _truncate_log(path: Path, max_steps: int) -> None:

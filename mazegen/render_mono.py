@@ -45,6 +45,7 @@ computes procgen's geometry.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -145,7 +146,7 @@ def _draw(
 # ---------------------------------------------------------------------------------------------
 # public API
 # ---------------------------------------------------------------------------------------------
-class BatchRenderer:
+class BatchRenderer(ABC):
     """What both renderers share: per-env static layers, the argument checks, buffer tracking.
 
     ``set_levels`` checks its arguments and has the subclass compose the static layers
@@ -247,13 +248,15 @@ class BatchRenderer:
         """A copy of the static layers (frames without the mouse), ``(num_envs, 64, 64, 3)``."""
         return self._static.copy()
 
-    def _compose_layers(self, ids: np.ndarray, levels: Levels) -> None:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def _compose_layers(self, ids: np.ndarray, levels: Levels) -> None:
+        """Compose the static layers of envs ``ids`` (their ``levels``) into ``self._static``."""
 
+    @abstractmethod
     def _draw_frames(
         self, ids: np.ndarray, mouse: np.ndarray, facing_right: np.ndarray, out: np.ndarray
     ) -> None:
-        raise NotImplementedError  # pragma: no cover
+        """Draw envs ``ids`` into ``out`` (whole rows where ``self._full``, else what moved)."""
 
 
 class MonoRenderer(BatchRenderer):
