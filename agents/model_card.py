@@ -89,12 +89,15 @@ def make_card(
     evaluation: dict | None,
     device: str = "cpu",
     machine: dict | None = None,
+    log_rows: list[dict[str, str]] | None = None,
 ) -> dict:
     """The model card dict (config, steps, wall time, machine, git commit, evaluation, curve).
 
     ``machine`` is the training machine's :func:`machine_info` (as stored in the checkpoint);
-    without it, this machine's, for ``device``.
+    without it, this machine's, for ``device``. The curve summarises ``log_rows`` (rows of
+    :func:`~agents.train_log.read_log`), or ``run_dir/train_log.csv`` when they are not given.
     """
+    log = log_rows if log_rows is not None else Path(run_dir) / "train_log.csv"
     return {
         "config": config.to_dict(),
         "model": {
@@ -109,7 +112,7 @@ def make_card(
         "git_commit": git_commit(),
         "training_levels": {"start_level": config.start_level, "num_levels": config.num_levels},
         "evaluation": evaluation,
-        "learning_curve": learning_curve_summary(Path(run_dir) / "train_log.csv"),
+        "learning_curve": learning_curve_summary(log),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -165,6 +168,7 @@ def snapshot_to_zoo(
         wall_time_s=float(data["wall_time_s"]),
         evaluation=evaluation,
         machine=data.get("machine"),
+        log_rows=rows,
     )
     card["source"] = {"run_dir": str(run_dir), "checkpoint": ckpt.name}
     if notes:

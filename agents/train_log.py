@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -119,14 +120,17 @@ def _truncate_log(path: Path, max_steps: int) -> None:
         write_log(path, read_log(path, max_steps))
 
 
-def learning_curve_summary(log_path: str | os.PathLike, n_points: int = 10) -> dict:
-    """A compact learning curve from ``train_log.csv``: about ``n_points`` rows.
+def learning_curve_summary(
+    log: str | os.PathLike | Sequence[dict[str, str]], n_points: int = 10
+) -> dict:
+    """A compact learning curve from ``train_log.csv`` (a path, or its rows from
+    :func:`read_log`): about ``n_points`` rows.
 
     Each point holds steps, wall time, steps/s, cheese rate (overall and by size bucket),
     episode length and entropy; ``milestones`` says when the pooled training cheese rate
     first reached 0.5, 0.8 and 0.9 (see :func:`milestones`).
     """
-    rows = read_log(log_path)
+    rows = read_log(log) if isinstance(log, (str, os.PathLike)) else list(log)
     if not rows:
         return {"rows": 0, "points": []}
     idx = sorted(

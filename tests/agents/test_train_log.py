@@ -70,6 +70,7 @@ def test_summary_truncation_and_plot(tmp_path):
     assert s["points"][0]["cheese_rate_large"] is None  # "nan" becomes None
     assert [m["threshold"] for m in s["milestones"]] == [0.5, 0.8, 0.9]
     assert s["milestones"][2]["steps"] is not None
+    assert learning_curve_summary(read_log(path), n_points=5) == s  # rows or path, same summary
     _truncate_log(path, 10_000)
     assert [int(r["steps"]) for r in read_log(path)] == list(range(1000, 10_001, 1000))
     png = learning_curves({"a": read_log(path), "b": []}, tmp_path / "lc.png", title="t")
