@@ -36,6 +36,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from mazegen.checks import check_int
 from mazegen.level import Levels
 
 from .checkpoint import atomic_write_text
@@ -91,26 +92,20 @@ class BehaviourConfig:
     progress: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.mazes, int) or not 20 <= self.mazes <= _SEEDS_PER_RUN // 4:
-            raise ValueError(f"mazes must be an integer in [20, {_SEEDS_PER_RUN // 4}], got {self.mazes!r}")
+        self.mazes = check_int("mazes", self.mazes, 20, _SEEDS_PER_RUN // 4)
         if self.sizes != "all":
             from .sweep import parse_sizes
 
             self.sizes = parse_sizes(self.sizes)
             if self.sizes == (3,):
                 raise ValueError("sizes (3,) leaves almost no maze with a decision square; add bigger sizes")
-        top = BEHAVIOUR_SEED_BASE + (self.seed + 1) * _SEEDS_PER_RUN - 1 if isinstance(self.seed, int) else -1
-        if not isinstance(self.seed, int) or self.seed < 0 or top > 2**32 - 1:
-            raise ValueError(f"seed must be an integer in [0, {(2**32 - BEHAVIOUR_SEED_BASE) // _SEEDS_PER_RUN - 1}], "
-                             f"got {self.seed!r}")
+        self.seed = check_int("seed", self.seed, 0, (2**32 - BEHAVIOUR_SEED_BASE) // _SEEDS_PER_RUN - 1)
         if not 0.05 <= float(self.test_fraction) <= 0.5:
             raise ValueError(f"test_fraction must be in [0.05, 0.5], got {self.test_fraction!r}")
         if not float(self.C) > 0:
             raise ValueError(f"C must be > 0, got {self.C!r}")
-        if not isinstance(self.n_boot, int) or self.n_boot < 2:
-            raise ValueError(f"n_boot must be an integer >= 2, got {self.n_boot!r}")
-        if not isinstance(self.max_steps, int) or self.max_steps < 1:
-            raise ValueError(f"max_steps must be an integer >= 1, got {self.max_steps!r}")
+        self.n_boot = check_int("n_boot", self.n_boot, 2)
+        self.max_steps = check_int("max_steps", self.max_steps, 1)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -51,6 +51,7 @@ from typing import Any, Callable, ContextManager, Sequence
 
 import numpy as np
 
+from mazegen.checks import check_int
 from mazegen.ids import ACTION_DELTAS, MAX_STEPS
 from mazegen.level import Level, Levels
 
@@ -184,12 +185,6 @@ def _rgb_style(policy: Any, rgb_style: str | None) -> str:
     return "textured" if meta.get("format") == "procgen-tools" else "mono"
 
 
-def _check_int(name: str, value: Any, lo: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-        raise ValueError(f"{name} must be an integer >= {lo}, got {value!r}")
-    return int(value)
-
-
 def rollout(
     policy: Any,
     levels: Levels | Sequence[Level],
@@ -230,10 +225,10 @@ def rollout(
     n = len(lv)
     if n == 0:
         raise ValueError("rollout needs at least one level")
-    max_steps = _check_int("max_steps", max_steps, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    region = _check_int("region", region, 1)
-    seed = _check_int("seed", seed, 0)
+    max_steps = check_int("max_steps", max_steps, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    region = check_int("region", region, 1)
+    seed = check_int("seed", seed, 0)
     obs_kind = getattr(policy, "obs", None)
     if obs_kind not in ("grid", "rgb"):
         raise ValueError(f"policy.obs must be 'grid' or 'rgb', got {obs_kind!r}")

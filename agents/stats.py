@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from mazegen.checks import check_int
+
 __all__ = ["wilson_ci", "wilson_ci_array", "z_of", "rate", "bootstrap_ci"]
 
 
@@ -110,8 +112,7 @@ def bootstrap_ci(
     >>> bool(lo < 49.5 < hi) and bool(hi - lo < 25)
     True
     """
-    if not isinstance(n_boot, int) or n_boot < 2:
-        raise ValueError(f"n_boot must be an integer >= 2, got {n_boot!r}")
+    n_boot = check_int("n_boot", n_boot, 2)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     arr = np.asarray(data)

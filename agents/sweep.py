@@ -39,6 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from mazegen.checks import check_int, is_int
 from mazegen.ids import WORLD_SIZE
 from mazegen.level import Levels
 from mazegen.placement import Corner, Region, parse_placement
@@ -75,14 +76,9 @@ _NON_RESULT_FIELDS = ("progress", "threads")
 
 def level_seeds(seed: int, mazes: int) -> np.ndarray:
     """The sweep's level seeds for sweep seed ``seed`` (see the module docstring)."""
-    if not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    if not isinstance(mazes, (int, np.integer)) or not 1 <= mazes <= SEEDS_PER_SWEEP:
-        raise ValueError(f"mazes must be an integer in [1, {SEEDS_PER_SWEEP}], got {mazes!r}")
-    top = SWEEP_SEED_BASE + (int(seed) + 1) * SEEDS_PER_SWEEP - 1
-    if top > 2**32 - 1:
-        raise ValueError(f"seed must be in [0, {(2**32 - SWEEP_SEED_BASE) // SEEDS_PER_SWEEP - 1}], got {seed}")
-    return SWEEP_SEED_BASE + int(seed) * SEEDS_PER_SWEEP + np.arange(int(mazes), dtype=np.int64)
+    seed = check_int("seed", seed, 0, (2**32 - SWEEP_SEED_BASE) // SEEDS_PER_SWEEP - 1)
+    mazes = check_int("mazes", mazes, 1, SEEDS_PER_SWEEP)
+    return SWEEP_SEED_BASE + seed * SEEDS_PER_SWEEP + np.arange(mazes, dtype=np.int64)
 
 
 def parse_sizes(text: str | Sequence[int]) -> tuple[int, ...]:
@@ -211,12 +207,10 @@ class SweepConfig:
         self.placements = parse_placements(self.placements)
         level_seeds(self.seed, self.mazes)  # validates seed and mazes
         for name, lo in (("max_steps", 1), ("batch_size", 1), ("region", 1), ("examples", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-        if self.train_region is not None and (not isinstance(self.train_region, int) or self.train_region < 1):
+            setattr(self, name, check_int(name, getattr(self, name), lo))
+        if self.train_region is not None and (not is_int(self.train_region) or self.train_region < 1):
             raise ValueError(f"train_region must be None or an integer >= 1, got {self.train_region!r}")
-        if self.threads is not None and (not isinstance(self.threads, int) or self.threads < 1):
+        if self.threads is not None and (not is_int(self.threads) or self.threads < 1):
             raise ValueError(f"threads must be None or an integer >= 1, got {self.threads!r}")
 
     def unit_names(self) -> list[str]:
@@ -334,8 +328,8 @@ def _train_region(policy: Any, cfg: SweepConfig) -> int:
         if isinstance(src, dict):
             for key in ("cheese_region", "train_region", "rand_region"):
                 v = src.get(key)
-                if isinstance(v, int) and v >= 1:
-                    return v
+                if is_int(v) and v >= 1:
+                    return int(v)
     return 5
 
 

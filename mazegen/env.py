@@ -75,6 +75,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numba import njit
 
+from .checks import check_int, is_int
 from .ids import (
     ACTION_DELTAS,
     CH_CHEESE,
@@ -202,7 +203,7 @@ def levels_for_seeds(
     """
     from .generate import generate_levels
 
-    if maze_size is not None and not isinstance(maze_size, (int, np.integer)):
+    if maze_size is not None and not is_int(maze_size):
         maze_size = sizes_for_seeds(seeds, maze_size)
     return generate_levels(
         seeds, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese, mouse=mouse
@@ -236,11 +237,10 @@ class ProcgenLevelSource:
             raise ValueError(
                 f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
             )
-        if not isinstance(num_envs, (int, np.integer)) or num_envs < 1:
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = check_int("num_envs", num_envs, 1)
         from .seeds import LevelSeeds  # lazy: written alongside this module
 
-        self.num_envs = int(num_envs)
+        self.num_envs = num_envs
         self.distribution_mode = distribution_mode
         self.world_size = WORLD_SIZE[distribution_mode]
         self.maze_size = maze_size
@@ -468,20 +468,10 @@ class MazeVecEnv(EpisodeState):
         rgb_style: str = "mono",
         use_backgrounds: bool = True,
     ) -> None:
-        if (
-            not isinstance(num_envs, (int, np.integer))
-            or isinstance(num_envs, bool)
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
+        num_envs = check_int("num_envs", num_envs, 1)
         if obs not in OBS_KINDS:
             raise ValueError(f"obs must be one of {OBS_KINDS}, got {obs!r}")
-        if (
-            not isinstance(max_steps, (int, np.integer))
-            or isinstance(max_steps, bool)
-            or max_steps < 1
-        ):
-            raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+        max_steps = check_int("max_steps", max_steps, 1)
         if rgb_style not in RGB_STYLES:
             raise ValueError(f"rgb_style must be one of {RGB_STYLES}, got {rgb_style!r}")
         if not hasattr(level_source, "next_levels") or not hasattr(level_source, "world_size"):

@@ -27,6 +27,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
+from .checks import check_int, is_int
 from .env import OBS_KINDS, RGB_STYLES, LevelSource, MazeVecEnv, ProcgenLevelSource
 from .ids import MAX_STEPS, WORLD_SIZE
 from .placement import Placement, parse_placement
@@ -48,27 +49,6 @@ __all__ = [
 
 #: Largest procgen ``rand_seed`` (C++ takes it modulo 2**32).
 MAX_RAND_SEED = 2**32 - 1
-
-
-def is_int(x: Any) -> bool:
-    """Whether ``x`` is a Python or numpy integer (not a bool)."""
-    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
-
-
-def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` (``>= low`` when ``high`` is None).
-
-    >>> check_int("num_levels", 2**31, 0, 2**31 - 1)
-    Traceback (most recent call last):
-    ...
-    ValueError: num_levels must be an integer in [0, 2147483647], got 2147483648
-    """
-    if high is None:
-        if not is_int(value) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    elif not is_int(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return int(value)
 
 
 def check_num_envs(num_envs: Any) -> int:

@@ -49,6 +49,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 from numba import njit
 
+from .checks import check_int, is_int
 from .ids import NUM_BACKGROUNDS, WORLD_SIZE
 from .level import CORNERS, Level, Levels, inner_margin
 from .mt19937 import MT_STATE_SIZE, mt_next, mt_seed
@@ -352,7 +353,7 @@ def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:
 
 
 def _check_size(s, world: int) -> int:
-    if isinstance(s, bool) or not isinstance(s, (int, np.integer)):
+    if not is_int(s):
         raise ValueError(f"maze_size must be an odd int in [3, {world}], got {s!r}")
     s = int(s)
     if s % 2 == 0 or not 3 <= s <= world:
@@ -365,7 +366,7 @@ def _check_size(s, world: int) -> int:
 def _sizes(maze_size, n: int, world: int) -> np.ndarray:
     if maze_size is None:
         return np.zeros(n, dtype=np.int64)
-    if isinstance(maze_size, (int, np.integer)) and not isinstance(maze_size, bool):
+    if is_int(maze_size):
         return np.full(n, _check_size(maze_size, world), dtype=np.int64)
     sizes = list(maze_size)
     if len(sizes) != n:
@@ -522,12 +523,11 @@ def generate_levels(
 
 def generate_level(seed: int, **kwargs) -> Level:
     """One level; keyword arguments as :func:`generate_levels` (``maze_size`` an int or None)."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an int in [0, {MAX_SEED}], got {seed!r}")
+    seed = check_int("seed", seed, 0, MAX_SEED)
     ms = kwargs.get("maze_size")
-    if ms is not None and not isinstance(ms, (int, np.integer)):
+    if ms is not None and not is_int(ms):
         raise ValueError(f"maze_size for one level must be an int or None, got {ms!r}")
-    return generate_levels([int(seed)], **kwargs)[0]
+    return generate_levels([seed], **kwargs)[0]
 
 
 def procgen_levels(seeds: Sequence[int] | np.ndarray, distribution_mode: str = "hard") -> Levels:

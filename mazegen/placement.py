@@ -34,7 +34,7 @@ Corner(name='bottom-right')
 >>> parse_placement("region:0")
 Traceback (most recent call last):
 ...
-ValueError: region size n must be >= 1, got 0
+ValueError: region size n must be an integer >= 1, got 0
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .checks import check_int
 from .level import CORNERS
 
 __all__ = [
@@ -87,10 +88,7 @@ class Region(Placement):
     n: int
 
     def __post_init__(self) -> None:
-        if not isinstance(self.n, (int, np.integer)) or isinstance(self.n, bool):
-            raise ValueError(f"region size n must be an integer >= 1, got {self.n!r}")
-        if self.n < 1:
-            raise ValueError(f"region size n must be >= 1, got {self.n}")
+        check_int("region size n", self.n, 1)
 
     def __str__(self) -> str:
         return f"top-right:{self.n}"

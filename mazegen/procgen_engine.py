@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from .env_options import check_int, is_int
+from .checks import check_int
 from .ids import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
 from .level import Level, Levels
 
@@ -62,9 +62,7 @@ def make_engine(
 
 def check_env_index(engine: Any, i: Any) -> int:
     """``i`` as an env index of ``engine`` (an int in ``[0, engine.num - 1]``)."""
-    if not is_int(i) or not 0 <= int(i) < engine.num:
-        raise ValueError(f"env index must be an int in [0, {engine.num - 1}], got {i!r}")
-    return int(i)
+    return check_int("env index", i, 0, engine.num - 1)
 
 
 def get_state(engine: Any, i: int) -> bytes:

@@ -52,6 +52,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 from numba import njit
 
+from .checks import check_int
 from .ids import MONO_RGB, NUM_BACKGROUNDS
 from .level import Level, Levels, as_levels
 
@@ -161,13 +162,7 @@ class BatchRenderer(ABC):
     def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
         from .render_textured import frame_geometry
 
-        if (
-            not isinstance(num_envs, (int, np.integer))
-            or isinstance(num_envs, bool)
-            or num_envs < 1
-        ):
-            raise ValueError(f"num_envs must be an integer >= 1, got {num_envs!r}")
-        self.num_envs = n = int(num_envs)
+        self.num_envs = n = check_int("num_envs", num_envs, 1)
         self._geo = frame_geometry(world_size)  # validates world_size
         self.world_size = int(world_size)
         self.use_backgrounds = bool(use_backgrounds)

@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit
 
 from .assets import maze_textures
+from .checks import is_int
 from .ids import NUM_BACKGROUNDS
 from .level import Level, Levels
 from .render_mono import BatchRenderer, render_once
@@ -155,11 +156,7 @@ class _Geometry:
 @functools.lru_cache(maxsize=4)
 def frame_geometry(world_size: int) -> _Geometry:
     """The (cached) drawing geometry for one world size (odd, 3..64)."""
-    if not (
-        isinstance(world_size, (int, np.integer))
-        and 3 <= world_size <= FRAME
-        and world_size % 2 == 1
-    ):
+    if not (is_int(world_size) and 3 <= world_size <= FRAME and world_size % 2 == 1):
         raise ValueError(f"world_size must be an odd integer in [3, {FRAME}], got {world_size!r}")
     return _Geometry(int(world_size))
 

@@ -38,6 +38,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
+from .checks import check_int
 from .env import MazeVecEnv
 from .env_options import check_seed
 from .ids import NUM_ACTIONS
@@ -147,9 +148,7 @@ class MazeSB3VecEnv(VecEnv):
             )
         if attr_name not in ("max_steps",):
             raise ValueError(f"only 'max_steps' can be set on a MazeVecEnv, got {attr_name!r}")
-        if not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"max_steps must be an integer >= 1, got {value!r}")
-        self.venv.max_steps = int(value)
+        self.venv.max_steps = check_int("max_steps", value, 1)
 
     def env_method(
         self,

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .checks import check_int
 from .mt19937 import MT19937, MT_STATE_SIZE, mt_next, mt_seed
 
 __all__ = ["LevelSeeds", "INT32_MAX"]
@@ -39,14 +40,6 @@ def _seed_all(states, first_outputs) -> None:
         mt_seed(states[i], first_outputs[i])
 
 
-def _check_int(name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an int in [{low}, {high}], got {value!r}")
-    if not low <= int(value) <= high:
-        raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
-    return int(value)
-
-
 class LevelSeeds:
     """Per-env level-seed streams, as procgen's vectorized env draws them.
 
@@ -64,10 +57,10 @@ class LevelSeeds:
     def __init__(
         self, num_envs: int, *, num_levels: int = 0, start_level: int = 0, rand_seed: int = 0
     ) -> None:
-        self.num_envs = _check_int("num_envs", num_envs, 1, 10**8)
-        self.num_levels = _check_int("num_levels", num_levels, 0, INT32_MAX)
-        self.start_level = _check_int("start_level", start_level, 0, INT32_MAX)
-        self.rand_seed = _check_int("rand_seed", rand_seed, 0, 2**32 - 1)
+        self.num_envs = check_int("num_envs", num_envs, 1, 10**8)
+        self.num_levels = check_int("num_levels", num_levels, 0, INT32_MAX)
+        self.start_level = check_int("start_level", start_level, 0, INT32_MAX)
+        self.rand_seed = check_int("rand_seed", rand_seed, 0, 2**32 - 1)
         if self.num_levels > 0 and self.start_level + self.num_levels > INT32_MAX:
             raise ValueError(
                 f"start_level + num_levels must be <= {INT32_MAX} (procgen's int32 seeds), "

@@ -36,6 +36,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mazegen.checks import check_int
+
 __all__ = [
     "POOL",
     "RGB_SIZE",
@@ -112,8 +114,7 @@ def axis_table(side: int, obs_kind: str, world_size: int = 25) -> np.ndarray:
 
 
 def _check_world(world_size: int, obs_kind: str) -> None:
-    if not isinstance(world_size, (int, np.integer)) or world_size < 1:
-        raise ValueError(f"world_size must be a positive int, got {world_size!r}")
+    check_int("world_size", world_size, 1)
     if obs_kind not in OBS_KINDS:
         raise ValueError(f"obs_kind must be one of {OBS_KINDS}, got {obs_kind!r}")
 

@@ -34,6 +34,7 @@ import torch
 
 from agents.stats import bootstrap_ci, wilson_ci
 from mazegen import Levels, generate_levels
+from mazegen.checks import check_int
 
 from .cells import maze_cell_to_act_cell
 from .observe import DEFAULT_LAYER, layer_activations
@@ -67,11 +68,8 @@ def probe_seeds(n: int, seed: int = 0, offset: int = 0) -> np.ndarray:
     >>> probe_seeds(3, seed=1).tolist()
     [4001000000, 4001000001, 4001000002]
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be an int >= 1, got {n!r}")
-    max_seed = (2**32 - SEED_BASE) // SEED_STRIDE - 1
-    if not isinstance(seed, (int, np.integer)) or not 0 <= seed <= max_seed:
-        raise ValueError(f"seed must be an int in [0, {max_seed}], got {seed!r}")
+    n = check_int("n", n, 1)
+    seed = check_int("seed", seed, 0, (2**32 - SEED_BASE) // SEED_STRIDE - 1)
     if not 0 <= offset or offset + n > SEED_STRIDE:
         raise ValueError(f"offset + n must be in [0, {SEED_STRIDE}], got offset={offset}, n={n}")
     return SEED_BASE + int(seed) * SEED_STRIDE + int(offset) + np.arange(n, dtype=np.int64)

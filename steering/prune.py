@@ -21,6 +21,7 @@ import numpy as np
 
 from agents.stats import wilson_ci
 from mazegen import Levels, generate_levels
+from mazegen.checks import check_int
 
 from .observe import layer_activations
 from .patch_hooks import rollout_patch
@@ -45,8 +46,7 @@ def channel_stats(
 def lowest_std_channels(std: np.ndarray, k: int) -> np.ndarray:
     """Indices of the ``k`` lowest-std channels (stable order: ties by index)."""
     std = np.asarray(std)
-    if not isinstance(k, (int, np.integer)) or not 0 <= k <= len(std):
-        raise ValueError(f"k must be an int in [0, {len(std)}], got {k!r}")
+    k = check_int("k", k, 0, len(std))
     return np.sort(np.argsort(std, kind="stable")[:k])
 
 

@@ -157,7 +157,7 @@ def test_config_validation_and_seeds():
     assert s[0] == SWEEP_SEED_BASE + 200_000 and len(s) == 5 and s[0] > 1_000_000_000 + 10**8
     with pytest.raises(ValueError, match="seed"):
         level_seeds(-1, 5)
-    with pytest.raises(ValueError, match="seed must be in"):
+    with pytest.raises(ValueError, match="seed must be an integer in"):
         level_seeds(20_000, 5)
     with pytest.raises(ValueError, match="mazes"):
         SweepConfig(agent="x", mazes=0)
@@ -167,4 +167,16 @@ def test_config_validation_and_seeds():
         parse_placements("top-left,middle")
     with pytest.raises(ValueError, match="twice"):
         parse_placements("top-left,top-left")
+
+
+def test_bools_are_not_integers():
+    # True used to pass as seed 1 / train_region 1
+    with pytest.raises(ValueError, match="seed must be an integer in .*got True"):
+        level_seeds(True, 5)
+    with pytest.raises(ValueError, match="seed must be an integer in .*got True"):
+        SweepConfig(agent="x", seed=True)
+    with pytest.raises(ValueError, match="train_region must be None or an integer >= 1, got True"):
+        SweepConfig(agent="x", train_region=True)
+    cfg = SweepConfig(agent="x", max_steps=np.int64(7))
+    assert cfg.max_steps == 7 and type(cfg.max_steps) is int
     assert parse_sizes("all") == tuple(range(3, 26, 2))

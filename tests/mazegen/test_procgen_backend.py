@@ -111,7 +111,7 @@ def test_load_and_read_level_round_trip_on_raw_engine_and_vec_env():
     # play it: up from the bottom-right corner of a 9x9 maze is the engine's move too
     o, r, d, info = venv.step(np.array([5, 4]))
     assert tuple(venv.mouse[0]) == read_level(venv, 0).mouse
-    with pytest.raises(ValueError, match="env index must be an int in \\[0, 1\\]"):
+    with pytest.raises(ValueError, match="env index must be an integer in \\[0, 1\\]"):
         read_level(venv, 2)
     with pytest.raises(ValueError, match="level must be a mazegen.Level"):
         load_level(venv, 0, "maze")

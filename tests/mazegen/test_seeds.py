@@ -62,11 +62,11 @@ def test_streams_are_independent_and_deterministic():
 
 
 def test_argument_errors():
-    with pytest.raises(ValueError, match=r"num_envs must be in \[1, .*got 0"):
+    with pytest.raises(ValueError, match=r"num_envs must be an integer in \[1, .*got 0"):
         LevelSeeds(0)
-    with pytest.raises(ValueError, match=r"num_levels must be in \[0, .*got -1"):
+    with pytest.raises(ValueError, match=r"num_levels must be an integer in \[0, .*got -1"):
         LevelSeeds(1, num_levels=-1)
-    with pytest.raises(ValueError, match=r"start_level must be in \[0, .*got -3"):
+    with pytest.raises(ValueError, match=r"start_level must be an integer in \[0, .*got -3"):
         LevelSeeds(1, start_level=-3)
     with pytest.raises(ValueError, match=r"env id 4 out of range \[0, 3\]"):
         LevelSeeds(4).next(np.array([0, 4]))

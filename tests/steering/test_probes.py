@@ -90,6 +90,11 @@ def test_seeds_and_split_validation():
         probe_seeds(5, seed=10**6)
     with pytest.raises(ValueError, match="test_frac"):
         split_indices(10, 1.5)
+    # bools are not counts (True used to pass as n=1)
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got True"):
+        probe_seeds(True)
+    with pytest.raises(ValueError, match="seed must be an integer in .*got False"):
+        probe_seeds(3, seed=False)
     tr, te = split_indices(20, 0.25, seed=3)
     tr2, te2 = split_indices(20, 0.25, seed=3)
     assert np.array_equal(te, te2) and len(te) == 5 and not set(tr) & set(te)

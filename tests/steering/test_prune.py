@@ -21,6 +21,8 @@ def test_channel_stats_and_lowest():
     assert lowest_std_channels(std, 1).tolist() == [3]
     with pytest.raises(ValueError, match="k must be"):
         lowest_std_channels(std, 5)
+    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 4\], got True"):
+        lowest_std_channels(std, True)
     with pytest.raises(ValueError, match="mode"):
         prune_patch(LAYER, [3], "median", mean)
     base = layer_activations(pol, lv, LAYER)

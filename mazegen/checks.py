@@ -1,0 +1,47 @@
+"""Integer argument checks shared by the whole project: :func:`is_int`, :func:`check_int`.
+
+"An integer" means a Python or numpy integer, never a bool (``True`` is not a count of 1).
+:func:`check_int` raises ValueError naming the argument, the allowed range and the bad value,
+and returns a plain Python int. This module imports only numpy and the standard library, so
+any module (``mazegen.env`` included) can import it without an import cycle.
+
+>>> check_int("num_envs", np.int64(4), 1)
+4
+>>> check_int("num_envs", True, 1)
+Traceback (most recent call last):
+...
+ValueError: num_envs must be an integer >= 1, got True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["is_int", "check_int"]
+
+
+def is_int(x: Any) -> bool:
+    """Whether ``x`` is a Python or numpy integer (not a bool).
+
+    >>> is_int(3), is_int(np.uint8(3)), is_int(True), is_int(3.0)
+    (True, True, False, False)
+    """
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (``>= low`` when ``high`` is None).
+
+    >>> check_int("num_levels", 2**31, 0, 2**31 - 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: num_levels must be an integer in [0, 2147483647], got 2147483648
+    """
+    if high is None:
+        if not is_int(value) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    elif not is_int(value) or not low <= value <= high:
+        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    return int(value)

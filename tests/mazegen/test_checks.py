@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mazegen import env_options
+from mazegen.checks import check_int, is_int
+from mazegen.env import FixedLevelSource, MazeVecEnv, ProcgenLevelSource
+from mazegen.level import Level, Levels
+from mazegen.placement import Region
+
+LEVEL = Level.from_ascii("#####\n#..C#\n#.###\n#M..#\n#####")
+
+
+def test_is_int():
+    assert is_int(3) and is_int(-2) and is_int(np.int64(3)) and is_int(np.uint8(0))
+    for x in (True, False, np.bool_(True), 3.0, np.float32(3), "3", None, [3]):
+        assert not is_int(x), x
+
+
+def test_check_int_wording():
+    with pytest.raises(ValueError, match=r"^num_envs must be an integer >= 1, got 0$"):
+        check_int("num_envs", 0, 1)
+    with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 9\], got 10$"):
+        check_int("seed", 10, 0, 9)
+    with pytest.raises(ValueError, match=r"^seed must be an integer in \[0, 9\], got -1$"):
+        check_int("seed", -1, 0, 9)
+
+
+@pytest.mark.parametrize("high", [None, 5])
+def test_check_int_rejects_bools_and_floats(high):
+    for bad in (True, False, np.bool_(True), 1.0, np.float64(2.0), "2"):
+        with pytest.raises(ValueError, match=f"got {bad!r}"):
+            check_int("x", bad, 0, high)
+
+
+def test_check_int_returns_plain_int():
+    for v in (np.int64(4), np.uint16(4), 4):
+        out = check_int("x", v, 1, 4)
+        assert out == 4 and type(out) is int
+    assert check_int("x", 2**40, 0) == 2**40
+
+
+def test_env_options_reexports():
+    assert env_options.check_int is check_int and env_options.is_int is is_int
+    assert {"check_int", "is_int"} <= set(env_options.__all__)
+
+
+def test_mazegen_rejects_bool_counts():
+    # these sites used to take True as 1
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1, got True"):
+        ProcgenLevelSource(True)
+    with pytest.raises(ValueError, match="num_envs must be an integer >= 1, got True"):
+        MazeVecEnv(FixedLevelSource(Levels.from_list([LEVEL])), True)
+    with pytest.raises(ValueError, match="region size n must be an integer >= 1, got True"):
+        Region(True)
+
+
+def test_sb3_set_attr_rejects_bool_max_steps():
+    from mazegen.sb3_vec_env import MazeSB3VecEnv
+
+    venv = MazeSB3VecEnv(MazeVecEnv(FixedLevelSource(Levels.from_list([LEVEL] * 2)), 2))
+    with pytest.raises(ValueError, match="max_steps must be an integer >= 1, got True"):
+        venv.set_attr("max_steps", True)
+    venv.set_attr("max_steps", np.int64(7))
+    assert venv.venv.max_steps == 7 and type(venv.venv.max_steps) is int
