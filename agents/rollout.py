@@ -385,7 +385,8 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
     """Play every level once with a pool of ``batch_size`` rows, refilling finished rows with
     the next unplayed level; when none are left, shrink the pool as it empties (if the frames
     carry no hidden state)."""
-    from mazegen.env import FixedLevelSource, MazeVecEnv
+    from mazegen.env import MazeVecEnv
+    from mazegen.level_source import FixedLevelSource
 
     n = len(lv)
     use_probs = hasattr(policy, "action_probs")

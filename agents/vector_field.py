@@ -93,7 +93,8 @@ def vector_field(
     rgb_style: str | None = None,
 ) -> VectorField:
     """The policy's vector field on ``level`` (see the module docstring)."""
-    from mazegen.env import FixedLevelSource, MazeVecEnv
+    from mazegen.env import MazeVecEnv
+    from mazegen.level_source import FixedLevelSource
 
     from .rollout import _rgb_style
 

@@ -41,11 +41,12 @@ _LAZY = {
     "bfs_distances": "solvers",
     "shortest_path": "solvers",
     "decision_square": "solvers",
-    # batched env and level sources
+    # batched env
     "MazeVecEnv": "env",
-    "LevelSource": "env",
-    "ProcgenLevelSource": "env",
-    "FixedLevelSource": "env",
+    # level sources
+    "LevelSource": "level_source",
+    "ProcgenLevelSource": "level_source",
+    "FixedLevelSource": "level_source",
     # adapters
     "make_vec_env": "make",
     "MazeEnv": "gym_env",

@@ -1,4 +1,4 @@
-"""The batched maze env: procgen's dynamics on numpy arrays, plus the level sources it plays.
+"""The batched maze env: procgen's dynamics on numpy arrays.
 
 Env card
 ========
@@ -47,11 +47,14 @@ step): copy the rows you keep. The returned observations are a fresh array every
 ``final_obs``, ``got_cheese`` (bool), ``episode_return`` (float32), ``episode_length`` (int32),
 ``level_seed`` (int64, -1 if unknown), ``maze_size`` (int16) of the finished level.
 
-**Level sources.** :class:`ProcgenLevelSource` follows procgen's ``num_levels`` /
-``start_level`` / ``rand_seed`` protocol (``num_levels=1, start_level=s`` plays exactly
-``procgen_level(s)``, over and over); :class:`FixedLevelSource` replays a fixed level per env.
+**Level sources.** Which level comes next is up to the env's level source
+(:mod:`mazegen.level_source`): :class:`~mazegen.level_source.ProcgenLevelSource` follows
+procgen's ``num_levels`` / ``start_level`` / ``rand_seed`` protocol (``num_levels=1,
+start_level=s`` plays exactly ``procgen_level(s)``, over and over);
+:class:`~mazegen.level_source.FixedLevelSource` replays a fixed level per env.
 
 >>> from mazegen.level import Level, Levels
+>>> from mazegen.level_source import FixedLevelSource
 >>> lvl = Level.from_ascii('''
 ... #####
 ... #..C#
@@ -70,12 +73,12 @@ step): copy the rows you keep. The returned observations are a fresh array every
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 from numba import njit
 
-from .checks import check_int, is_int
+from .checks import check_int
 from .ids import (
     ACTION_DELTAS,
     CH_CHEESE,
@@ -84,20 +87,15 @@ from .ids import (
     CHEESE_REWARD,
     MAX_STEPS,
     NUM_ACTIONS,
-    WORLD_SIZE,
 )
 from .level import Levels
+from .level_source import LevelSource, ProcgenLevelSource, check_env_ids
 
 __all__ = [
-    "LevelSource",
-    "ProcgenLevelSource",
-    "FixedLevelSource",
     "MazeVecEnv",
     "EpisodeState",
     "OBS_KINDS",
-    "sizes_for_seeds",
     "check_actions",
-    "levels_for_seeds",
     "RGB_STYLES",
 ]
 
@@ -110,36 +108,8 @@ FRAME = 64
 
 
 # ---------------------------------------------------------------------------------------------
-# level sources
+# actions
 # ---------------------------------------------------------------------------------------------
-@runtime_checkable
-class LevelSource(Protocol):
-    """Where an env's levels come from.
-
-    ``world_size`` is the side of every level it returns; ``next_levels(env_ids)`` returns the
-    next level for each listed env (one :class:`~mazegen.level.Levels` row per id, in order).
-    """
-
-    world_size: int
-
-    def next_levels(self, env_ids: np.ndarray) -> Levels: ...
-
-
-def _as_env_ids(env_ids: Any, num_envs: int) -> np.ndarray:
-    ids = np.asarray(env_ids)
-    if ids.ndim != 1:
-        raise ValueError(f"env_ids must be a 1-D array of env indices, got shape {ids.shape}")
-    if ids.size and not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"env_ids must be integers, got dtype {ids.dtype}")
-    ids = ids.astype(np.int64)
-    if ids.size and (ids.min() < 0 or ids.max() >= num_envs):
-        bad = int(ids[(ids < 0) | (ids >= num_envs)][0])
-        raise ValueError(f"env id {bad} out of range [0, {num_envs - 1}]")
-    if ids.size > 1 and (np.diff(np.sort(ids)) == 0).any():
-        raise ValueError(f"env_ids must be distinct, got {ids.tolist()}")
-    return ids
-
-
 def check_actions(actions: Any, num_envs: int) -> np.ndarray:
     """``actions`` as ``int64 (num_envs,)`` action ids in ``[0, 15)``.
 
@@ -171,146 +141,6 @@ def check_actions(actions: Any, num_envs: int) -> np.ndarray:
         if lo < 0 or hi >= NUM_ACTIONS:
             raise ValueError(f"action {lo if lo < 0 else hi} out of range [0, {NUM_ACTIONS - 1}]")
     return a
-
-
-def sizes_for_seeds(seeds: np.ndarray, sizes: Any) -> np.ndarray:
-    """Pick one of ``sizes`` per level seed by a fixed hash of the seed (deterministic).
-
-    A level seed always gets the same size, and the sizes are used about equally often.
-
-    >>> sizes_for_seeds(np.array([5, 5, 6]), (3, 9)).tolist()[0] == sizes_for_seeds(np.array([5]), (3, 9))[0]
-    True
-    """
-    choices = np.asarray(list(sizes), dtype=np.int64).reshape(-1)
-    if choices.size == 0:
-        raise ValueError("maze_size sequence must not be empty")
-    h = np.asarray(seeds, dtype=np.int64).astype(np.uint64)
-    with np.errstate(over="ignore"):  # splitmix64 finaliser, wrapping uint64 arithmetic
-        h = (h + np.uint64(0x9E3779B97F4A7C15)) * np.uint64(0xBF58476D1CE4E5B9)
-        h ^= h >> np.uint64(31)
-        h *= np.uint64(0x94D049BB133111EB)
-        h ^= h >> np.uint64(29)
-    return choices[(h % np.uint64(choices.size)).astype(np.int64)]
-
-
-def levels_for_seeds(
-    seeds: np.ndarray, *, distribution_mode: str, maze_size: Any, cheese: Any, mouse: Any
-) -> Levels:
-    """The levels of procgen's level stream for ``seeds`` under the size and placement specs.
-
-    :func:`mazegen.generate.generate_levels`, except that a ``maze_size`` sequence lists the
-    allowed sizes, one picked per level seed by :func:`sizes_for_seeds`.
-    """
-    from .generate import generate_levels
-
-    if maze_size is not None and not is_int(maze_size):
-        maze_size = sizes_for_seeds(seeds, maze_size)
-    return generate_levels(
-        seeds, distribution_mode=distribution_mode, maze_size=maze_size, cheese=cheese, mouse=mouse
-    )
-
-
-class ProcgenLevelSource:
-    """procgen's level stream: :class:`~mazegen.seeds.LevelSeeds` + ``generate_levels``.
-
-    Env ``i`` draws its level seeds from its own seed generator exactly as procgen does for
-    ``(num_levels, start_level, rand_seed)``; each seed becomes a level through
-    :func:`mazegen.generate.generate_levels` with the given size and placement specs
-    (the defaults reproduce procgen's own levels). ``maze_size`` is None (procgen's size
-    draw), one odd int, or a sequence of allowed sizes: then each level's size is chosen among
-    them by :func:`sizes_for_seeds` (a fixed hash of its level seed).
-    """
-
-    def __init__(
-        self,
-        num_envs: int,
-        *,
-        distribution_mode: str = "hard",
-        maze_size: int | tuple[int, ...] | None = None,
-        cheese: Any = "uniform",
-        mouse: Any = "start",
-        num_levels: int = 0,
-        start_level: int = 0,
-        rand_seed: int = 0,
-    ) -> None:
-        if distribution_mode not in WORLD_SIZE:
-            raise ValueError(
-                f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
-            )
-        num_envs = check_int("num_envs", num_envs, 1)
-        from .seeds import LevelSeeds  # lazy: written alongside this module
-
-        self.num_envs = num_envs
-        self.distribution_mode = distribution_mode
-        self.world_size = WORLD_SIZE[distribution_mode]
-        self.maze_size = maze_size
-        self.cheese = cheese
-        self.mouse = mouse
-        self.num_levels = num_levels
-        self.start_level = start_level
-        self.rand_seed = rand_seed
-        self._seeds = LevelSeeds(
-            num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed
-        )
-
-    def reseeded(self, rand_seed: int) -> ProcgenLevelSource:
-        """A fresh source with the same options and another ``rand_seed`` (from its start)."""
-        return ProcgenLevelSource(
-            self.num_envs,
-            distribution_mode=self.distribution_mode,
-            maze_size=self.maze_size,
-            cheese=self.cheese,
-            mouse=self.mouse,
-            num_levels=self.num_levels,
-            start_level=self.start_level,
-            rand_seed=rand_seed,
-        )
-
-    def next_levels(self, env_ids: np.ndarray) -> Levels:
-        ids = _as_env_ids(env_ids, self.num_envs)
-        seeds = np.asarray(self._seeds.next(ids), dtype=np.int64)
-        return levels_for_seeds(
-            seeds,
-            distribution_mode=self.distribution_mode,
-            maze_size=self.maze_size,
-            cheese=self.cheese,
-            mouse=self.mouse,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"ProcgenLevelSource(num_envs={self.num_envs}, distribution_mode={self.distribution_mode!r}, "
-            f"maze_size={self.maze_size!r}, cheese={str(self.cheese)!r}, mouse={str(self.mouse)!r}, "
-            f"num_levels={self.num_levels}, start_level={self.start_level}, rand_seed={self.rand_seed})"
-        )
-
-
-class FixedLevelSource:
-    """Env ``i`` always plays ``levels[i]`` (replayed on every reset).
-
-    >>> from mazegen.level import Level
-    >>> lv = Levels.from_list([Level.from_ascii("#####\\n#..C#\\n#.###\\n#M..#\\n#####")] * 3)
-    >>> FixedLevelSource(lv).next_levels(np.array([2, 0])).mouse.tolist()
-    [[3, 1], [3, 1]]
-    """
-
-    def __init__(self, levels: Levels) -> None:
-        if not isinstance(levels, Levels):
-            raise ValueError(
-                f"FixedLevelSource needs a mazegen.Levels, got {type(levels).__name__}"
-            )
-        if len(levels) == 0:
-            raise ValueError("FixedLevelSource needs at least one level")
-        self.levels = levels
-        self.num_envs = len(levels)
-        self.world_size = levels.world_size
-
-    def next_levels(self, env_ids: np.ndarray) -> Levels:
-        ids = _as_env_ids(env_ids, self.num_envs)
-        return self.levels[ids]
-
-    def __repr__(self) -> str:
-        return f"FixedLevelSource({self.num_envs} levels, world_size={self.world_size})"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -447,7 +277,8 @@ class MazeVecEnv(EpisodeState):
     """``num_envs`` mazes stepped together with procgen's dynamics (see the module's env card).
 
     Args:
-        level_source: a :class:`LevelSource` (e.g. :class:`ProcgenLevelSource`).
+        level_source: a :class:`~mazegen.level_source.LevelSource` (e.g.
+            :class:`~mazegen.level_source.ProcgenLevelSource`).
         num_envs: number of envs.
         obs: ``"grid"`` (``uint8 (N, 3, W, W)``) or ``"rgb"`` (``uint8 (N, 64, 64, 3)``).
         max_steps: episode timeout (procgen: 500).
@@ -542,8 +373,8 @@ class MazeVecEnv(EpisodeState):
     def reseed(self, rand_seed: int) -> None:
         """Restart procgen's level stream with ``rand_seed`` from the next :meth:`reset`.
 
-        Only a :class:`ProcgenLevelSource` has a stream to restart; other level sources are
-        deterministic and stay as they are.
+        Only a :class:`~mazegen.level_source.ProcgenLevelSource` has a stream to restart; other
+        level sources are deterministic and stay as they are.
         """
         src = self.level_source
         if isinstance(src, ProcgenLevelSource):
@@ -556,7 +387,7 @@ class MazeVecEnv(EpisodeState):
         """
         if self._needs_reset:
             raise RuntimeError("call reset() before set_levels()")
-        ids = _as_env_ids(env_ids, self.num_envs)
+        ids = check_env_ids(env_ids, self.num_envs)
         self._load(ids, levels)
         return self._obs.copy()
 

@@ -28,8 +28,9 @@ from typing import Any, TypedDict
 import numpy as np
 
 from .checks import check_int, is_int
-from .env import OBS_KINDS, RGB_STYLES, LevelSource, MazeVecEnv, ProcgenLevelSource
+from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .ids import MAX_STEPS, WORLD_SIZE
+from .level_source import LevelSource, ProcgenLevelSource
 from .placement import Placement, parse_placement
 from .seeds import INT32_MAX
 
@@ -113,7 +114,7 @@ class LevelOptions:
     Args:
         distribution_mode: ``"hard"`` (25x25 world) or ``"easy"`` (15x15).
         maze_size: None for procgen's own size draw, an odd int, or a sequence of odd ints
-            (then chosen per level seed, see :func:`mazegen.env.sizes_for_seeds`).
+            (then chosen per level seed, see :func:`mazegen.level_source.sizes_for_seeds`).
         cheese: cheese placement spec (see :mod:`mazegen.placement`), e.g. ``"top-right:5"``.
         mouse: mouse placement spec (default procgen's start cell).
         num_levels: procgen's ``num_levels`` (0: unbounded level set).

@@ -27,10 +27,11 @@ from typing import Any, Unpack
 import gymnasium as gym
 import numpy as np
 
-from .env import FixedLevelSource, MazeVecEnv
+from .env import MazeVecEnv
 from .env_options import EnvKwargs, EnvOptions, check_seed
 from .ids import NUM_ACTIONS
 from .level import Level, Levels
+from .level_source import FixedLevelSource
 
 __all__ = ["MazeEnv"]
 

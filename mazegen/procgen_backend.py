@@ -34,10 +34,11 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from .env import EpisodeState, check_actions, levels_for_seeds
+from .env import EpisodeState, check_actions
 from .env_options import LevelKwargs, LevelOptions, check_bool, check_num_envs, check_seed
 from .ids import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
 from .level import Level, Levels
+from .level_source import levels_for_seeds
 from .placement import Start, Uniform
 from .procgen_engine import check_env_index, engine_level, get_state, make_engine, write_level
 
@@ -370,7 +371,7 @@ def make_procgen_vec_env(num_envs: int, **options: Any) -> ProcgenMazeVecEnv:
         options: the fields of :class:`~mazegen.env_options.LevelOptions` (``distribution_mode``,
             ``maze_size``, ``cheese``, ``mouse``, ``num_levels``, ``start_level``, ``seed`` =
             procgen's ``rand_seed``; a ``maze_size`` sequence is chosen per level seed as in
-            :class:`mazegen.env.ProcgenLevelSource`), plus ``use_backgrounds`` and
+            :class:`mazegen.level_source.ProcgenLevelSource`), plus ``use_backgrounds`` and
             ``use_monochrome_assets`` (procgen's own flags; the latter gives solid-colour frames).
 
     Observations are ``uint8 (64, 64, 3)`` frames straight from the engine.

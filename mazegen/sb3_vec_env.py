@@ -11,12 +11,13 @@ it as an image, so it is not divided by 255: use ``MlpPolicy`` or a custom extra
 ``Box(0, 255, (64, 64, 3), uint8)`` for rgb frames (an image: ``CnnPolicy`` transposes and
 scales it).
 
-``seed(s)`` takes effect at the next ``reset()``: a :class:`~mazegen.env.ProcgenLevelSource`
-is rebuilt with ``rand_seed=s`` (procgen's meaning of the seed); other sources are deterministic
-already and ignore it.
+``seed(s)`` takes effect at the next ``reset()``: a
+:class:`~mazegen.level_source.ProcgenLevelSource` is rebuilt with ``rand_seed=s`` (procgen's
+meaning of the seed); other sources are deterministic already and ignore it.
 
 >>> from mazegen.level import Level, Levels
->>> from mazegen.env import FixedLevelSource, MazeVecEnv
+>>> from mazegen.env import MazeVecEnv
+>>> from mazegen.level_source import FixedLevelSource
 >>> lvl = Level.from_ascii("#####\\n#..C#\\n#.###\\n#M..#\\n#####")
 >>> venv = MazeSB3VecEnv(MazeVecEnv(FixedLevelSource(Levels.from_list([lvl] * 2)), 2))
 >>> venv.observation_space

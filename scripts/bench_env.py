@@ -115,7 +115,8 @@ def _time_steps(step, n_envs: int, seconds: float, actions: np.ndarray) -> float
 
 
 def bench_mazegen(obs: str, rgb_style: str, n_envs: int, seconds: float, seed: int) -> float:
-    from mazegen.env import MazeVecEnv, ProcgenLevelSource
+    from mazegen.env import MazeVecEnv
+    from mazegen.level_source import ProcgenLevelSource
 
     env = MazeVecEnv(
         ProcgenLevelSource(n_envs, rand_seed=seed),

@@ -64,8 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     from agents.policy import Policy
     from agents.rollout import rollout
     from agents.sweep import level_seeds, parse_sizes
-    from mazegen.env import FixedLevelSource, MazeVecEnv
+    from mazegen.env import MazeVecEnv
     from mazegen.generate import generate_levels
+    from mazegen.level_source import FixedLevelSource
 
     if args.mazes < 1 or args.batch_size < 1 or args.repeats < 1:
         raise SystemExit("error: --mazes, --batch-size and --repeats must be >= 1")

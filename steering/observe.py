@@ -76,7 +76,8 @@ def level_obs(
     if obs_kind == "grid":
         return _grid_obs(lv)
     if obs_kind == "rgb":
-        from mazegen.env import FixedLevelSource, MazeVecEnv
+        from mazegen.env import MazeVecEnv
+        from mazegen.level_source import FixedLevelSource
 
         env = MazeVecEnv(FixedLevelSource(lv), len(lv), obs="rgb", rgb_style=rgb_style)
         return np.asarray(env.reset())

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.env import FixedLevelSource, MazeVecEnv
+from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
+from mazegen.level_source import FixedLevelSource
 from mazegen.sb3_vec_env import MazeSB3VecEnv
 
 ART = """

@@ -5,8 +5,9 @@ import pytest
 
 from mazegen import env_options
 from mazegen.checks import check_int, is_int
-from mazegen.env import FixedLevelSource, MazeVecEnv, ProcgenLevelSource
+from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
+from mazegen.level_source import FixedLevelSource, ProcgenLevelSource
 from mazegen.placement import Region
 
 LEVEL = Level.from_ascii("#####\n#..C#\n#.###\n#M..#\n#####")

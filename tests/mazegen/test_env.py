@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.env import FixedLevelSource, LevelSource, MazeVecEnv
+from mazegen.env import MazeVecEnv
 from mazegen.ids import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, NUM_ACTIONS
 from mazegen.level import Level, Levels
+from mazegen.level_source import FixedLevelSource, LevelSource
 
 # 7x7 world, 5x5 inner maze (margin 1). Mouse at the start (bottom-left inner cell).
 ART = """
@@ -289,7 +290,7 @@ def test_deterministic():
 def test_procgen_source_deterministic():
     pytest.importorskip("mazegen.generate")
     pytest.importorskip("mazegen.seeds")
-    from mazegen.env import ProcgenLevelSource
+    from mazegen.level_source import ProcgenLevelSource
 
     def run(seed):
         env = MazeVecEnv(ProcgenLevelSource(8, rand_seed=seed), 8, max_steps=20)
@@ -308,7 +309,7 @@ def test_procgen_source_single_level_replays():
     pytest.importorskip("mazegen.generate")
     pytest.importorskip("mazegen.seeds")
     import mazegen
-    from mazegen.env import ProcgenLevelSource
+    from mazegen.level_source import ProcgenLevelSource
 
     env = MazeVecEnv(ProcgenLevelSource(2, num_levels=1, start_level=17), 2, max_steps=5)
     env.reset()
@@ -324,7 +325,7 @@ def test_facing_and_special_actions_match_engine():
     pytest.importorskip("mazegen.generate")
     pytest.importorskip("mazegen.render_textured")
     procgen = pytest.importorskip("procgen")
-    from mazegen.env import ProcgenLevelSource
+    from mazegen.level_source import ProcgenLevelSource
 
     rng = np.random.default_rng(3)
     for seed in (3, 8):

@@ -103,7 +103,8 @@ def _lockstep(seed: int, steps: int, rng: np.random.Generator, greedy: float, us
               mode: str = "hard"):
     import procgen
 
-    from mazegen.env import MazeVecEnv, ProcgenLevelSource
+    from mazegen.env import MazeVecEnv
+    from mazegen.level_source import ProcgenLevelSource
     from mazegen.solvers import next_action_towards
 
     real = procgen.ProcgenGym3Env(num=1, env_name="maze", distribution_mode=mode, num_levels=1,

@@ -6,7 +6,8 @@ import numpy as np
 
 from agents.model import ImpalaModel
 from agents.policy import Policy
-from mazegen.env import FixedLevelSource, MazeVecEnv
+from mazegen.env import MazeVecEnv
+from mazegen.level_source import FixedLevelSource
 from steering.observe import layer_activations, layer_shape, level_obs, policy_obs
 from steering.retarget import eval_levels
 
