@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from mazegen.checks import check_int
+
 from .policy import Policy
 from .stats import wilson_ci
 
@@ -68,10 +70,8 @@ def evaluate(
     (first, last), ``mean_episode_length``, ``by_maze_size`` (``{size: {n, hits, rate,
     ci95}}``) and ``by_size_bucket`` (3-9, 11-17, 19-25).
     """
-    if n_levels < 1:
-        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
-    if not 0 <= seed <= 2**31 - 1 - n_levels:
-        raise ValueError(f"seed must be in [0, 2^31-1-n_levels], got {seed}")
+    n_levels = check_int("n_levels", n_levels, 1, 2**31 - 1)
+    seed = check_int("seed", seed, 0, 2**31 - 1 - n_levels)
     from .rollout import rollout
 
     levels = _make_levels(n_levels, seed, cheese, sizes, distribution_mode)

@@ -38,6 +38,8 @@ from collections.abc import Iterator, Sequence
 import torch
 from torch import nn
 
+from mazegen.checks import check_int, is_int
+
 __all__ = [
     "ImpalaModel",
     "hook_names",
@@ -156,22 +158,15 @@ class ImpalaModel(nn.Module):
         fc_dim: int = 256,
     ) -> None:
         super().__init__()
-        channels = tuple(int(c) for c in channels)
-        if len(channels) != 3 or min(channels) < 1:
+        channels = tuple(channels)
+        if len(channels) != 3 or not all(is_int(c) and c >= 1 for c in channels):
             raise ValueError(f"channels must be 3 positive ints, got {channels!r}")
-        if in_channels < 1:
-            raise ValueError(f"in_channels must be >= 1, got {in_channels}")
-        if num_actions < 1:
-            raise ValueError(f"num_actions must be >= 1, got {num_actions}")
-        if obs_size < 1:
-            raise ValueError(f"obs_size must be >= 1, got {obs_size}")
-        if fc_dim < 1:
-            raise ValueError(f"fc_dim must be >= 1, got {fc_dim}")
-        self.in_channels = int(in_channels)
+        channels = tuple(int(c) for c in channels)
+        self.in_channels = check_int("in_channels", in_channels, 1)
         self.channels = channels
-        self.num_actions = int(num_actions)
-        self.obs_size = int(obs_size)
-        self.fc_dim = int(fc_dim)
+        self.num_actions = check_int("num_actions", num_actions, 1)
+        self.obs_size = check_int("obs_size", obs_size, 1)
+        self.fc_dim = check_int("fc_dim", fc_dim, 1)
         self.embedder = ImpalaEmbedder(self.in_channels, channels, self.obs_size, self.fc_dim)
         self.fc_policy = nn.Linear(self.fc_dim, self.num_actions)
         self.fc_value = nn.Linear(self.fc_dim, 1)
@@ -224,7 +219,7 @@ def activation_shapes(
     another side gives the shapes of the same architecture built for that side (the model
     itself is not changed).
     """
-    size = model.obs_size if obs_size is None else int(obs_size)
+    size = model.obs_size if obs_size is None else check_int("obs_size", obs_size, 1)
     if size != model.obs_size:
         model = ImpalaModel(**{**model.config(), "obs_size": size})
     shapes: dict[str, tuple[int, ...]] = {}
@@ -286,10 +281,11 @@ def disable_actions(model: "ImpalaModel", keep: Sequence[int]) -> None:
     >>> float(p[:, [0, 2, 4, 6, 8, 9, 14]].sum()) < 1e-9
     True
     """
-    keep = sorted({int(a) for a in keep})
+    keep = list(keep)
     n = model.fc_policy.out_features
-    if not keep or keep[0] < 0 or keep[-1] >= n:
+    if not keep or not all(is_int(a) and 0 <= a < n for a in keep):
         raise ValueError(f"actions to keep must be a non-empty subset of 0..{n - 1}, got {keep}")
+    keep = sorted({int(a) for a in keep})
     off = [a for a in range(n) if a not in keep]
     model.fc_policy.weight[off] = 0.0
     model.fc_policy.bias[off] = DISABLED_LOGIT

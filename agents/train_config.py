@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
+from mazegen.checks import is_int
+
 from .model import SCALES
 from .policy import OBS_KINDS
 
@@ -162,6 +164,13 @@ class TrainConfig:
             if not cond:
                 raise ValueError(msg)
 
+        # int fields must hold integers: a YAML `true` is not 1, a float is not a count
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.type == "int":
+                need(is_int(v), f"{f.name} must be an integer, got {v!r}")
+            elif f.type == "int | None":
+                need(v is None or is_int(v), f"{f.name} must be an integer or none, got {v!r}")
         need(
             self.distribution_mode in ("hard", "easy"),
             f"distribution_mode must be 'hard' or 'easy', got {self.distribution_mode!r}",

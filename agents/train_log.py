@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mazegen.checks import check_int
+
 from .sweep import write_csv
 
 __all__ = [
@@ -179,8 +181,7 @@ def pooled_rates(
     >>> pooled_rates(rows, min_episodes=20)[0].round(2).tolist()
     [nan, 0.5, 1.0]
     """
-    if min_episodes < 1:
-        raise ValueError(f"min_episodes must be >= 1, got {min_episodes}")
+    min_episodes = check_int("min_episodes", min_episodes, 1)
     counts = np.zeros(len(rows))
     hits = np.zeros(len(rows))
     for i, r in enumerate(rows):

@@ -547,8 +547,8 @@ def bench_generation(
 
     Compiles first (not timed). Seeds are ``0..n-1``.
     """
-    if n < 1 or repeats < 1:
-        raise ValueError(f"n and repeats must be >= 1, got n={n}, repeats={repeats}")
+    n = check_int("n", n, 1)
+    repeats = check_int("repeats", repeats, 1)
     procgen_levels(np.arange(16), distribution_mode)  # compile / warm up
     seeds = np.arange(n, dtype=np.int64)
     best = float("inf")

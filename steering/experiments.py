@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import CORNERS, Level, Levels
+from mazegen.checks import check_int, is_int
 
 from .metrics import (
     Rate,
@@ -159,12 +160,10 @@ class RetargetConfig:
                 raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
         parse_targets(self.targets)
         for s in self.sizes:
-            if s % 2 == 0 or not 3 <= s <= 25:
-                raise ValueError(f"maze size must be odd in [3, 25], got {s}")
-        if self.mazes < 1:
-            raise ValueError(f"mazes must be >= 1, got {self.mazes}")
-        if self.max_steps < 1:
-            raise ValueError(f"max_steps must be >= 1, got {self.max_steps}")
+            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
+                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
+        self.mazes = check_int("mazes", self.mazes, 1)
+        self.max_steps = check_int("max_steps", self.max_steps, 1)
         if self.magnitudes is not None and not all(math.isfinite(m) for m in self.magnitudes):
             raise ValueError(f"magnitudes must be finite, got {self.magnitudes}")
         return self
@@ -387,12 +386,11 @@ class VectorConfig:
         if self.source not in ("own", "transfer"):
             raise ValueError(f"source must be 'own' or 'transfer', got {self.source!r}")
         for s in self.sizes:
-            if s % 2 == 0 or not 3 <= s <= 25:
-                raise ValueError(f"maze size must be odd in [3, 25], got {s}")
+            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
+                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
             if self.kind == "top-right" and s >= 25:
                 raise ValueError(f"the top-right vector needs maze size < 25, got {s}")
-        if self.mazes < 1:
-            raise ValueError(f"mazes must be >= 1, got {self.mazes}")
+        self.mazes = check_int("mazes", self.mazes, 1)
         return self
 
     def to_dict(self) -> dict:

@@ -48,6 +48,8 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from mazegen.checks import check_int
+
 from .patch_arrays import (
     array_from_json,
     array_to_json,
@@ -431,9 +433,7 @@ class Stack(Patch):
             raise ValueError(
                 f"Stack needs one size per patch, got {len(patches)} patches and {len(sizes)} sizes"
             )
-        self.sizes = [int(n) for n in sizes]
-        if min(self.sizes) < 1:
-            raise ValueError(f"Stack block sizes must be >= 1, got {self.sizes}")
+        self.sizes = [check_int("Stack block size", n, 1) for n in sizes]
         self.patches: list[list[Patch]] = []
         for p in patches:
             flat = [] if p is None else flatten_patches(p)

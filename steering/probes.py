@@ -68,11 +68,10 @@ def probe_seeds(n: int, seed: int = 0, offset: int = 0) -> np.ndarray:
     >>> probe_seeds(3, seed=1).tolist()
     [4001000000, 4001000001, 4001000002]
     """
-    n = check_int("n", n, 1)
+    n = check_int("n", n, 1, SEED_STRIDE)
     seed = check_int("seed", seed, 0, (2**32 - SEED_BASE) // SEED_STRIDE - 1)
-    if not 0 <= offset or offset + n > SEED_STRIDE:
-        raise ValueError(f"offset + n must be in [0, {SEED_STRIDE}], got offset={offset}, n={n}")
-    return SEED_BASE + int(seed) * SEED_STRIDE + int(offset) + np.arange(n, dtype=np.int64)
+    offset = check_int("offset", offset, 0, SEED_STRIDE - n)
+    return SEED_BASE + seed * SEED_STRIDE + offset + np.arange(n, dtype=np.int64)
 
 
 def split_indices(n: int, test_frac: float = 0.3, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

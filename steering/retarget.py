@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import Level, Levels
+from mazegen.checks import check_int, is_int
 
 from .cells import maze_cell_to_act_cell
 from .observe import as_levels, layer_activations, layer_shape
@@ -55,8 +56,7 @@ def eval_levels(n: int, *, seed: int, maze_size=None, cheese: str = "uniform", s
     """``n`` seeded evaluation levels (procgen generator, seeds from :data:`EVAL_SEED_OFFSET`)."""
     from mazegen import generate_levels
 
-    if n < 1:
-        raise ValueError(f"number of mazes must be >= 1, got {n}")
+    n = check_int("number of mazes", n, 1)
     base = EVAL_SEED_OFFSET + 1_000_003 * int(salt) + 10_007 * int(seed)
     return generate_levels(np.arange(base, base + n, dtype=np.int64), maze_size=maze_size, cheese=cheese)
 
@@ -122,7 +122,7 @@ def retarget_patch(
         raise ValueError(f"retargeting needs a conv layer (C, H, W); {layer!r} has shape {shape}")
     if method == "single":
         if channels:
-            chans = [int(channels[0])]
+            chans = [channels[0]]
         elif ranking is not None:
             chans = [ranking.best_single()]
         else:
@@ -130,16 +130,17 @@ def retarget_patch(
     elif method == "channels":
         if not channels:
             raise ValueError("method='channels' needs a non-empty channels list")
-        chans = [int(c) for c in channels]
+        chans = list(channels)
     else:
         if ranking is None:
             raise ValueError("method='discovered' needs ranking=discover_cheese_channels(policy, layer, ...)")
         if ranking.layer != layer:
             raise ValueError(f"ranking is for layer {ranking.layer!r}, not {layer!r}")
         chans = list(ranking.selected)
-    bad = [c for c in chans if not 0 <= c < shape[0]]
+    bad = [c for c in chans if not is_int(c) or not 0 <= c < shape[0]]
     if bad:
         raise ValueError(f"channels {bad} out of range [0, {shape[0] - 1}] for layer {layer!r}")
+    chans = [int(c) for c in chans]
     mag = DEFAULT_MAGNITUDE[method] if magnitude is None else float(magnitude)
     t = np.asarray(target_cell, dtype=np.int64)
     kind = _obs_kind(policy)
@@ -269,8 +270,7 @@ def discover_cheese_channels(
     """
     from .metrics import retarget_success_batch
 
-    if n_mazes < 2:
-        raise ValueError(f"n_mazes must be >= 2, got {n_mazes}")
+    n_mazes = check_int("n_mazes", n_mazes, 2)
     shape = layer_shape(policy, layer)
     if len(shape) != 3:
         raise ValueError(f"discovery needs a conv layer (C, H, W); {layer!r} has shape {shape}")

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from agents.model import SCALES, ImpalaModel, activation_shapes, fast_inference, hook_names
+from agents.model import (
+    DISABLED_LOGIT,
+    SCALES,
+    ImpalaModel,
+    activation_shapes,
+    disable_actions,
+    fast_inference,
+    hook_names,
+)
 
 
 def _procgen_tools_keys() -> list[str]:
@@ -123,6 +132,35 @@ def test_fast_inference_close_to_fp32():
 def test_bad_construction_raises(kwargs):
     with pytest.raises(ValueError):
         ImpalaModel(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(in_channels=True), "in_channels must be an integer >= 1, got True"),
+        (dict(num_actions=True), "num_actions must be an integer >= 1, got True"),
+        (dict(obs_size=True), "obs_size must be an integer >= 1, got True"),
+        (dict(fc_dim=256.0), "fc_dim must be an integer >= 1, got 256.0"),
+        (dict(channels=(16, True, 32)), "channels must be 3 positive ints"),
+        (dict(channels=(16, 32.0, 32)), "channels must be 3 positive ints"),
+    ],
+)
+def test_construction_rejects_bools_and_floats(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        ImpalaModel(**kwargs)
+
+
+def test_int_arguments_reject_bools():
+    m = ImpalaModel(obs_size=25, channels=(4, 8, 8))
+    with pytest.raises(ValueError, match="obs_size must be an integer >= 1, got True"):
+        activation_shapes(m, obs_size=True)
+    with pytest.raises(ValueError, match="actions to keep"):
+        disable_actions(m, [True, 3])
+    with pytest.raises(ValueError, match="actions to keep"):
+        disable_actions(m, [15])
+    disable_actions(m, (np.int64(3), 1))
+    bias = m.fc_policy.bias.detach()
+    assert float(bias[0]) == DISABLED_LOGIT and float(bias[3]) != DISABLED_LOGIT
 
 
 def test_bad_input_shape_raises():

@@ -180,6 +180,20 @@ def test_config_validation_and_cli(tmp_path):
     with pytest.raises(ValueError, match="unknown TrainConfig fields"):
         TrainConfig.from_dict({"lr": 1.0})
     assert TrainConfig(maze_size="3,5").maze_sizes() == (3, 5)
+    # bools are not counts: a YAML `true` for n_envs must fail, not become 1
+    with pytest.raises(ValueError, match="n_envs must be an integer, got True"):
+        TrainConfig(n_envs=True)
+    with pytest.raises(ValueError, match="scale must be an integer, got True"):
+        TrainConfig(scale=True)
+    with pytest.raises(ValueError, match="total_steps must be an integer, got 2000.0"):
+        TrainConfig(total_steps=2000.0)
+    with pytest.raises(ValueError, match="env_seed must be an integer or none, got False"):
+        TrainConfig(env_seed=False)
+    assert TrainConfig(env_seed=None, n_envs=np.int64(64)).n_envs == 64
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("n_envs: true\n")
+    with pytest.raises(ValueError, match="n_envs must be an integer, got True"):
+        config_from_args(["--config", str(bad)])
     yml = tmp_path / "c.yaml"
     yml.write_text("learning_rate: 0.001\nn_envs: 8\nfast: false\nmaze_size: '9'\n")
     cfg, resume = config_from_args(

@@ -49,8 +49,10 @@ def test_pooled_rates_weights_by_episodes_and_skips_nan():
     assert rates[2] == pytest.approx(0.75) and n[2] == 400
     rates, _ = pooled_rates(rows, min_episodes=300)
     assert rates[2] == 1.0  # the newest row alone is enough
-    with pytest.raises(ValueError, match="min_episodes must be >= 1, got 0"):
+    with pytest.raises(ValueError, match="min_episodes must be an integer >= 1, got 0"):
         pooled_rates(rows, min_episodes=0)
+    with pytest.raises(ValueError, match="min_episodes must be an integer >= 1, got True"):
+        pooled_rates(rows, min_episodes=True)
 
 
 def test_milestones_need_the_pooled_rate_not_one_lucky_row():

@@ -231,3 +231,7 @@ def test_errors_name_value_and_range():
 def test_bench_generation_runs():
     rate = bench_generation(n=2000, repeats=1)
     assert rate > 0
+    with pytest.raises(ValueError, match="n must be an integer >= 1, got True"):
+        bench_generation(n=True)
+    with pytest.raises(ValueError, match="repeats must be an integer >= 1, got 0"):
+        bench_generation(n=10, repeats=0)

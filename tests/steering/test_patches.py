@@ -12,7 +12,7 @@ from agents.model import ImpalaModel
 from steering.hooks import run_with_cache
 from steering.patch_hooks import apply_patches, rollout_patch
 from steering.patch_io import load_patches, save_patches
-from steering.patches import Ablate, Add, Clamp, Compose, Resample, Scale, patch_from_json
+from steering.patches import Ablate, Add, Clamp, Compose, Resample, Scale, Stack, patch_from_json
 
 L = "embedder.block2.res1.resadd_out"
 
@@ -118,6 +118,10 @@ def test_bad_json_and_bad_args():
         Add(L, np.full((4, 5, 5), np.nan), 1.0)
     with pytest.raises(ValueError, match="layer"):
         Scale("", [0], 1.0)
+    with pytest.raises(ValueError, match="Stack block size must be an integer >= 1, got 0"):
+        Stack(L, [None, None], [2, 0])
+    with pytest.raises(ValueError, match="Stack block size must be an integer >= 1, got True"):
+        Stack(L, [None], [True])
 
 
 def test_apply_patches_on_model_and_rollout_factory():

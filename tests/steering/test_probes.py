@@ -9,6 +9,7 @@ from _steer_tiny import LAYER, TinyPolicy
 
 from steering.probes import (
     SEED_BASE,
+    SEED_STRIDE,
     base_rate,
     collect_probe_data,
     fit_probes,
@@ -91,10 +92,17 @@ def test_seeds_and_split_validation():
     with pytest.raises(ValueError, match="test_frac"):
         split_indices(10, 1.5)
     # bools are not counts (True used to pass as n=1)
-    with pytest.raises(ValueError, match="n must be an integer >= 1, got True"):
+    with pytest.raises(ValueError, match=r"n must be an integer in \[1, 1000000\], got True"):
         probe_seeds(True)
     with pytest.raises(ValueError, match="seed must be an integer in .*got False"):
         probe_seeds(3, seed=False)
+    with pytest.raises(ValueError, match=r"offset must be an integer in \[0, 999997\], got True"):
+        probe_seeds(3, offset=True)
+    with pytest.raises(ValueError, match=r"offset must be an integer in \[0, 999997\], got 999998"):
+        probe_seeds(3, offset=999_998)
+    with pytest.raises(ValueError, match="offset must be an integer in .*got 1.5"):
+        probe_seeds(3, offset=1.5)
+    assert probe_seeds(3, offset=999_997)[-1] == SEED_BASE + SEED_STRIDE - 1
     tr, te = split_indices(20, 0.25, seed=3)
     tr2, te2 = split_indices(20, 0.25, seed=3)
     assert np.array_equal(te, te2) and len(te) == 5 and not set(tr) & set(te)

@@ -49,6 +49,25 @@ def test_retarget_patch_errors():
         retarget_patch(grid, "embedder.fc", (0, 0), method="single", channels=[0])
     with pytest.raises(ValueError, match="unknown layer"):
         retarget_patch(grid, "embedder.nope", (0, 0), method="single", channels=[0])
+    # bools and floats are not channel indices (True used to pass as channel 1)
+    with pytest.raises(ValueError, match=r"channels \[True\] out of range"):
+        retarget_patch(grid, LAYER, (0, 0), method="single", channels=[True])
+    with pytest.raises(ValueError, match=r"channels \[1.5\] out of range"):
+        retarget_patch(grid, LAYER, (0, 0), method="channels", channels=[0, 1.5])
+
+
+def test_counts_reject_bools():
+    with pytest.raises(ValueError, match="number of mazes must be an integer >= 1, got True"):
+        eval_levels(True, seed=0)
+    with pytest.raises(ValueError, match="n_mazes must be an integer >= 2, got True"):
+        discover_cheese_channels(TinyPolicy(25), LAYER, n_mazes=True)
+    with pytest.raises(ValueError, match="mazes must be an integer >= 1, got True"):
+        RetargetConfig(mazes=True).validate()
+    with pytest.raises(ValueError, match="max_steps must be an integer >= 1, got False"):
+        RetargetConfig(max_steps=False).validate()
+    with pytest.raises(ValueError, match=r"maze size must be odd in \[3, 25\], got 9.0"):
+        RetargetConfig(sizes=[9.0]).validate()
+    assert RetargetConfig(mazes=np.int64(3)).validate().mazes == 3
 
 
 def test_discovery_finds_the_cheese_channel():

@@ -112,6 +112,15 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
         resample_patch(tiny_policy, LAYER, [0], lv[:1], lv[:1])
 
 
+def test_vector_config_rejects_bools():
+    from steering.experiments import VectorConfig
+
+    with pytest.raises(ValueError, match="mazes must be an integer >= 1, got True"):
+        VectorConfig(mazes=True).validate()
+    with pytest.raises(ValueError, match=r"maze size must be odd in \[3, 25\], got True"):
+        VectorConfig(sizes=[True]).validate()
+
+
 def test_run_vector_cheese_known_answer():
     from _steer_tiny import TinyPolicy
 
