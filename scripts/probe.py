@@ -73,7 +73,9 @@ def _plot_probe(rows: list[dict], path: Path) -> None:
 
 
 def _plot_prune(rows: list[dict], path: Path) -> None:
+    """Rate vs k per (mode, selection); random draws as their mean with a min-max bar."""
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from steering.plots import save_figure
 
@@ -82,28 +84,32 @@ def _plot_prune(rows: list[dict], path: Path) -> None:
     for ax, dist in zip(axes, ("in", "off")):
         series = sorted({(r["mode"], r["selection"]) for r in rows if r["selection"] != "baseline"})
         for mode, sel in series:
-            pts = sorted(
-                [base[dist]]
-                + [
+            b = base[dist]
+            ks, ys, lo, hi = [0], [b["rate"]], [b["rate"] - b["ci_lo"]], [b["ci_hi"] - b["rate"]]
+            for k in sorted({r["k"] for r in rows if r["mode"] == mode and r["selection"] == sel}):
+                pts = [
                     r
                     for r in rows
-                    if r["dist"] == dist and r["mode"] == mode and r["selection"] == sel
-                ],
-                key=lambda r: r["k"],
-            )
-            ks = [r["k"] for r in pts]
-            ax.errorbar(
-                ks,
-                [r["rate"] for r in pts],
-                [[r["rate"] - r["ci_lo"] for r in pts], [r["ci_hi"] - r["rate"] for r in pts]],
-                marker="o",
-                capsize=2,
-                ls="-" if sel == "lowest-std" else "--",
-                label=f"{mode} / {sel}",
-            )
+                    if (r["dist"], r["mode"], r["selection"], r["k"]) == (dist, mode, sel, k)
+                ]
+                rates = [r["rate"] for r in pts]
+                y = float(np.mean(rates))
+                ks.append(k)
+                ys.append(y)
+                if len(pts) == 1:  # one set: its Wilson CI
+                    lo.append(y - pts[0]["ci_lo"])
+                    hi.append(pts[0]["ci_hi"] - y)
+                else:  # several random draws: their range
+                    lo.append(y - min(rates))
+                    hi.append(max(rates) - y)
+            label = f"{mode} / {sel}"
+            if sel == "random":
+                label += " (mean, min-max of draws)"
+            ls = "-" if sel == "lowest-std" else "--"
+            ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls=ls, label=label)
         ax.set_title(f"{dist}-distribution cheese rate")
         ax.set_xlabel("channels ablated k")
-    axes[0].set_ylabel("P(got cheese), Wilson 95% CI")
+    axes[0].set_ylabel("P(got cheese)")
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
@@ -158,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     pr.add_argument(
         "--no-random-control", action="store_true", help="skip the random-channel control"
     )
+    pr.add_argument(
+        "--random-draws",
+        type=int_at_least(1, "--random-draws"),
+        default=3,
+        help="random channel sets per (mode, k) for the control (default 3)",
+    )
     a = ap.parse_args(argv)
     for m in getattr(a, "modes", []):
         if m not in ("zero", "mean"):
@@ -210,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
             off_sizes=a.off_sizes,
             max_steps=a.max_steps,
             random_control=not a.no_random_control,
+            random_draws=a.random_draws,
         )
         try:
             res = run_prune(policy, cfg, progress=say)
@@ -220,6 +233,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = {
             "command": "prune",
             "rows": rows,
+            "random_summary": res["random_summary"],
             "channel_std": res["std"],
             "channels": res["channels"],
         }

@@ -4,8 +4,10 @@
 (all positions pooled); :func:`run_prune` ablates the ``k`` lowest-std channels (``mode="zero"``
 or ``"mean"``: the channel's scalar mean) for each ``k`` and measures the in-distribution cheese
 rate (cheese ``top-right:5``) and the off-distribution rate (cheese ``top-left`` on large mazes)
-with Wilson 95% CIs, next to a control ablating ``k`` random channels. Each row also reports the
-fraction of the layer's activations modified (``k / C``).
+with Wilson 95% CIs, next to a control ablating ``k`` random channels, drawn ``random_draws``
+times (one random set can be lucky or unlucky: draws of 8 channels of the same agent ranged
+from 0.39 to 0.88). Each row also reports the fraction of the layer's activations modified
+(``k / C``); ``random_summary`` compares the lowest-std rate with the spread of the draws.
 
 >>> lowest_std_channels(np.array([0.5, 0.0, 2.0, 0.1]), 2).tolist()
 [1, 3]
@@ -28,7 +30,14 @@ from .patch_hooks import rollout_patch
 from .patches import Ablate
 from .probes import DEFAULT_LAYER, probe_seeds
 
-__all__ = ["PruneConfig", "channel_stats", "lowest_std_channels", "prune_patch", "run_prune"]
+__all__ = [
+    "PruneConfig",
+    "channel_stats",
+    "lowest_std_channels",
+    "prune_patch",
+    "random_summary",
+    "run_prune",
+]
 
 
 def channel_stats(
@@ -76,6 +85,10 @@ class PruneConfig:
     off_sizes: list = field(default_factory=lambda: [19, 21, 23, 25])
     max_steps: int = 500
     random_control: bool = True
+    random_draws: int = 3  # random channel sets per (mode, k)
+
+    def __post_init__(self) -> None:
+        self.random_draws = check_int("random_draws", self.random_draws, 1, 100)
 
 
 def _rate(got: np.ndarray) -> dict:
@@ -114,16 +127,17 @@ def run_prune(
         ),
     }
     rng = np.random.default_rng(cfg.seed)
-    units = [("none", "baseline", 0, np.zeros(0, np.int64))]
+    units = [("none", "baseline", 0, None, np.zeros(0, np.int64))]
     for mode in cfg.modes:
         for k in ks:
             if k == 0:
                 continue
-            units.append((mode, "lowest-std", k, lowest_std_channels(std, k)))
+            units.append((mode, "lowest-std", k, None, lowest_std_channels(std, k)))
             if cfg.random_control:
-                units.append((mode, "random", k, np.sort(rng.choice(c, k, replace=False))))
+                for d in range(cfg.random_draws):
+                    units.append((mode, "random", k, d, np.sort(rng.choice(c, k, replace=False))))
     rows = []
-    for mode, sel, k, chans in units:
+    for mode, sel, k, draw, chans in units:
         patch = None if k == 0 else rollout_patch(policy, prune_patch(cfg.layer, chans, mode, mean))
         for dist, lv in dists.items():
             if progress:
@@ -134,6 +148,7 @@ def run_prune(
                     "mode": mode,
                     "selection": sel,
                     "k": k,
+                    "draw": draw,
                     "dist": dist,
                     **_rate(np.asarray(res.got_cheese)),
                     "frac_modified": k / c,
@@ -141,4 +156,52 @@ def run_prune(
                     "max_std_pruned": float(std[chans].max()) if k else 0.0,
                 }
             )
-    return {"rows": rows, "std": std.tolist(), "mean": mean.tolist(), "channels": c}
+    return {
+        "rows": rows,
+        "random_summary": random_summary(rows),
+        "std": std.tolist(),
+        "mean": mean.tolist(),
+        "channels": c,
+    }
+
+
+def random_summary(rows: Sequence[dict]) -> list[dict]:
+    """Per (mode, k, dist): the random draws' mean, min and max rate next to the lowest-std rate.
+
+    ``lowest_std_vs_draws`` is ``"below all"``, ``"above all"`` or ``"within"`` the draws' range.
+
+    >>> rows = [dict(mode="zero", selection=s, k=2, dist="in", rate=r)
+    ...         for s, r in [("lowest-std", 0.9), ("random", 0.5), ("random", 0.7)]]
+    >>> random_summary(rows)[0]["lowest_std_vs_draws"], random_summary(rows)[0]["random_mean"]
+    ('above all', 0.6)
+    """
+    out = []
+    keys = sorted({(r["mode"], r["k"], r["dist"]) for r in rows if r["selection"] == "random"})
+    for mode, k, dist in keys:
+        same = [r for r in rows if (r["mode"], r["k"], r["dist"]) == (mode, k, dist)]
+        draws = [r["rate"] for r in same if r["selection"] == "random"]
+        low = [r["rate"] for r in same if r["selection"] == "lowest-std"]
+        lo_rate = low[0] if low else None
+        where = None
+        if lo_rate is not None:
+            where = (
+                "below all"
+                if lo_rate < min(draws)
+                else "above all"
+                if lo_rate > max(draws)
+                else "within"
+            )
+        out.append(
+            {
+                "mode": mode,
+                "k": k,
+                "dist": dist,
+                "draws": len(draws),
+                "random_mean": round(float(np.mean(draws)), 6),
+                "random_min": min(draws),
+                "random_max": max(draws),
+                "lowest_std_rate": lo_rate,
+                "lowest_std_vs_draws": where,
+            }
+        )
+    return out

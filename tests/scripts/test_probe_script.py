@@ -49,7 +49,9 @@ def test_prune_smoke_and_errors(run, ckpt, tmp_path):
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert s["channels"] == 8 and len(s["channel_std"]) == 8
     rows = list(csv.DictReader(open(out / "rows.csv")))
-    assert len(rows) == 2 * (1 + 2 * 2) and {r["frac_modified"] for r in rows} == {"0.0", "0.25"}
+    # baseline + 2 modes x (lowest-std + 3 random draws), in and off distribution
+    assert len(rows) == 2 * (1 + 2 * 4) and {r["frac_modified"] for r in rows} == {"0.0", "0.25"}
+    assert {(x["mode"], x["k"], x["draws"]) for x in s["random_summary"]} == {("zero", 2, 3), ("mean", 2, 3)}
     assert (out / "prune.png").stat().st_size > 1000
     opts = "prune --ks 99 --mazes 2 --std-mazes 2".split()
     bad = run([*opts, "--agent", ckpt, "--out", str(tmp_path / "b")])
