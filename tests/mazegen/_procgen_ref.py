@@ -2,7 +2,7 @@
 
 The oracle re-implements procgen's maze generation straight from the description in
 RESEARCH.md section 1 with plain lists (``list.pop(k)`` for Kruskal, a dict of sets for the
-cell sets, as procgen does), independently of the numba kernel in ``mazegen.generate``.
+cell sets, as procgen does), independently of the numba kernel in ``mazegen.generate_kernel``.
 """
 
 from __future__ import annotations
