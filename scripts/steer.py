@@ -154,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args):
     """The validated experiment config of a subcommand (before any agent is loaded)."""
-    from steering.experiments import RetargetConfig, VectorConfig
+    from steering.experiments import RetargetConfig
+    from steering.vector_experiments import VectorConfig
 
     if args.cmd == "retarget":
         return RetargetConfig(
@@ -246,8 +247,8 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
 
 
 def _vector(args, cfg, policy, out: Path, bar) -> dict:
-    from steering.experiments import run_vector
     from steering.plots import plot_vector_effect
+    from steering.vector_experiments import run_vector
 
     bar.reset(total=1)
     res = run_vector(policy, cfg, progress=bar.set_description)

@@ -1,4 +1,4 @@
-"""Steering experiments shared by ``scripts/steer.py`` and :mod:`steering.report`.
+"""The retargeting experiment shared by ``scripts/steer.py`` and :mod:`steering.report`.
 
 - :func:`run_retarget`: retargeting success over (maze size x target x method x magnitude),
   cheese removed (and, reported separately, present), with the baseline (no patch) and three
@@ -7,11 +7,10 @@
   reaching the intended target) and ``random-vector`` (a Gaussian vector with the norm of
   the patch's own edit, added to the whole layer). Each row also carries the normalized path
   probability and the fraction of activations modified.
-- :func:`run_vector`: cheese / top-right vector effects over coefficients, with the
-  same-norm random vector control.
 - :func:`parse_targets`: target specs (``top-left``, ``bottom-right``, ..., ``grid:K``).
 
 Rows are flat dicts (CSV-ready); rates carry Wilson 95% CIs (``*_lo``, ``*_hi``).
+The steering-vector experiment lives in :mod:`steering.vector_experiments`.
 """
 
 from __future__ import annotations
@@ -27,8 +26,6 @@ from mazegen import CORNERS, Level, Levels
 from mazegen.checks import check_int, is_int
 
 from .metrics import (
-    Rate,
-    cheese_vector_effect,
     fraction_modified,
     path_probability,
     retarget_success_batch,
@@ -43,17 +40,15 @@ from .retarget import (
     eval_levels,
     retarget_patch,
 )
-from .vectors import per_level_vectors, random_like
+from .vectors import random_like
 
 __all__ = [
     "DEFAULT_LAYER",
     "RetargetConfig",
-    "VectorConfig",
     "parse_targets",
     "random_vector_control",
     "retarget_ranking",
     "run_retarget",
-    "run_vector",
     "target_cells",
 ]
 
@@ -119,16 +114,6 @@ def random_vector_control(policy: Any, patch: Patch, levels: Levels, seed: int) 
     vec = random_like(np.ones(clean.shape[1:], np.float32), seed)
     vec = vec * (norm / float(np.linalg.norm(vec))) if norm > 0 else vec * 0
     return Add(patch.layer, vec, 1.0)
-
-
-def _rate_cols(prefix: str, r: Rate) -> dict:
-    return {
-        f"{prefix}": r.rate,
-        f"{prefix}_lo": r.lo,
-        f"{prefix}_hi": r.hi,
-        f"{prefix}_k": r.k,
-        f"{prefix}_n": r.n,
-    }
 
 
 @dataclass
@@ -328,10 +313,10 @@ def run_retarget(
             # variants were appended in row order, with each main row's with-cheese run right after it
             vi = 0
             for ri, row in enumerate(pending):
-                row.update(_rate_cols("success", rates[vi]))
+                row.update(rates[vi].columns("success"))
                 vi += 1
                 if ri in with_cheese_of:
-                    row.update(_rate_cols("success_with_cheese", rates[vi]))
+                    row.update(rates[vi].columns("success_with_cheese"))
                     vi += 1
                 rows.append(row)
     return {
@@ -363,129 +348,3 @@ def _wrong_targets(levels: Levels, name: str) -> np.ndarray:
     _, k, ij = name.split(":")
     i, j = (int(v) for v in ij.split(","))
     return target_cells(levels, f"grid:{k}:{int(k) - 1 - i},{int(k) - 1 - j}")
-
-
-@dataclass
-class VectorConfig:
-    """Options of :func:`run_vector` (also the CLI's ``vector`` flags)."""
-
-    kind: str = "cheese"
-    coeffs: list[float] = field(default_factory=lambda: [1.0])
-    layer: str = DEFAULT_LAYER
-    sizes: list[int] = field(default_factory=lambda: [15])
-    mazes: int = 50
-    seed: int = 0
-    max_steps: int = 250
-    #: "own": each maze's own vector; "transfer": the vector of one other maze for all
-    source: str = "own"
-    deterministic: bool = False
-
-    def validate(self) -> VectorConfig:
-        if self.kind not in ("cheese", "top-right"):
-            raise ValueError(f"kind must be 'cheese' or 'top-right', got {self.kind!r}")
-        if self.source not in ("own", "transfer"):
-            raise ValueError(f"source must be 'own' or 'transfer', got {self.source!r}")
-        for s in self.sizes:
-            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
-                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
-            if self.kind == "top-right" and s >= 25:
-                raise ValueError(f"the top-right vector needs maze size < 25, got {s}")
-        self.mazes = check_int("mazes", self.mazes, 1)
-        return self
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def run_vector(
-    policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None] | None = None
-) -> dict:
-    """Vector effects over coefficients: per coefficient the rollout outcome rates with the
-    vector added (top-right: +coeff; cheese: -coeff), without it, and with a same-norm random
-    vector (the control), plus capability retention (cheese rate with / without; the top-right
-    vector runs on in-distribution ``top-right:5`` levels); for the cheese vector also
-    P(cheese-ward move at the decision square)."""
-    from agents.rollout import rollout
-
-    from .patch_hooks import rollout_patch
-
-    cfg.validate()
-    rows: list[dict] = []
-    extra: dict = {}
-    for size in cfg.sizes:
-        cheese = "uniform" if cfg.kind == "cheese" else "top-right:5"
-        levels = eval_levels(cfg.mazes, seed=cfg.seed, maze_size=size, cheese=cheese, salt=4)
-        levels = Levels.from_list([x for x in levels if x.cheese is not None])
-        vecs = per_level_vectors(policy, levels, cfg.layer, cfg.kind)
-        if (
-            cfg.source == "transfer"
-        ):  # maze 0's vector on every maze (maze 0 excluded from the stats)
-            vecs = np.broadcast_to(vecs[:1], vecs.shape).copy()
-            levels, vecs = levels[1:], vecs[1:]
-        sign = -1.0 if cfg.kind == "cheese" else 1.0
-        base = rollout(
-            policy, levels, deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps
-        )
-        for coeff in cfg.coeffs:
-            if progress:
-                progress(f"{cfg.kind} vector size {size} coeff {coeff:g}")
-            variants = {
-                "none": None,
-                "vector": Add(cfg.layer, vecs, sign * coeff, per_level=True),
-                "random-vector": Add(
-                    cfg.layer,
-                    random_like(vecs, cfg.seed, per_level=True),
-                    sign * coeff,
-                    per_level=True,
-                ),
-            }
-            base_rate = float(np.mean(np.asarray(base.got_cheese, bool)))
-            for vname, p in variants.items():
-                res = (
-                    base
-                    if p is None
-                    else rollout(
-                        policy,
-                        levels,
-                        deterministic=cfg.deterministic,
-                        seed=cfg.seed,
-                        max_steps=cfg.max_steps,
-                        patch=rollout_patch(policy, [p]),
-                    )
-                )
-                gc = np.asarray(res.got_cheese, bool)
-                tr = np.asarray(res.visited_top_right_cell, bool)
-                rows.append(
-                    {
-                        "kind": cfg.kind,
-                        "size": size,
-                        "coeff": float(coeff),
-                        "variant": vname,
-                        "source": cfg.source,
-                        "layer": cfg.layer,
-                        **_rate_cols("got_cheese", Rate.of(int(gc.sum()), len(gc))),
-                        **_rate_cols("top_right", Rate.of(int(tr.sum()), len(tr))),
-                        # capability retention: cheese rate with the patch / without it
-                        "retention": float(gc.mean()) / base_rate if base_rate > 0 else math.nan,
-                    }
-                )
-            if cfg.kind == "cheese":
-                eff = cheese_vector_effect(policy, levels, cfg.layer, coeff=coeff, seed=cfg.seed)
-                extra[f"size{size}_coeff{coeff:g}"] = {k: v for k, v in eff.items()}
-                for vname in ("original", "subtracted", "random_same_norm"):
-                    if vname in eff:
-                        rows.append(
-                            {
-                                "kind": "cheese-decision-square",
-                                "size": size,
-                                "coeff": float(coeff),
-                                "variant": vname,
-                                "source": "own",
-                                "layer": cfg.layer,
-                                "p_median": eff[vname]["median"],
-                                "p_mean": eff[vname]["mean"],
-                                "n": eff["n"],
-                                "skipped": eff["skipped"],
-                            }
-                        )
-    return {"rows": rows, "decision_square": extra, "config": cfg.to_dict()}

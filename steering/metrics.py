@@ -78,6 +78,20 @@ class Rate:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def columns(self, prefix: str) -> dict:
+        """Flat table columns: ``prefix`` (the rate), ``prefix_lo``, ``_hi``, ``_k``, ``_n``.
+
+        >>> Rate.of(1, 4).columns("success")["success_n"]
+        4
+        """
+        return {
+            prefix: self.rate,
+            f"{prefix}_lo": self.lo,
+            f"{prefix}_hi": self.hi,
+            f"{prefix}_k": self.k,
+            f"{prefix}_n": self.n,
+        }
+
     def __str__(self) -> str:
         if self.n == 0:
             return "n/a (n=0)"

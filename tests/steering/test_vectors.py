@@ -113,7 +113,7 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
 
 
 def test_vector_config_rejects_bools():
-    from steering.experiments import VectorConfig
+    from steering.vector_experiments import VectorConfig
 
     with pytest.raises(ValueError, match="mazes must be an integer >= 1, got True"):
         VectorConfig(mazes=True).validate()
@@ -125,8 +125,8 @@ def test_run_vector_cheese_known_answer():
     from _steer_tiny import TinyPolicy
 
     from mazegen.solvers import shortest_path
-    from steering.experiments import VectorConfig, run_vector
     from steering.retarget import eval_levels
+    from steering.vector_experiments import VectorConfig, run_vector
 
     cfg = VectorConfig(
         kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True
