@@ -72,41 +72,40 @@ def _plot_probe(rows: list[dict], path: Path) -> None:
     save_figure(fig, path, dpi=100)
 
 
-def _plot_prune(rows: list[dict], path: Path) -> None:
-    """Rate vs k per (mode, selection); random draws as their mean with a min-max bar."""
+def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> None:
+    """Rate vs k per (mode, selection): lowest-std sets with their Wilson CI, random draws as
+    their mean with a min-max bar (from :func:`steering.prune.random_summary`)."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
     from steering.plots import save_figure
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
+    draws = {(x["mode"], x["k"], x["dist"]): x for x in random_summary}
     for ax, dist in zip(axes, ("in", "off")):
-        series = sorted({(r["mode"], r["selection"]) for r in rows if r["selection"] != "baseline"})
-        for mode, sel in series:
-            b = base[dist]
-            ks, ys, lo, hi = [0], [b["rate"]], [b["rate"] - b["ci_lo"]], [b["ci_hi"] - b["rate"]]
-            for k in sorted({r["k"] for r in rows if r["mode"] == mode and r["selection"] == sel}):
-                pts = [
-                    r
-                    for r in rows
-                    if (r["dist"], r["mode"], r["selection"], r["k"]) == (dist, mode, sel, k)
-                ]
-                rates = [r["rate"] for r in pts]
-                y = float(np.mean(rates))
-                ks.append(k)
-                ys.append(y)
-                if len(pts) == 1:  # one set: its Wilson CI
-                    lo.append(y - pts[0]["ci_lo"])
-                    hi.append(pts[0]["ci_hi"] - y)
-                else:  # several random draws: their range
-                    lo.append(y - min(rates))
-                    hi.append(max(rates) - y)
-            label = f"{mode} / {sel}"
-            if sel == "random":
-                label += " (mean, min-max of draws)"
-            ls = "-" if sel == "lowest-std" else "--"
-            ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls=ls, label=label)
+        b = base[dist]
+        for mode in sorted({r["mode"] for r in rows if r["selection"] == "lowest-std"}):
+            key = (dist, mode, "lowest-std")
+            pts = sorted(
+                (r for r in rows if (r["dist"], r["mode"], r["selection"]) == key),
+                key=lambda r: r["k"],
+            )
+            ks, ys = [0] + [r["k"] for r in pts], [b["rate"]] + [r["rate"] for r in pts]
+            lo = [b["rate"] - b["ci_lo"]] + [r["rate"] - r["ci_lo"] for r in pts]
+            hi = [b["ci_hi"] - b["rate"]] + [r["ci_hi"] - r["rate"] for r in pts]
+            label = f"{mode} / lowest-std"
+            ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="-", label=label)
+            rand = sorted(
+                (x for x in draws.values() if (x["mode"], x["dist"]) == (mode, dist)),
+                key=lambda x: x["k"],
+            )
+            if rand:
+                ks = [0] + [x["k"] for x in rand]
+                ys = [b["rate"]] + [x["random_mean"] for x in rand]
+                lo = [b["rate"] - b["ci_lo"]] + [x["random_mean"] - x["random_min"] for x in rand]
+                hi = [b["ci_hi"] - b["rate"]] + [x["random_max"] - x["random_mean"] for x in rand]
+                label = f"{mode} / random (mean, min-max of {rand[0]['draws']} draws)"
+                ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="--", label=label)
         ax.set_title(f"{dist}-distribution cheese rate")
         ax.set_xlabel("channels ablated k")
     axes[0].set_ylabel("P(got cheese)")
@@ -229,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             ap.error(str(e))
         rows = res["rows"]
-        _plot_prune(rows, out / "prune.png")
+        _plot_prune(rows, res["random_summary"], out / "prune.png")
         summary = {
             "command": "prune",
             "rows": rows,
