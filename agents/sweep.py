@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mazegen.checks import check_int, is_int
+from mazegen.checks import check_int, check_optional_int, is_int
 from mazegen.ids import WORLD_SIZE
 from mazegen.level import Levels
 from mazegen.placement import Corner, Region, parse_placement
@@ -208,10 +208,8 @@ class SweepConfig:
         level_seeds(self.seed, self.mazes)  # validates seed and mazes
         for name, lo in (("max_steps", 1), ("batch_size", 1), ("region", 1), ("examples", 0)):
             setattr(self, name, check_int(name, getattr(self, name), lo))
-        if self.train_region is not None and (not is_int(self.train_region) or self.train_region < 1):
-            raise ValueError(f"train_region must be None or an integer >= 1, got {self.train_region!r}")
-        if self.threads is not None and (not is_int(self.threads) or self.threads < 1):
-            raise ValueError(f"threads must be None or an integer >= 1, got {self.threads!r}")
+        self.train_region = check_optional_int("train_region", self.train_region, 1)
+        self.threads = check_optional_int("threads", self.threads, 1)
 
     def unit_names(self) -> list[str]:
         return [unit_name(s, p) for s in self.sizes for p in self.placements]

@@ -1,4 +1,5 @@
-"""Integer argument checks shared by the whole project: :func:`is_int`, :func:`check_int`.
+"""Integer argument checks shared by the whole project: :func:`is_int`, :func:`check_int`,
+:func:`check_optional_int`.
 
 "An integer" means a Python or numpy integer, never a bool (``True`` is not a count of 1).
 :func:`check_int` raises ValueError naming the argument, the allowed range and the bad value,
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["is_int", "check_int"]
+__all__ = ["is_int", "check_int", "check_optional_int"]
 
 
 def is_int(x: Any) -> bool:
@@ -45,3 +46,21 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     elif not is_int(value) or not low <= value <= high:
         raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
     return int(value)
+
+
+def check_optional_int(name: str, value: Any, low: int, high: int | None = None) -> int | None:
+    """None, or ``value`` checked as by :func:`check_int`; the error says None is allowed.
+
+    >>> check_optional_int("threads", None, 1) is None
+    True
+    >>> check_optional_int("threads", 0, 1)
+    Traceback (most recent call last):
+    ...
+    ValueError: threads must be None or an integer >= 1, got 0
+    """
+    if value is None:
+        return None
+    try:
+        return check_int(name, value, low, high)
+    except ValueError as err:
+        raise ValueError(str(err).replace(" must be an integer", " must be None or an integer", 1)) from None

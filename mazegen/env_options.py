@@ -30,7 +30,7 @@ import numpy as np
 from .checks import check_int, is_int
 from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .ids import MAX_STEPS, WORLD_SIZE
-from .level_source import LevelSource, ProcgenLevelSource
+from .level_source import SOURCE_OPTIONS, LevelSource, ProcgenLevelSource
 from .placement import Placement, parse_placement
 from .seeds import INT32_MAX
 
@@ -152,16 +152,8 @@ class LevelOptions:
 
     def level_source(self, num_envs: int) -> ProcgenLevelSource:
         """procgen's level stream for ``num_envs`` envs under these options."""
-        return ProcgenLevelSource(
-            num_envs,
-            distribution_mode=self.distribution_mode,
-            maze_size=self.maze_size,
-            cheese=self.cheese,
-            mouse=self.mouse,
-            num_levels=self.num_levels,
-            start_level=self.start_level,
-            rand_seed=self.seed,
-        )
+        options = {name: getattr(self, name) for name in SOURCE_OPTIONS}
+        return ProcgenLevelSource(num_envs, **options, rand_seed=self.seed)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -50,28 +50,28 @@ import numpy as np
 
 from .checks import check_int, is_int
 from .generate_kernel import (
-    _C_CELL,
-    _C_CORNER,
-    _C_MASK,
-    _C_NONE,
-    _C_REGION,
-    _C_UNIFORM,
-    _E_CHEESE_MASK_EMPTY,
-    _E_CHEESE_ON_MOUSE,
-    _E_CHEESE_OUTSIDE,
-    _E_CHEESE_WALL,
-    _E_CORNER_NO_FREE,
-    _E_MOUSE_MASK_EMPTY,
-    _E_MOUSE_ON_CHEESE,
-    _E_MOUSE_OUTSIDE,
-    _E_MOUSE_WALL,
-    _E_REGION_EMPTY,
-    _M_CELL,
-    _M_CORNER,
-    _M_MASK,
-    _M_START,
-    _M_UNIFORM,
-    _OK,
+    C_CELL,
+    C_CORNER,
+    C_MASK,
+    C_NONE,
+    C_REGION,
+    C_UNIFORM,
+    E_CHEESE_MASK_EMPTY,
+    E_CHEESE_ON_MOUSE,
+    E_CHEESE_OUTSIDE,
+    E_CHEESE_WALL,
+    E_CORNER_NO_FREE,
+    E_MOUSE_MASK_EMPTY,
+    E_MOUSE_ON_CHEESE,
+    E_MOUSE_OUTSIDE,
+    E_MOUSE_WALL,
+    E_REGION_EMPTY,
+    M_CELL,
+    M_CORNER,
+    M_MASK,
+    M_START,
+    M_UNIFORM,
+    OK,
     generate_kernel,
 )
 from .ids import WORLD_SIZE
@@ -170,28 +170,28 @@ def _encode(spec: Placement, what: str, world: int):
     empty = np.zeros((world, world), dtype=bool)
     if what == "mouse":
         if isinstance(spec, Start):
-            return _M_START, 0, 0, empty
+            return M_START, 0, 0, empty
         if isinstance(spec, Uniform):
-            return _M_UNIFORM, 0, 0, empty
+            return M_UNIFORM, 0, 0, empty
         if isinstance(spec, AtCell):
-            return _M_CELL, int(spec.row), int(spec.col), empty
+            return M_CELL, int(spec.row), int(spec.col), empty
         if isinstance(spec, Corner):
-            return _M_CORNER, CORNERS.index(spec.name), 0, empty
+            return M_CORNER, CORNERS.index(spec.name), 0, empty
         if isinstance(spec, Mask):
-            return _M_MASK, 0, 0, _mask_array(spec.mask, world, "mouse")
+            return M_MASK, 0, 0, _mask_array(spec.mask, world, "mouse")
     else:
         if isinstance(spec, Uniform):
-            return _C_UNIFORM, 0, 0, empty
+            return C_UNIFORM, 0, 0, empty
         if isinstance(spec, Region):
-            return _C_REGION, int(spec.n), 0, empty
+            return C_REGION, int(spec.n), 0, empty
         if isinstance(spec, AtCell):
-            return _C_CELL, int(spec.row), int(spec.col), empty
+            return C_CELL, int(spec.row), int(spec.col), empty
         if isinstance(spec, Corner):
-            return _C_CORNER, CORNERS.index(spec.name), 0, empty
+            return C_CORNER, CORNERS.index(spec.name), 0, empty
         if isinstance(spec, Mask):
-            return _C_MASK, 0, 0, _mask_array(spec.mask, world, "cheese")
+            return C_MASK, 0, 0, _mask_array(spec.mask, world, "cheese")
         if isinstance(spec, NoCheese):
-            return _C_NONE, 0, 0, empty
+            return C_NONE, 0, 0, empty
     raise ValueError(f"unsupported {what} placement {spec!r}")  # pragma: no cover
 
 
@@ -201,41 +201,41 @@ def _raise_status(
     m = inner_margin(world, md)
     rng = f"rows and cols must be in [{m}, {m + md - 1}] for maze_size={md} in a {world}x{world} world"
     where = f"(level seed {seed}, maze_size {md})"
-    if code == _E_MOUSE_OUTSIDE:
+    if code == E_MOUSE_OUTSIDE:
         raise ValueError(
             f"mouse cell {(mouse_spec.row, mouse_spec.col)} is outside the inner maze {where}: {rng}"
         )
-    if code == _E_MOUSE_WALL:
+    if code == E_MOUSE_WALL:
         raise ValueError(
             f"mouse cell {(mouse_spec.row, mouse_spec.col)} is a wall {where}; pick an open cell, {rng}"
         )
-    if code == _E_MOUSE_ON_CHEESE:
+    if code == E_MOUSE_ON_CHEESE:
         raise ValueError(
             f"mouse cell {(mouse_spec.row, mouse_spec.col)} is the cheese's cell {where}"
         )
-    if code == _E_MOUSE_MASK_EMPTY:
+    if code == E_MOUSE_MASK_EMPTY:
         raise ValueError(f"mouse mask selects no free open cell of the inner maze {where}; {rng}")
-    if code == _E_CHEESE_OUTSIDE:
+    if code == E_CHEESE_OUTSIDE:
         raise ValueError(
             f"cheese cell {(cheese_spec.row, cheese_spec.col)} is outside the inner maze {where}: {rng}"
         )
-    if code == _E_CHEESE_WALL:
+    if code == E_CHEESE_WALL:
         raise ValueError(
             f"cheese cell {(cheese_spec.row, cheese_spec.col)} is a wall {where}; pick an open cell, {rng}"
         )
-    if code == _E_CHEESE_ON_MOUSE:
+    if code == E_CHEESE_ON_MOUSE:
         raise ValueError(
             f"cheese cell {(cheese_spec.row, cheese_spec.col)} is the mouse's cell {tuple(mouse)} {where}"
         )
-    if code == _E_CHEESE_MASK_EMPTY:
+    if code == E_CHEESE_MASK_EMPTY:
         raise ValueError(
             f"cheese mask selects no open inner-maze cell other than the mouse's {tuple(mouse)} {where}; {rng}"
         )
-    if code == _E_REGION_EMPTY:
+    if code == E_REGION_EMPTY:
         raise ValueError(
             f"cheese region {cheese_spec} has no free cell besides the mouse's {tuple(mouse)} {where}"
         )
-    if code == _E_CORNER_NO_FREE:
+    if code == E_CORNER_NO_FREE:
         raise ValueError(f"cheese corner {cheese_spec} has no free open cell {where}")
     raise ValueError(f"level generation failed with status {code} {where}")  # pragma: no cover
 
@@ -279,7 +279,7 @@ def generate_levels(
         seeds_arr, world, sizes, mk, ma, mb, mmask, ck, ca, cb, cmask,
         walls, cheese_out, mouse_out, size_out, bg_out, status,
     )  # fmt: skip
-    bad = np.flatnonzero(status != _OK)
+    bad = np.flatnonzero(status != OK)
     if len(bad):
         i = int(bad[0])
         _raise_status(

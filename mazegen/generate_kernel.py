@@ -11,21 +11,21 @@ placement"; the placement rules are in :mod:`mazegen.generate`'s docstring).
 Placements are passed encoded as a kind and two ints ``a, b`` (a cell's row and col, a corner's
 index in :data:`mazegen.level.CORNERS`, or a region's ``n``) plus a mask:
 
-* mouse: ``_M_START``, ``_M_UNIFORM``, ``_M_CELL``, ``_M_CORNER``, ``_M_MASK``;
-* cheese: ``_C_UNIFORM``, ``_C_REGION``, ``_C_CELL``, ``_C_CORNER``, ``_C_MASK``, ``_C_NONE``.
+* mouse: ``M_START``, ``M_UNIFORM``, ``M_CELL``, ``M_CORNER``, ``M_MASK``;
+* cheese: ``C_UNIFORM``, ``C_REGION``, ``C_CELL``, ``C_CORNER``, ``C_MASK``, ``C_NONE``.
 
 The kernel writes one status code per level; a level with a nonzero code is left partly
 filled and the caller raises:
 
-* ``_OK`` (0): the level is complete;
-* ``_E_MOUSE_OUTSIDE`` / ``_E_MOUSE_WALL`` / ``_E_MOUSE_ON_CHEESE`` (1-3): a fixed mouse cell
+* ``OK`` (0): the level is complete;
+* ``E_MOUSE_OUTSIDE`` / ``E_MOUSE_WALL`` / ``E_MOUSE_ON_CHEESE`` (1-3): a fixed mouse cell
   is outside the inner maze, a wall, or the fixed cheese cell;
-* ``_E_MOUSE_MASK_EMPTY`` (4): no candidate cell for the mouse's draw;
-* ``_E_CHEESE_OUTSIDE`` / ``_E_CHEESE_WALL`` / ``_E_CHEESE_ON_MOUSE`` (5-7): the same for a
+* ``E_MOUSE_MASK_EMPTY`` (4): no candidate cell for the mouse's draw;
+* ``E_CHEESE_OUTSIDE`` / ``E_CHEESE_WALL`` / ``E_CHEESE_ON_MOUSE`` (5-7): the same for a
   fixed cheese cell;
-* ``_E_CHEESE_MASK_EMPTY`` (8): the cheese mask selects no open cell other than the mouse's;
-* ``_E_REGION_EMPTY`` (9): the top-right region holds no free cell besides the mouse's;
-* ``_E_CORNER_NO_FREE`` (10): the cheese's corner is taken and no other open cell is free.
+* ``E_CHEESE_MASK_EMPTY`` (8): the cheese mask selects no open cell other than the mouse's;
+* ``E_REGION_EMPTY`` (9): the top-right region holds no free cell besides the mouse's;
+* ``E_CORNER_NO_FREE`` (10): the cheese's corner is taken and no other open cell is free.
 """
 
 from __future__ import annotations
@@ -37,22 +37,46 @@ from .ids import NUM_BACKGROUNDS
 from .mt19937 import MT_STATE_SIZE, mt_next, mt_seed
 from .solvers import bfs_fill
 
-__all__ = ["generate_kernel"]
+__all__ = [
+    "generate_kernel",
+    "M_START",
+    "M_UNIFORM",
+    "M_CELL",
+    "M_CORNER",
+    "M_MASK",
+    "C_UNIFORM",
+    "C_REGION",
+    "C_CELL",
+    "C_CORNER",
+    "C_MASK",
+    "C_NONE",
+    "OK",
+    "E_MOUSE_OUTSIDE",
+    "E_MOUSE_WALL",
+    "E_MOUSE_ON_CHEESE",
+    "E_MOUSE_MASK_EMPTY",
+    "E_CHEESE_OUTSIDE",
+    "E_CHEESE_WALL",
+    "E_CHEESE_ON_MOUSE",
+    "E_CHEESE_MASK_EMPTY",
+    "E_REGION_EMPTY",
+    "E_CORNER_NO_FREE",
+]
 
-# placement kinds passed to the kernel
-_M_START, _M_UNIFORM, _M_CELL, _M_CORNER, _M_MASK = 0, 1, 2, 3, 4
-_C_UNIFORM, _C_REGION, _C_CELL, _C_CORNER, _C_MASK, _C_NONE = 0, 1, 2, 3, 4, 5
+# placement kinds passed to the kernel (public: mazegen.generate encodes placements with them)
+M_START, M_UNIFORM, M_CELL, M_CORNER, M_MASK = 0, 1, 2, 3, 4
+C_UNIFORM, C_REGION, C_CELL, C_CORNER, C_MASK, C_NONE = 0, 1, 2, 3, 4, 5
 
 # status codes returned per level by the kernel (each object's outside / wall / on-the-other
 # codes are consecutive: see _cell_status)
-_OK = 0
-_E_MOUSE_OUTSIDE, _E_MOUSE_WALL, _E_MOUSE_ON_CHEESE, _E_MOUSE_MASK_EMPTY = 1, 2, 3, 4
-_E_CHEESE_OUTSIDE, _E_CHEESE_WALL, _E_CHEESE_ON_MOUSE, _E_CHEESE_MASK_EMPTY = 5, 6, 7, 8
-_E_REGION_EMPTY, _E_CORNER_NO_FREE = 9, 10
+OK = 0
+E_MOUSE_OUTSIDE, E_MOUSE_WALL, E_MOUSE_ON_CHEESE, E_MOUSE_MASK_EMPTY = 1, 2, 3, 4
+E_CHEESE_OUTSIDE, E_CHEESE_WALL, E_CHEESE_ON_MOUSE, E_CHEESE_MASK_EMPTY = 5, 6, 7, 8
+E_REGION_EMPTY, E_CORNER_NO_FREE = 9, 10
 
 
-assert _E_MOUSE_WALL == _E_MOUSE_OUTSIDE + 1 and _E_MOUSE_ON_CHEESE == _E_MOUSE_OUTSIDE + 2
-assert _E_CHEESE_WALL == _E_CHEESE_OUTSIDE + 1 and _E_CHEESE_ON_MOUSE == _E_CHEESE_OUTSIDE + 2
+assert E_MOUSE_WALL == E_MOUSE_OUTSIDE + 1 and E_MOUSE_ON_CHEESE == E_MOUSE_OUTSIDE + 2
+assert E_CHEESE_WALL == E_CHEESE_OUTSIDE + 1 and E_CHEESE_ON_MOUSE == E_CHEESE_OUTSIDE + 2
 
 
 @njit(cache=True)
@@ -83,7 +107,7 @@ def _nearest_free(walls, r0, c0, avoid_r, avoid_c, dist, queue):
 
 @njit(cache=True)
 def _cell_status(walls, r, c, margin, md, other_r, other_c, e_outside):
-    """_OK if the fixed cell (r, c) can hold an object, else ``e_outside`` (outside the inner
+    """OK if the fixed cell (r, c) can hold an object, else ``e_outside`` (outside the inner
     maze), ``e_outside + 1`` (a wall) or ``e_outside + 2`` (the other object's cell)."""
     if not (margin <= r < margin + md and margin <= c < margin + md):
         return e_outside
@@ -91,7 +115,7 @@ def _cell_status(walls, r, c, margin, md, other_r, other_c, e_outside):
         return e_outside + 1
     if r == other_r and c == other_c:
         return e_outside + 2
-    return _OK
+    return OK
 
 
 @njit(cache=True)
@@ -203,29 +227,29 @@ def generate_kernel(
             wl[world - 1 - (margin + cell // md), margin + cell % md] = False
         size_out[i] = md
         bg_out[i] = bg
-        status[i] = _OK
+        status[i] = OK
 
         # ---- mouse (placed first)
         fixed_cr, fixed_cc = -1, -1  # a cheese cell known before drawing (cell:R,C)
-        if cheese_kind == _C_CELL:
+        if cheese_kind == C_CELL:
             fixed_cr, fixed_cc = cheese_a, cheese_b
         mr, mc = world - 1 - margin, margin  # procgen's start
-        if mouse_kind == _M_CELL:
+        if mouse_kind == M_CELL:
             mr, mc = mouse_a, mouse_b
-            code = _cell_status(wl, mr, mc, margin, md, fixed_cr, fixed_cc, _E_MOUSE_OUTSIDE)
-            if code != _OK:
+            code = _cell_status(wl, mr, mc, margin, md, fixed_cr, fixed_cc, E_MOUSE_OUTSIDE)
+            if code != OK:
                 status[i] = code
                 continue
-        elif mouse_kind == _M_CORNER:
+        elif mouse_kind == M_CORNER:
             mr, mc = _corner_cell(mouse_a, world, md)
             if mr == fixed_cr and mc == fixed_cc:
                 mr, mc = _nearest_free(wl, mr, mc, fixed_cr, fixed_cc, dist, queue)
-        elif mouse_kind == _M_UNIFORM or mouse_kind == _M_MASK:
+        elif mouse_kind == M_UNIFORM or mouse_kind == M_MASK:
             mr, mc = _draw_free_cell(
-                state, free, nfree, world, md, mouse_mask, mouse_kind == _M_MASK, fixed_cr, fixed_cc
+                state, free, nfree, world, md, mouse_mask, mouse_kind == M_MASK, fixed_cr, fixed_cc
             )
             if mr < 0:
-                status[i] = _E_MOUSE_MASK_EMPTY
+                status[i] = E_MOUSE_MASK_EMPTY
                 continue
         mouse_out[i, 0] = mr
         mouse_out[i, 1] = mc
@@ -233,13 +257,13 @@ def generate_kernel(
 
         # ---- cheese
         cr, cc = -1, -1
-        if cheese_kind == _C_UNIFORM:
+        if cheese_kind == C_UNIFORM:
             m = np.int64(mt_next(state) % np.uint32(nfree))
             while free[m] == mouse_local:
                 m = np.int64(mt_next(state) % np.uint32(nfree))
             cr = world - 1 - (margin + free[m] // md)
             cc = margin + free[m] % md
-        elif cheese_kind == _C_REGION:
+        elif cheese_kind == C_REGION:
             lo = md - min(cheese_a, md)
             ok = False
             for k in range(nfree):
@@ -247,7 +271,7 @@ def generate_kernel(
                     ok = True
                     break
             if not ok:
-                status[i] = _E_REGION_EMPTY
+                status[i] = E_REGION_EMPTY
                 continue
             mt_next(state)  # AISC's discarded draw
             while True:
@@ -257,23 +281,23 @@ def generate_kernel(
                     break
             cr = world - 1 - (margin + cell // md)
             cc = margin + cell % md
-        elif cheese_kind == _C_CELL:
+        elif cheese_kind == C_CELL:
             cr, cc = cheese_a, cheese_b
-            code = _cell_status(wl, cr, cc, margin, md, mr, mc, _E_CHEESE_OUTSIDE)
-            if code != _OK:
+            code = _cell_status(wl, cr, cc, margin, md, mr, mc, E_CHEESE_OUTSIDE)
+            if code != OK:
                 status[i] = code
                 continue
-        elif cheese_kind == _C_CORNER:
+        elif cheese_kind == C_CORNER:
             cr, cc = _corner_cell(cheese_a, world, md)
             if cr == mr and cc == mc:
                 cr, cc = _nearest_free(wl, cr, cc, mr, mc, dist, queue)
                 if cr < 0:
-                    status[i] = _E_CORNER_NO_FREE
+                    status[i] = E_CORNER_NO_FREE
                     continue
-        elif cheese_kind == _C_MASK:
+        elif cheese_kind == C_MASK:
             cr, cc = _draw_free_cell(state, free, nfree, world, md, cheese_mask, True, mr, mc)
             if cr < 0:
-                status[i] = _E_CHEESE_MASK_EMPTY
+                status[i] = E_CHEESE_MASK_EMPTY
                 continue
         cheese_out[i, 0] = cr
         cheese_out[i, 1] = cc

@@ -31,6 +31,7 @@ from .level import Levels
 __all__ = [
     "LevelSource",
     "ProcgenLevelSource",
+    "SOURCE_OPTIONS",
     "FixedLevelSource",
     "check_env_ids",
     "sizes_for_seeds",
@@ -112,6 +113,18 @@ def levels_for_seeds(
     )
 
 
+SOURCE_OPTIONS: tuple[str, ...] = (
+    "distribution_mode",
+    "maze_size",
+    "cheese",
+    "mouse",
+    "num_levels",
+    "start_level",
+)
+"""The keyword options of :class:`ProcgenLevelSource` besides ``num_envs`` and ``rand_seed``;
+:class:`mazegen.env_options.LevelOptions` holds fields of the same names."""
+
+
 class ProcgenLevelSource:
     """procgen's level stream: :class:`~mazegen.seeds.LevelSeeds` + ``generate_levels``.
 
@@ -155,18 +168,13 @@ class ProcgenLevelSource:
             num_envs, num_levels=num_levels, start_level=start_level, rand_seed=rand_seed
         )
 
+    def options(self) -> dict[str, Any]:
+        """The level options this source was built with (:data:`SOURCE_OPTIONS`), by name."""
+        return {name: getattr(self, name) for name in SOURCE_OPTIONS}
+
     def reseeded(self, rand_seed: int) -> ProcgenLevelSource:
         """A fresh source with the same options and another ``rand_seed`` (from its start)."""
-        return ProcgenLevelSource(
-            self.num_envs,
-            distribution_mode=self.distribution_mode,
-            maze_size=self.maze_size,
-            cheese=self.cheese,
-            mouse=self.mouse,
-            num_levels=self.num_levels,
-            start_level=self.start_level,
-            rand_seed=rand_seed,
-        )
+        return ProcgenLevelSource(self.num_envs, **self.options(), rand_seed=rand_seed)
 
     def next_levels(self, env_ids: np.ndarray) -> Levels:
         ids = check_env_ids(env_ids, self.num_envs)

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mazegen import env_options
-from mazegen.checks import check_int, is_int
+from mazegen.checks import check_int, check_optional_int, is_int
 from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
 from mazegen.level_source import FixedLevelSource, ProcgenLevelSource
@@ -40,6 +40,16 @@ def test_check_int_returns_plain_int():
         out = check_int("x", v, 1, 4)
         assert out == 4 and type(out) is int
     assert check_int("x", 2**40, 0) == 2**40
+
+
+def test_check_optional_int():
+    assert check_optional_int("threads", None, 1) is None
+    out = check_optional_int("threads", np.int32(3), 1, 8)
+    assert out == 3 and type(out) is int
+    with pytest.raises(ValueError, match=r"^threads must be None or an integer >= 1, got True$"):
+        check_optional_int("threads", True, 1)
+    with pytest.raises(ValueError, match=r"^region must be None or an integer in \[1, 8\], got 9$"):
+        check_optional_int("region", 9, 1, 8)
 
 
 def test_env_options_reexports():

@@ -352,3 +352,24 @@ def test_returned_obs_are_fresh_arrays():
     o1[:] = 0
     o2, *_ = env.step(np.array([4, 4]))
     assert o2[0, CH_MOUSE, 5, 2] == 1  # editing a returned array does not touch the env
+
+
+def test_level_options_and_reseeded_source_keep_every_option():
+    import dataclasses
+
+    from mazegen.env_options import LevelOptions
+    from mazegen.level_source import SOURCE_OPTIONS, ProcgenLevelSource
+    from mazegen.placement import Region
+
+    opts = LevelOptions(
+        distribution_mode="hard", maze_size=(9, 11), cheese=Region(3), num_levels=7, start_level=5, seed=3
+    )
+    src = opts.level_source(2)
+    assert isinstance(src, ProcgenLevelSource) and src.rand_seed == 3
+    assert src.options() == {name: getattr(opts, name) for name in SOURCE_OPTIONS}
+    again = src.reseeded(11)
+    assert again.rand_seed == 11 and again.num_envs == 2 and again.options() == src.options()
+    ids = np.arange(2)
+    a, b = again.next_levels(ids), dataclasses.replace(opts, seed=11).level_source(2).next_levels(ids)
+    for field in ("walls", "cheese", "mouse", "maze_size", "seed"):
+        assert np.array_equal(getattr(a, field), getattr(b, field)), field
