@@ -197,6 +197,13 @@ def vector_field_compare(walls: np.ndarray, cells: np.ndarray, a: np.ndarray, b:
     return save_figure(fig, path)
 
 
+# learning_curves' x axis: log column, divisor, label
+_CURVE_X = {
+    "steps": ("steps", 1e6, "env steps (millions)"),
+    "hours": ("wall_time_s", 3600.0, "wall time (hours)"),
+}
+
+
 def learning_curves(
     runs: dict[str, Sequence[dict]],
     path: str | Path,
@@ -204,34 +211,39 @@ def learning_curves(
     title: str = "",
     min_episodes: int = 2000,
     target: float = 0.9,
+    x: str = "steps",
 ) -> Path:
     """Training cheese rate vs env steps for one or more runs (``train_log.csv`` rows).
 
     Left: the overall rate; right: by maze-size bucket (small solid, medium dashed, large
     dotted), one colour per run. Rates are pooled over at least ``min_episodes`` episodes
-    (:func:`agents.train_log.pooled_rates`); ``target`` is drawn as a grey line.
+    (:func:`agents.train_log.pooled_rates`); ``target`` is drawn as a grey line. ``x`` is
+    ``"steps"`` (millions of env steps) or ``"hours"`` (the logged wall time).
     """
     from .train_log import SIZE_BUCKETS, pooled_rates
 
     if not runs:
         raise ValueError("learning_curves needs at least one run")
+    if x not in _CURVE_X:
+        raise ValueError(f"x must be one of {tuple(_CURVE_X)}, got {x!r}")
+    x_key, x_scale, x_label = _CURVE_X[x]
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     styles = dict(zip(SIZE_BUCKETS, ["-", "--", ":"]))
     for k, (name, rows) in enumerate(runs.items()):
         rows = list(rows)
         if not rows:
             continue
-        x = np.array([float(r["steps"]) for r in rows]) / 1e6
+        xs = np.array([float(r[x_key]) for r in rows]) / x_scale
         c = _COLORS[k % len(_COLORS)]
         rate, _ = pooled_rates(rows, "cheese_rate", min_episodes)
-        ax0.plot(x, rate, color=c, label=name)
+        ax0.plot(xs, rate, color=c, label=name)
         for b, ls in styles.items():
             rb, _ = pooled_rates(rows, f"cheese_rate_{b}", max(1, min_episodes // 3))
             lo, hi = SIZE_BUCKETS[b]
-            ax1.plot(x, rb, color=c, ls=ls, label=f"{name} {lo}-{hi}" if k == 0 else None)
+            ax1.plot(xs, rb, color=c, ls=ls, label=f"{name} {lo}-{hi}" if k == 0 else None)
     for ax in (ax0, ax1):
         ax.axhline(target, color="0.6", lw=0.8)
-        ax.set_xlabel("env steps (millions)")
+        ax.set_xlabel(x_label)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
     ax0.set_ylabel("cheese rate (training episodes)")

@@ -26,6 +26,7 @@ __all__ = [
     "learning_curve_summary",
     "pooled_rates",
     "milestones",
+    "compare_runs",
 ]
 
 #: Maze-size buckets used in logs and cards (inclusive ranges of odd maze sizes).
@@ -237,4 +238,54 @@ def milestones(
             )
         else:
             out.append({"threshold": th, "steps": None, "wall_time_s": None})
+    return out
+
+
+def compare_runs(
+    runs: dict[str, Sequence[dict]],
+    *,
+    sps: float | None = None,
+    thresholds: tuple[float, ...] = (0.5, 0.8, 0.9),
+    min_episodes: int = 2000,
+) -> dict[str, dict]:
+    """Per run (``train_log.csv`` rows by name): its length and when it reached each threshold.
+
+    Each run's entry holds ``rows``, ``steps`` and ``wall_time_s`` of its last row, the mean
+    logged steps/s, the newest pooled training rate, and :func:`milestones`. With ``sps``
+    (env steps per second, e.g. from ``scripts/bench_train.py`` on a quiet machine) each
+    milestone also gets ``minutes_at_sps`` = steps / sps / 60, a time that does not depend on
+    what else shared the machine while the run trained.
+
+    >>> rows = [{"steps": s, "wall_time_s": s / 100, "steps_per_s": 100, "episodes": 1000,
+    ...          "cheese_rate": r} for s, r in [(6000, 0.4), (12000, 0.95), (18000, 0.97)]]
+    >>> out = compare_runs({"a": rows}, sps=200, thresholds=(0.9,))
+    >>> out["a"]["steps"], out["a"]["milestones"][0]["steps"], out["a"]["milestones"][0]["minutes_at_sps"]
+    (18000, 18000, 1.5)
+    """
+    if sps is not None and (isinstance(sps, bool) or not isinstance(sps, (int, float)) or not sps > 0):
+        raise ValueError(f"sps must be a number > 0, got {sps!r}")
+    out: dict[str, dict] = {}
+    for name, rows in runs.items():
+        rows = list(rows)
+        if not rows:
+            out[name] = {"rows": 0}
+            continue
+        rates, _ = pooled_rates(rows, "cheese_rate", min_episodes)
+        sps_logged = [
+            float(r["steps_per_s"])
+            for r in rows[1:]
+            if r.get("steps_per_s") not in (None, "", "nan")
+        ]
+        ms = milestones(rows, thresholds, min_episodes)
+        for m in ms:
+            if sps is not None:
+                m["minutes_at_sps"] = None if m["steps"] is None else round(m["steps"] / sps / 60, 2)
+        out[name] = {
+            "rows": len(rows),
+            "steps": int(float(rows[-1]["steps"])),
+            "wall_time_s": float(rows[-1]["wall_time_s"]),
+            "mean_steps_per_s": float(np.mean(sps_logged)) if sps_logged else None,
+            "pooled_rate_last": None if np.isnan(rates[-1]) else round(float(rates[-1]), 4),
+            "milestones": ms,
+        }
     return out

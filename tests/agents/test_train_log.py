@@ -11,6 +11,7 @@ from agents.plots import learning_curves
 from agents.train_log import (
     LOG_COLUMNS,
     _truncate_log,
+    compare_runs,
     learning_curve_summary,
     milestones,
     pooled_rates,
@@ -79,6 +80,27 @@ def test_summary_truncation_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError, match="at least one run"):
         learning_curves({}, tmp_path / "x.png")
+    png = learning_curves({"a": read_log(path)}, tmp_path / "h.png", x="hours")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with pytest.raises(ValueError, match=r"x must be one of \('steps', 'hours'\), got 'minutes'"):
+        learning_curves({"a": read_log(path)}, tmp_path / "m.png", x="minutes")
+
+
+def test_compare_runs():
+    fast = _rows([0.5, 0.85, 0.95, 0.96], episodes=1000)  # 1000 steps/row, 1 s/row
+    slow = _rows([0.3, 0.6, 0.7, 0.8, 0.92], episodes=1000)
+    out = compare_runs({"fast": fast, "slow": slow, "empty": []}, sps=500, thresholds=(0.9,))
+    assert out["empty"] == {"rows": 0}
+    f, s = out["fast"], out["slow"]
+    assert (f["rows"], f["steps"], f["wall_time_s"], f["mean_steps_per_s"]) == (4, 4000, 4.0, 1000.0)
+    # pooled over 2000 episodes: fast reaches (0.85 + 0.95) / 2 = 0.90 at row 3
+    assert f["milestones"][0]["steps"] == 3000 and f["milestones"][0]["minutes_at_sps"] == 0.1
+    assert s["milestones"][0]["steps"] is None and s["milestones"][0]["minutes_at_sps"] is None
+    assert s["pooled_rate_last"] == pytest.approx(0.86)
+    assert "minutes_at_sps" not in compare_runs({"fast": fast})["fast"]["milestones"][0]
+    for bad in (0, -1.0, "3000", True):
+        with pytest.raises(ValueError, match="sps must be a number > 0"):
+            compare_runs({"fast": fast}, sps=bad)
 
 
 def test_size_bucket_rejects_out_of_range():
