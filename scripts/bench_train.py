@@ -3,12 +3,14 @@
 
 Runs short trainings (no evaluation, no TensorBoard) for grid-obs scale-1 IMPALA and for
 64x64 rgb scale-1 IMPALA, and reports the steady-state env-steps/s: the median over PPO
-iterations after the first (the first iteration has no update yet). ``--json`` prints one JSON
-object as the last line.
+iterations after the first (the first iteration has no update yet). ``--config`` benchmarks a
+training config file instead (e.g. a zoo agent's, to turn its steps-to-90% into minutes).
+``--json`` prints one JSON object as the last line.
 
 Example::
 
     python scripts/bench_train.py --json
+    python scripts/bench_train.py --config agents/zoo/configs/grid-r5-s1.yaml --json
 """
 
 from __future__ import annotations
@@ -27,6 +29,15 @@ SETUPS = {
 }
 
 
+def _setup_config(name: str, n_envs: int | None, n_steps: int | None, fast: bool) -> dict:
+    obs, n_envs0, n_steps0, batch = SETUPS[name]
+    n_envs, n_steps = n_envs or n_envs0, n_steps or n_steps0
+    batch = min(batch, n_envs * n_steps)
+    while (n_envs * n_steps) % batch:
+        batch //= 2
+    return {"obs": obs, "n_envs": n_envs, "n_steps": n_steps, "batch_size": batch, "fast": fast}
+
+
 def bench(
     name: str,
     *,
@@ -36,31 +47,33 @@ def bench(
     seed: int,
     n_envs: int | None = None,
     n_steps: int | None = None,
+    config: dict | None = None,
 ) -> dict:
+    """One setup's throughput; ``config`` (a training config's fields) replaces the setup
+    ``name`` (then ``fast``, ``n_envs`` and ``n_steps`` come from it unless given)."""
     import csv
 
     from agents.train import TrainConfig, train
 
-    obs, n_envs0, n_steps0, batch = SETUPS[name]
-    n_envs, n_steps = n_envs or n_envs0, n_steps or n_steps0
-    batch = min(batch, n_envs * n_steps)
-    while (n_envs * n_steps) % batch:
-        batch //= 2
+    if config is None:
+        fields = _setup_config(name, n_envs, n_steps, fast)
+    else:
+        fields = dict(config)
+        fields.update({k: v for k, v in (("n_envs", n_envs), ("n_steps", n_steps)) if v is not None})
     with tempfile.TemporaryDirectory(prefix="bench_train_") as d:
-        cfg = TrainConfig(
-            run_dir=str(Path(d) / name),
-            obs=obs,
-            n_envs=n_envs,
-            n_steps=n_steps,
-            batch_size=batch,
-            total_steps=n_envs * n_steps * iterations,
-            fast=fast,
-            torch_threads=threads,
-            seed=seed,
-            eval_levels=0,
-            tensorboard=False,
-            progress=False,
-            checkpoint_minutes=0,
+        cfg = TrainConfig.from_dict(
+            {
+                **fields,
+                "run_dir": str(Path(d) / "run"),
+                "total_steps": fields["n_envs"] * fields["n_steps"] * iterations,
+                "torch_threads": threads,
+                "seed": seed,
+                "eval_levels": 0,
+                "tensorboard": False,
+                "progress": False,
+                "checkpoint_minutes": 0,
+                "checkpoint_steps": 0,
+            }
         )
         t0 = time.perf_counter()
         train(cfg)
@@ -72,13 +85,13 @@ def bench(
         "env_steps_per_s": steady[len(steady) // 2],
         "collect_only_steps_per_s": sps[0],
         "per_iteration_steps_per_s": sps,
-        "obs": obs,
-        "scale": 1,
-        "n_envs": n_envs,
-        "n_steps": n_steps,
-        "batch_size": batch,
+        "obs": cfg.obs,
+        "scale": cfg.scale,
+        "n_envs": cfg.n_envs,
+        "n_steps": cfg.n_steps,
+        "batch_size": cfg.batch_size,
         "n_epochs": cfg.n_epochs,
-        "fast_bf16_channels_last": fast,
+        "fast_bf16_channels_last": cfg.fast,
         "torch_threads": threads,
         "wall_s_including_setup": round(wall, 2),
     }
@@ -106,12 +119,27 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--n-steps", type=int, default=None, help="Override every setup's rollout length."
     )
+    p.add_argument(
+        "--config",
+        default=None,
+        help="Benchmark this training config file (YAML/JSON) instead of the setups.",
+    )
     p.add_argument("--json", action="store_true", help="Print one JSON object as the last line.")
     args = p.parse_args(argv)
-    names = [s for s in args.setups.split(",") if s]
-    bad = [s for s in names if s not in SETUPS]
-    if bad or not names:
-        p.error(f"unknown setups {bad}; choose from {list(SETUPS)}")
+    config = None
+    if args.config is not None:
+        from agents.train_config import load_config_file
+
+        try:
+            config = load_config_file(args.config)
+        except (OSError, ValueError) as err:
+            p.error(f"--config {args.config!r}: {err}")
+        names = [f"config:{Path(args.config).stem}"]
+    else:
+        names = [s for s in args.setups.split(",") if s]
+        bad = [s for s in names if s not in SETUPS]
+        if bad or not names:
+            p.error(f"unknown setups {bad}; choose from {list(SETUPS)}")
     if args.iterations < 2:
         p.error(f"--iterations must be >= 2, got {args.iterations}")
     if args.threads < 1:
@@ -131,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             n_envs=args.n_envs,
             n_steps=args.n_steps,
+            config=config,
         )
         if not args.json:
             print(f"{name}: {results[name]['env_steps_per_s']:.0f} env-steps/s")

@@ -200,3 +200,20 @@ def test_bench_train_json():
     for name in ("grid_scale1", "rgb64_scale1"):
         assert out[name]["env_steps_per_s"] > 0 and out[name]["n_envs"] == 4
     assert out["machine"]["cpu_count"] >= 1
+
+
+def test_bench_train_config(tmp_path):
+    cfg = tmp_path / "tiny.yaml"
+    cfg.write_text(
+        "obs: grid\nmaze_size: '5'\nn_envs: 4\nn_steps: 16\nbatch_size: 32\nn_epochs: 1\n"
+        "action_set: moves\ntotal_steps: 100000000\neval_levels: 1000\n"
+    )
+    args = ["scripts/bench_train.py", "--json", "--iterations", "2", "--threads", "1"]
+    r = _run([*args, "--config", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    res = out["config:tiny"]
+    assert res["env_steps_per_s"] > 0 and len(res["per_iteration_steps_per_s"]) == 2
+    assert (res["n_envs"], res["batch_size"], res["n_epochs"]) == (4, 32, 1)
+    r = _run([*args, "--config", str(tmp_path / "missing.yaml")])
+    assert r.returncode == 2 and "config file not found" in r.stderr
