@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from steering.cli import int_at_least
+from steering.cli import int_at_least, positive_float
 
 TARGETS = {
     "grid_sps": ("procgen_sps", 100.0),
@@ -43,16 +43,6 @@ TARGETS = {
     "rgb_sps": ("procgen_sps", 3.0),
 }
 GEN_TARGET = 50_000.0
-
-
-def _positive_float(s: str) -> float:
-    try:
-        v = float(s)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {s!r}")
-    return v
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -63,7 +53,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--seconds",
-        type=_positive_float,
+        type=positive_float("--seconds"),
         default=1.0,
         help="wall seconds per measurement, after a warm-up (default 1.0)",
     )

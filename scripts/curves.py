@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from steering.cli import finish_run, run_dir  # noqa: E402
+from steering.cli import finish_run, positive_float, run_dir  # noqa: E402
 
 
 def _log_path(text: str) -> tuple[str, Path]:
@@ -36,21 +36,14 @@ def _log_path(text: str) -> tuple[str, Path]:
     return label, log
 
 
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--sps must be a number > 0, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"--sps must be a number > 0, got {text!r}")
-    return v
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", type=_log_path, help="[LABEL=]run dir or train_log.csv")
     parser.add_argument(
-        "--sps", type=_positive, default=None, help="Env steps/s to convert milestones to minutes."
+        "--sps",
+        type=positive_float("--sps"),
+        default=None,
+        help="Env steps/s to convert milestones to minutes.",
     )
     parser.add_argument(
         "--out", default=None, help="Output directory (default runs/curves-<timestamp>)."

@@ -46,6 +46,7 @@ __all__ = [
     "finish_run",
     "int_at_least",
     "jsonable",
+    "positive_float",
     "run_dir",
 ]
 
@@ -64,6 +65,22 @@ def int_at_least(low: int, name: str | None = None) -> Callable[[str], int]:
             raise argparse.ArgumentTypeError(f"{what} an integer >= {low}, got {text!r}") from None
         if v < low:
             raise argparse.ArgumentTypeError(f"{what} an integer >= {low}, got {v}")
+        return v
+
+    return parse
+
+
+def positive_float(name: str | None = None) -> Callable[[str], float]:
+    """An argparse type: a number > 0; errors name the option (``name``) and the value."""
+    what = f"{name} must be" if name else "expected"
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} a number > 0, got {text!r}") from None
+        if not v > 0:  # also rejects nan
+            raise argparse.ArgumentTypeError(f"{what} a number > 0, got {text!r}")
         return v
 
     return parse
