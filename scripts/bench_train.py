@@ -50,7 +50,7 @@ def bench(
     config: dict | None = None,
 ) -> dict:
     """One setup's throughput; ``config`` (a training config's fields) replaces the setup
-    ``name`` (then ``fast``, ``n_envs`` and ``n_steps`` come from it unless given)."""
+    ``name`` and ``fast`` (``n_envs`` and ``n_steps``, when given, still override it)."""
     import csv
 
     from agents.train import TrainConfig, train
@@ -101,15 +101,15 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--setups",
-        default=",".join(SETUPS),
-        help=f"Comma-separated setups to run, from {list(SETUPS)}.",
+        default=None,
+        help=f"Comma-separated setups to run, from {list(SETUPS)} (default: all).",
     )
     p.add_argument("--iterations", type=int, default=3, help="PPO iterations per setup (>= 2).")
     p.add_argument(
         "--fast",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="bf16 autocast + channels_last.",
+        default=None,
+        help="bf16 autocast + channels_last (default: on, or the --config's value).",
     )
     p.add_argument("--threads", type=int, default=2, help="torch threads.")
     p.add_argument("--seed", type=int, default=0, help="Training seed.")
@@ -134,9 +134,14 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config_file(args.config)
         except (OSError, ValueError) as err:
             p.error(f"--config {args.config!r}: {err}")
+        if args.setups is not None:
+            p.error("give either --config or --setups, not both")
+        if args.fast is not None:
+            config["fast"] = args.fast
         names = [f"config:{Path(args.config).stem}"]
     else:
-        names = [s for s in args.setups.split(",") if s]
+        setups = ",".join(SETUPS) if args.setups is None else args.setups
+        names = [s for s in setups.split(",") if s]
         bad = [s for s in names if s not in SETUPS]
         if bad or not names:
             p.error(f"unknown setups {bad}; choose from {list(SETUPS)}")
@@ -154,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         results[name] = bench(
             name,
             iterations=args.iterations,
-            fast=args.fast,
+            fast=True if args.fast is None else args.fast,
             threads=args.threads,
             seed=args.seed,
             n_envs=args.n_envs,

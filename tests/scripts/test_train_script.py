@@ -215,5 +215,8 @@ def test_bench_train_config(tmp_path):
     res = out["config:tiny"]
     assert res["env_steps_per_s"] > 0 and len(res["per_iteration_steps_per_s"]) == 2
     assert (res["n_envs"], res["batch_size"], res["n_epochs"]) == (4, 32, 1)
+    assert res["fast_bf16_channels_last"] is True  # the config's default
     r = _run([*args, "--config", str(tmp_path / "missing.yaml")])
     assert r.returncode == 2 and "config file not found" in r.stderr
+    r = _run([*args, "--config", str(cfg), "--setups", "grid_scale1"])
+    assert r.returncode == 2 and "either --config or --setups" in r.stderr
