@@ -69,6 +69,8 @@ __all__ = [
     "load",
     "zoo_names",
     "zoo_dir",
+    "default_zoo_agent",
+    "DEFAULT_AGENT",
     "ZOO_DIR",
     "load_procgen_tools_checkpoint",
     "read_checkpoint",
@@ -191,6 +193,18 @@ def zoo_names() -> list[str]:
     if not ZOO_DIR.is_dir():
         return []
     return sorted(p.name for p in ZOO_DIR.iterdir() if (p / "model.pt").is_file())
+
+
+#: The zoo agent the demo, RESULTS.md and the benchmarks use unless told otherwise.
+DEFAULT_AGENT = "grid-r5-s1"
+
+
+def default_zoo_agent() -> str | None:
+    """:data:`DEFAULT_AGENT` when the zoo has it, else the first zoo agent, else None."""
+    names = zoo_names()
+    if DEFAULT_AGENT in names:
+        return DEFAULT_AGENT
+    return names[0] if names else None
 
 
 def load(

@@ -8,7 +8,7 @@ machine load. The target is a sweep at >= 80% of the pure forward throughput. Un
 machine wall-clock rates are noisy; the output also has CPU-time rates (``ratio_cpu_time``)
 and the share of the rollout's wall time spent inside the forward passes.
 
-Without ``--agent`` it uses the first zoo agent, or (if the zoo is empty) an untrained
+Without ``--agent`` it uses the default zoo agent (``agents.default_zoo_agent()``), or (if the zoo is empty) an untrained
 scale-1 grid model, which it says in the output. ``--json`` prints one JSON object last.
 """
 
@@ -40,7 +40,7 @@ class _Timed:
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: first zoo agent, "
+    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: agents.default_zoo_agent(), "
                    "else an untrained scale-1 grid model)")
     p.add_argument("--size", type=int, default=25, help="maze size (odd, 3..25; default 25)")
     p.add_argument("--placement", default="uniform", help="cheese placement (default uniform)")
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     (size,) = parse_sizes([args.size])
     if args.threads:
         torch.set_num_threads(args.threads)
-    name = args.agent or (agents.zoo_names()[0] if agents.zoo_names() else None)
+    name = args.agent or agents.default_zoo_agent()
     if name is None:
         torch.manual_seed(0)
         policy, name = Policy(ImpalaModel(obs_size=25), obs="grid", fast=not args.fp32), "untrained-scale1-grid"

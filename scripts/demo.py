@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The demo: does the shipped agent go for the cheese or for the top-right corner?
 
-Runs, on the first zoo agent (or ``--agent``):
+Runs, on the default zoo agent ``grid-r5-s1`` (or ``--agent``):
 
 1. a sweep of the largest maze (25x25) with the cheese in the top-left, bottom-right and
    top-right corners and in the top-right 5x5 training region: how often does the agent get it
@@ -30,7 +30,7 @@ from pathlib import Path
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: the first zoo agent)")
+    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: grid-r5-s1, agents.default_zoo_agent())")
     p.add_argument("--out", default=None, help="run directory (default runs/demo-<timestamp>)")
     p.add_argument("--seed", type=int, default=0, help="seed of every part (default 0)")
     p.add_argument("--corner-mazes", type=int, default=400, help="mazes per placement in the 25x25 sweep (default 400)")
@@ -70,12 +70,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     name = args.agent
     if name is None:
-        names = agents.zoo_names()
-        if not names:
+        name = agents.default_zoo_agent()
+        if name is None:
             print("error: the zoo is empty (no agents/zoo/<name>/model.pt); train one with scripts/train.py or "
                   "pass --agent PATH", file=sys.stderr)
             return 2
-        name = names[0]
     out = Path(args.out) if args.out else Path("runs") / f"demo-{time.strftime('%Y%m%d-%H%M%S')}"
     if args.quick:
         corner_n, phase_n, phase_sizes, heat_n, beh_n, max_steps = 4, 3, "3,5,25", 1, 40, min(args.max_steps, 40)

@@ -84,13 +84,16 @@ def test_zoo_names_and_load_by_name(tmp_path, monkeypatch):
     monkeypatch.setattr(ck, "ZOO_DIR", tmp_path)
     (tmp_path / "configs").mkdir()
     (tmp_path / "empty").mkdir()
-    assert ck.zoo_names() == []
+    assert ck.zoo_names() == [] and ck.default_zoo_agent() is None
     ck.save(
         Policy(ImpalaModel(), obs="grid"), tmp_path / "b-agent" / "model.pt", metadata={"steps": 5}
     )
     ck.save(Policy(ImpalaModel(), obs="grid"), tmp_path / "a-agent" / "model.pt")
     (tmp_path / "b-agent" / "card.json").write_text('{"steps": 5}')
     assert ck.zoo_names() == ["a-agent", "b-agent"]
+    assert ck.default_zoo_agent() == "a-agent"  # no DEFAULT_AGENT here: the first one
+    monkeypatch.setattr(ck, "DEFAULT_AGENT", "b-agent")
+    assert ck.default_zoo_agent() == "b-agent"
     pol = ck.load("b-agent")
     assert pol.metadata["steps"] == 5 and pol.metadata["card"] == {"steps": 5}
     with pytest.raises(ValueError, match="unknown zoo agent"):

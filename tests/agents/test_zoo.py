@@ -43,3 +43,7 @@ def test_zoo_agent_card_log_and_policy(name):
     assert p.shape == (4, 15) and np.allclose(p.sum(axis=1), 1, atol=1e-5)
     a = pol.act(obs, rng=np.random.default_rng(0))
     assert a.shape == (4,) and np.array_equal(a, pol.act(obs, rng=np.random.default_rng(0)))
+
+
+def test_default_agent_is_shipped():
+    assert agents.default_zoo_agent() == "grid-r5-s1" and "grid-r5-s1" in NAMES
