@@ -158,6 +158,11 @@ def test_make_vec_env_ppo_smoke():
 
 
 # ------------------------------------------------------------------------------ gymnasium
+# check_env warns that an env built without gymnasium.make has no spec to test render modes with
+_NO_SPEC = pytest.mark.filterwarnings("ignore:.*Not able to test alternative render modes")
+
+
+@_NO_SPEC
 def test_gymnasium_check_env_fixed_level():
     import gymnasium
     from gymnasium.utils.env_checker import check_env
@@ -190,6 +195,7 @@ def test_gymnasium_episode_and_reset_semantics():
         env.step([1, 2])
 
 
+@_NO_SPEC
 def test_gymnasium_procgen_stream():
     need_generator()
     from gymnasium.utils.env_checker import check_env
