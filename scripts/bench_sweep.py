@@ -8,8 +8,9 @@ machine load. The target is a sweep at >= 80% of the pure forward throughput. Un
 machine wall-clock rates are noisy; the output also has CPU-time rates (``ratio_cpu_time``)
 and the share of the rollout's wall time spent inside the forward passes.
 
-Without ``--agent`` it uses the default zoo agent (``agents.default_zoo_agent()``), or (if the zoo is empty) an untrained
-scale-1 grid model, which it says in the output. ``--json`` prints one JSON object last.
+Without ``--agent`` it uses the default zoo agent (``agents.default_zoo_agent()``), or (if
+the zoo is empty) an untrained scale-1 grid model, which it says in the output. ``--json``
+prints one JSON object last.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ beside the training.
 
 Example::
 
-    python scripts/curves.py s1=agents/zoo/grid-r5-s1 s2=agents/zoo/grid-r5-s2 --sps 3143
+    python scripts/curves.py a=agents/zoo/grid-r5-1ep-s1 b=agents/zoo/grid-r5-1ep-s2 --sps 7181
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def positive_float(name: str | None = None) -> Callable[[str], float]:
             v = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{what} a number > 0, got {text!r}") from None
-        if not v > 0:  # also rejects nan
+        if not 0 < v < float("inf"):  # also rejects nan
             raise argparse.ArgumentTypeError(f"{what} a number > 0, got {text!r}")
         return v
 

@@ -36,7 +36,7 @@ def test_int_at_least():
 def test_positive_float():
     parse = positive_float("--sps")
     assert parse("2.5") == 2.5 and parse("1e3") == 1000.0
-    for bad in ("0", "-1", "nan", "abc"):
+    for bad in ("0", "-1", "nan", "inf", "abc"):
         with pytest.raises(
             argparse.ArgumentTypeError, match=f"--sps must be a number > 0, got '{bad}'"
         ):
