@@ -32,6 +32,14 @@ def is_int(x: Any) -> bool:
     return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
 
+def _in_range(value: Any, low: int, high: int | None) -> bool:
+    return is_int(value) and value >= low and (high is None or value <= high)
+
+
+def _requirement(low: int, high: int | None) -> str:
+    return f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+
+
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     """``value`` as an int in ``[low, high]`` (``>= low`` when ``high`` is None).
 
@@ -40,11 +48,8 @@ def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
     ...
     ValueError: num_levels must be an integer in [0, 2147483647], got 2147483648
     """
-    if high is None:
-        if not is_int(value) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    elif not is_int(value) or not low <= value <= high:
-        raise ValueError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
+    if not _in_range(value, low, high):
+        raise ValueError(f"{name} must be {_requirement(low, high)}, got {value!r}")
     return int(value)
 
 
@@ -60,7 +65,6 @@ def check_optional_int(name: str, value: Any, low: int, high: int | None = None)
     """
     if value is None:
         return None
-    try:
-        return check_int(name, value, low, high)
-    except ValueError as err:
-        raise ValueError(str(err).replace(" must be an integer", " must be None or an integer", 1)) from None
+    if not _in_range(value, low, high):
+        raise ValueError(f"{name} must be None or {_requirement(low, high)}, got {value!r}")
+    return int(value)

@@ -81,7 +81,6 @@ def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> Non
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
     base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
-    draws = {(x["mode"], x["k"], x["dist"]): x for x in random_summary}
     for ax, dist in zip(axes, ("in", "off")):
         b = base[dist]
         for mode in sorted({r["mode"] for r in rows if r["selection"] == "lowest-std"}):
@@ -96,7 +95,7 @@ def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> Non
             label = f"{mode} / lowest-std"
             ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="-", label=label)
             rand = sorted(
-                (x for x in draws.values() if (x["mode"], x["dist"]) == (mode, dist)),
+                (x for x in random_summary if (x["mode"], x["dist"]) == (mode, dist)),
                 key=lambda x: x["k"],
             )
             if rand:
