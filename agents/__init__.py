@@ -20,16 +20,16 @@ _LAZY = {
     "zoo_names": "checkpoint",
     "default_zoo_agent": "checkpoint",
     "load_procgen_tools_checkpoint": "checkpoint",
-    # training (the loop itself is agents.train.train: "agents.train" is that module's name)
-    "TrainConfig": "train_config",
+    # training (the loop itself is agents.train.train, in the agents.train subpackage)
+    "TrainConfig": "train.config",
     # rollouts, sweeps, behavioural statistics, vector fields
-    "rollout": "rollout",
-    "RolloutResult": "rollout",
-    "run_sweep": "sweep",
-    "SweepConfig": "sweep",
-    "wilson_ci": "stats",
-    "behaviour_stats": "behaviour",
-    "vector_field": "vector_field",
+    "rollout": "eval.rollout",
+    "RolloutResult": "eval.rollout",
+    "run_sweep": "eval.sweep",
+    "SweepConfig": "eval.sweep",
+    "wilson_ci": "eval.stats",
+    "behaviour_stats": "eval.behaviour",
+    "vector_field": "eval.vector_field",
 }
 
 __all__ = list(_LAZY)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib
 
-from .ids import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
+from .constants import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
 from .level import CORNERS, Level, Levels
 from .placement import (
     AtCell,
@@ -31,12 +31,12 @@ from .placement import (
 # Public names provided by submodules, imported on first use (keeps `import mazegen` light).
 _LAZY = {
     # generation (procgen-faithful RNG, Kruskal, placement)
-    "procgen_level": "generate",
-    "procgen_levels": "generate",
-    "generate_level": "generate",
-    "generate_levels": "generate",
+    "procgen_level": "procgen.generate",
+    "procgen_levels": "procgen.generate",
+    "generate_level": "procgen.generate",
+    "generate_levels": "procgen.generate",
     # procgen's num_levels / start_level / rand_seed protocol
-    "LevelSeeds": "seeds",
+    "LevelSeeds": "procgen.seeds",
     # solvers
     "bfs_distances": "solvers",
     "shortest_path": "solvers",
@@ -48,15 +48,15 @@ _LAZY = {
     "ProcgenLevelSource": "level_source",
     "FixedLevelSource": "level_source",
     # adapters
-    "make_vec_env": "make",
-    "MazeEnv": "gym_env",
-    "MazeVectorEnv": "vector_env",
-    "MazeSB3VecEnv": "sb3_vec_env",
+    "make_vec_env": "adapters.make",
+    "MazeEnv": "adapters.gymnasium",
+    "MazeVectorEnv": "adapters.vector",
+    "MazeSB3VecEnv": "adapters.sb3",
     # renderers
-    "render_mono": "render_mono",
-    "render_rgb": "render_textured",
+    "render_mono": "render.mono",
+    "render_rgb": "render.textured",
     # the real engine
-    "make_procgen_vec_env": "procgen_backend",
+    "make_procgen_vec_env": "procgen.backend",
 }
 
 __all__ = [
@@ -99,7 +99,7 @@ def _register_gymnasium() -> None:
     except ImportError:  # pragma: no cover
         return
     if "mazegen/Maze-v0" not in gymnasium.registry:
-        gymnasium.register(id="mazegen/Maze-v0", entry_point="mazegen.gym_env:MazeEnv")
+        gymnasium.register(id="mazegen/Maze-v0", entry_point="mazegen.adapters.gymnasium:MazeEnv")
 
 
 _register_gymnasium()

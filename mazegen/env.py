@@ -7,7 +7,7 @@ Env card
 one mouse and at most one cheese. Coordinates are ``(row, col)``, row 0 at the *top* of the
 rendered image (procgen's y points up; ``row = W - 1 - y``).
 
-**Actions.** ``Discrete(15)``, procgen's action set (``mazegen.ids.ACTION_DELTAS``):
+**Actions.** ``Discrete(15)``, procgen's action set (``mazegen.constants.ACTION_DELTAS``):
 
 ========  =========  =========================================================
 action    effect     ``(d_row, d_col)``
@@ -27,7 +27,7 @@ it, even when the move is blocked; every episode starts with ``facing_right = Fa
 **Observations.** ``obs="grid"``: ``uint8 (N, 3, W, W)`` in {0, 1}, channels
 ``GRID_CHANNELS = (wall, mouse, cheese)``. ``obs="rgb"``: ``uint8 (N, 64, 64, 3)``, procgen's
 frame (``rgb_style="mono"``: procgen's ``use_monochrome_assets=True`` frame pixel for pixel,
-see :mod:`mazegen.render_mono`; ``"textured"``: :mod:`mazegen.render_textured`).
+see :mod:`mazegen.render_mono`; ``"textured"``: :mod:`mazegen.render.textured`).
 
 **Rewards.** ``+10`` (float32) on the step that moves the mouse onto the cheese; 0 otherwise.
 No step penalty.
@@ -79,7 +79,7 @@ import numpy as np
 from numba import njit
 
 from .checks import check_int
-from .ids import (
+from .constants import (
     ACTION_DELTAS,
     CH_CHEESE,
     CH_MOUSE,
@@ -207,14 +207,14 @@ assert CHEESE_REWARD == 10.0
 
 def _make_renderer(style: str, num_envs: int, world_size: int, use_backgrounds: bool):
     if style == "mono":
-        from .render_mono import MonoRenderer
+        from .render.mono import MonoRenderer
 
         return MonoRenderer(num_envs, world_size, use_backgrounds=use_backgrounds)
     try:
-        from .render_textured import TexturedRenderer
+        from .render.textured import TexturedRenderer
     except ImportError as e:  # pragma: no cover - depends on the other module being there
         raise ValueError(
-            "rgb_style='textured' needs mazegen.render_textured.TexturedRenderer, which is not "
+            "rgb_style='textured' needs mazegen.render.textured.TexturedRenderer, which is not "
             f"available ({e}); use rgb_style='mono' or obs='grid'"
         ) from e
     return TexturedRenderer(num_envs, world_size, use_backgrounds=use_backgrounds)
@@ -226,7 +226,7 @@ def _make_renderer(style: str, num_envs: int, world_size: int, use_backgrounds: 
 class EpisodeState:
     """The per-env level and episode state a maze env tracks, and read-only copies of it.
 
-    Mixed into :class:`MazeVecEnv` and :class:`mazegen.procgen_backend.ProcgenMazeVecEnv`,
+    Mixed into :class:`MazeVecEnv` and :class:`mazegen.procgen.backend.ProcgenMazeVecEnv`,
     which allocate the ``(N, ...)`` arrays ``_walls``, ``_cheese``, ``_start_mouse``,
     ``_mouse``, ``_maze_size``, ``_background``, ``_seed``, ``_t``, ``_facing`` and ``_ep_ret``
     (each with its own dtypes).

@@ -36,7 +36,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from .checks import is_int
-from .ids import ASCII, NUM_BACKGROUNDS
+from .constants import ASCII, NUM_BACKGROUNDS
 
 __all__ = ["Level", "Levels", "Cell", "CORNERS", "inner_margin", "as_levels"]
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .checks import check_int, is_int
-from .ids import WORLD_SIZE
+from .constants import WORLD_SIZE
 from .level import Levels
 
 __all__ = [
@@ -101,10 +101,10 @@ def levels_for_seeds(
 ) -> Levels:
     """The levels of procgen's level stream for ``seeds`` under the size and placement specs.
 
-    :func:`mazegen.generate.generate_levels`, except that a ``maze_size`` sequence lists the
+    :func:`mazegen.procgen.generate.generate_levels`, except that a ``maze_size`` sequence lists the
     allowed sizes, one picked per level seed by :func:`sizes_for_seeds`.
     """
-    from .generate import generate_levels
+    from .procgen.generate import generate_levels
 
     if maze_size is not None and not is_int(maze_size):
         maze_size = sizes_for_seeds(seeds, maze_size)
@@ -122,15 +122,15 @@ SOURCE_OPTIONS: tuple[str, ...] = (
     "start_level",
 )
 """The keyword options of :class:`ProcgenLevelSource` besides ``num_envs`` and ``rand_seed``;
-:class:`mazegen.env_options.LevelOptions` holds fields of the same names."""
+:class:`mazegen.options.LevelOptions` holds fields of the same names."""
 
 
 class ProcgenLevelSource:
-    """procgen's level stream: :class:`~mazegen.seeds.LevelSeeds` + ``generate_levels``.
+    """procgen's level stream: :class:`~mazegen.procgen.seeds.LevelSeeds` + ``generate_levels``.
 
     Env ``i`` draws its level seeds from its own seed generator exactly as procgen does for
     ``(num_levels, start_level, rand_seed)``; each seed becomes a level through
-    :func:`mazegen.generate.generate_levels` with the given size and placement specs
+    :func:`mazegen.procgen.generate.generate_levels` with the given size and placement specs
     (the defaults reproduce procgen's own levels). ``maze_size`` is None (procgen's size
     draw), one odd int, or a sequence of allowed sizes: then each level's size is chosen among
     them by :func:`sizes_for_seeds` (a fixed hash of its level seed).
@@ -153,7 +153,7 @@ class ProcgenLevelSource:
                 f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
             )
         num_envs = check_int("num_envs", num_envs, 1)
-        from .seeds import LevelSeeds  # lazy: written alongside this module
+        from .procgen.seeds import LevelSeeds  # lazy: written alongside this module
 
         self.num_envs = num_envs
         self.distribution_mode = distribution_mode

@@ -23,7 +23,7 @@ string                 object                           meaning
 =====================  ===============================  ========================================
 
 How a spec turns into a cell for a given maze (and which RNG draws it uses) is in
-:mod:`mazegen.generate`.
+:mod:`mazegen.procgen.generate`.
 
 >>> parse_placement("top-right:5")
 Region(n=5)

@@ -1,6 +1,6 @@
 """Shortest paths on maze levels: BFS distances, paths, actions, the decision square.
 
-Moves are the four canonical actions (:mod:`mazegen.ids`); a step into a wall or off the
+Moves are the four canonical actions (:mod:`mazegen.constants`); a step into a wall or off the
 grid is not a legal step. Every function takes walls as a boolean ``(W, W)`` array (True =
 wall) with ``(row, col)`` cells, row 0 at the top. Hot loops are numba-compiled and batched.
 
@@ -32,7 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-from .ids import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
+from .constants import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
 from .level import Level, Levels
 
 __all__ = [

@@ -7,10 +7,10 @@ Measures, each for about ``--seconds`` of wall time after a warm-up:
   observations, random actions, procgen levels, auto-reset included;
 * ``rgb_mono_sps``: the same with procgen's monochrome 64x64 frames (backgrounds on);
 * ``rgb_sps``: textured frames with backgrounds (null with a note if
-  ``mazegen.render_textured`` is missing);
+  ``mazegen.render.textured`` is missing);
 * ``procgen_sps``: the real engine (``ProcgenGym3Env``, hard mode, ``--procgen-envs`` envs),
   best over a few ``num_threads``;
-* ``gen_per_s``: procgen-faithful level generation (``mazegen.generate.bench_generation``).
+* ``gen_per_s``: procgen-faithful level generation (``mazegen.procgen.generate.bench_generation``).
 
 It prints a table on stderr and, with ``--json``, one JSON object as the last line of stdout
 (also written atomically to ``--out`` if given), including machine info and each target ratio:
@@ -159,10 +159,10 @@ def run(args: argparse.Namespace) -> dict:
     res["rgb_mono_sps"] = bench_mazegen("rgb", "mono", args.envs, seconds, args.seed)
     log(f"rgb mono  {res['rgb_mono_sps']:>14,.0f} steps/s ({args.envs} envs)")
     try:
-        import mazegen.render_textured  # noqa: F401
+        import mazegen.render.textured  # noqa: F401
     except ImportError as e:
         res["rgb_sps"] = None
-        notes.append(f"rgb_sps: mazegen.render_textured is not available ({e})")
+        notes.append(f"rgb_sps: mazegen.render.textured is not available ({e})")
     else:
         res["rgb_sps"] = bench_mazegen("rgb", "textured", args.envs, seconds, args.seed)
         log(f"rgb tex   {res['rgb_sps']:>14,.0f} steps/s ({args.envs} envs)")
@@ -179,10 +179,10 @@ def run(args: argparse.Namespace) -> dict:
         res["procgen_sps"] = res["procgen_num_threads"] = None
         notes.append(f"procgen_sps: the procgen package is not available ({e})")
     try:
-        from mazegen.generate import bench_generation
+        from mazegen.procgen.generate import bench_generation
     except ImportError as e:
         res["gen_per_s"] = None
-        notes.append(f"gen_per_s: mazegen.generate.bench_generation is not available ({e})")
+        notes.append(f"gen_per_s: mazegen.procgen.generate.bench_generation is not available ({e})")
     else:
         res["gen_per_s"] = bench_generation(
             20_000 if args.quick else 200_000, "hard", repeats=1 if args.quick else 3

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Benchmark: sweep rollout throughput vs the policy's pure batched forward throughput.
 
-Plays ``--mazes`` fresh mazes of one size and placement with :func:`agents.rollout.rollout`
+Plays ``--mazes`` fresh mazes of one size and placement with :func:`agents.eval.rollout.rollout`
 (env steps per second over all episodes) and times ``policy.action_probs`` on a full batch of
 real observations (observations per second), alternating the two so that both see the same
 machine load. The target is a sweep at >= 80% of the pure forward throughput. Under a loaded
@@ -61,13 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import agents
+    from agents.eval.rollout import rollout
+    from agents.eval.sweep import level_seeds, parse_sizes
     from agents.model import ImpalaModel
     from agents.policy import Policy
-    from agents.rollout import rollout
-    from agents.sweep import level_seeds, parse_sizes
     from mazegen.env import MazeVecEnv
-    from mazegen.generate import generate_levels
     from mazegen.level_source import FixedLevelSource
+    from mazegen.procgen.generate import generate_levels
 
     if args.mazes < 1 or args.batch_size < 1 or args.repeats < 1:
         raise SystemExit("error: --mazes, --batch-size and --repeats must be >= 1")

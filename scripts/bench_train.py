@@ -53,7 +53,7 @@ def bench(
     ``name`` and ``fast`` (``n_envs`` and ``n_steps``, when given, still override it)."""
     import csv
 
-    from agents.train import TrainConfig, train
+    from agents.train.loop import TrainConfig, train
 
     if config is None:
         fields = _setup_config(name, n_envs, n_steps, fast)
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     config = None
     if args.config is not None:
-        from agents.train_config import load_config_file
+        from agents.train.config import load_config_file
 
         try:
             config = load_config_file(args.config)
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     for opt in ("n_envs", "n_steps"):
         if getattr(args, opt) is not None and getattr(args, opt) < 2:
             p.error(f"--{opt.replace('_', '-')} must be >= 2, got {getattr(args, opt)}")
-    from agents.model_card import machine_info
+    from agents.card import machine_info
 
     results = {}
     for name in names:

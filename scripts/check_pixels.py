@@ -4,8 +4,8 @@
 For every level seed ``start-seed .. start-seed + seeds - 1`` and every selected configuration
 (distribution mode x backgrounds on/off), procgen's engine plays its own level in
 ``--envs-per-seed`` copies with random actions for ``--steps`` steps; each engine frame is
-compared with :class:`mazegen.render_textured.TexturedRenderer`'s frame of the same level and
-mouse (see :func:`mazegen.procgen_engine.pixel_check`). Prints one line per configuration, then,
+compared with :class:`mazegen.render.textured.TexturedRenderer`'s frame of the same level and
+mouse (see :func:`mazegen.procgen.engine.pixel_check`). Prints one line per configuration, then,
 last, one JSON object with the counts (frames compared / identical, pixels differing).
 
 Exit status: 0 when every hard-mode frame is identical and no easy-mode frame differs in more
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     bgs = {"both": [True, False], "on": [True], "off": [False]}[args.backgrounds]
 
     from agents.checkpoint import atomic_write_text
-    from mazegen.procgen_engine import pixel_check
+    from mazegen.procgen.engine import pixel_check
 
     settings = {
         "seeds": args.seeds,

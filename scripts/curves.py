@@ -55,8 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(labels)) != len(labels):
         parser.error(f"run labels must be distinct (use LABEL=PATH), got {labels}")
 
-    from agents.plots import learning_curves
-    from agents.train_log import compare_runs, read_log
+    from agents.eval.plots import learning_curves
+    from agents.train.log import compare_runs, read_log
 
     logs = {label: read_log(path) for label, path in a.runs}
     out = run_dir(a.out, "curves")

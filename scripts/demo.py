@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     t_start = time.perf_counter()
     import agents
-    from agents.behaviour import BehaviourConfig, behaviour_stats
-    from agents.report import write_report
-    from agents.sweep import SweepConfig, run_sweep
+    from agents.eval.behaviour import BehaviourConfig, behaviour_stats
+    from agents.eval.report import write_report
+    from agents.eval.sweep import SweepConfig, run_sweep
 
     log = sys.stderr if args.json else sys.stdout
     if args.threads < 1:

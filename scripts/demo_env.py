@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     import matplotlib.pyplot as plt
 
     from agents.checkpoint import atomic_write, atomic_write_text
-    from mazegen.make import make_maze_env
+    from mazegen.adapters.make import make_maze_env
 
     try:
         env = make_maze_env(

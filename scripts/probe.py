@@ -74,7 +74,7 @@ def _plot_probe(rows: list[dict], path: Path) -> None:
 
 def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> None:
     """Rate vs k per (mode, selection): lowest-std sets with their Wilson CI, random draws as
-    their mean with a min-max bar (from :func:`steering.prune.random_summary`)."""
+    their mean with a min-max bar (from :func:`steering.methods.prune.random_summary`)."""
     import matplotlib.pyplot as plt
 
     from steering.plots import save_figure
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(a.torch_threads)
     import agents
-    from agents.sweep import write_csv
+    from agents.eval.sweep import write_csv
 
     out = run_dir(a.out, f"probe-{a.command}")
     out.mkdir(parents=True, exist_ok=True)
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     policy = agents.load(a.agent)
     t0 = time.time()
     if a.command == "probe":
-        from steering.probes import probe_levels, random_policy_like, run_probes
+        from steering.methods.probes import probe_levels, random_policy_like, run_probes
 
         try:
             levels = probe_levels(a.mazes, a.seed, a.sizes)
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         _plot_probe(rows, out / "probes.png")
         summary = {"command": "probe", "rows": rows}
     else:
-        from steering.prune import PruneConfig, run_prune
+        from steering.methods.prune import PruneConfig, run_prune
 
         cfg = PruneConfig(
             layer=a.layer,

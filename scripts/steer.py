@@ -30,7 +30,7 @@ import sys
 from pathlib import Path
 
 from agents.checkpoint import atomic_write_text
-from agents.sweep import write_csv
+from agents.eval.sweep import write_csv
 from steering.cli import (
     add_run_options,
     comma_floats,
@@ -154,8 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config(args):
     """The validated experiment config of a subcommand (before any agent is loaded)."""
-    from steering.experiments import RetargetConfig
-    from steering.vector_experiments import VectorConfig
+    from steering.experiments.retarget import RetargetConfig
+    from steering.experiments.vectors import VectorConfig
 
     if args.cmd == "retarget":
         return RetargetConfig(
@@ -192,9 +192,14 @@ def _config(args):
 
 
 def _retarget(args, cfg, policy, out: Path, bar) -> dict:
-    from steering.experiments import RetargetConfig, parse_targets, retarget_ranking, run_retarget
+    from steering.experiments.retarget import (
+        RetargetConfig,
+        parse_targets,
+        retarget_ranking,
+        run_retarget,
+    )
+    from steering.methods.retarget import ChannelRanking
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
-    from steering.retarget import ChannelRanking
 
     cfg_path = out / "config.json"
     meta = {"agent": args.agent, "config": cfg.to_dict()}
@@ -247,8 +252,8 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
 
 
 def _vector(args, cfg, policy, out: Path, bar) -> dict:
+    from steering.experiments.vectors import run_vector
     from steering.plots import plot_vector_effect
-    from steering.vector_experiments import run_vector
 
     bar.reset(total=1)
     res = run_vector(policy, cfg, progress=bar.set_description)
@@ -276,8 +281,8 @@ def _vector(args, cfg, policy, out: Path, bar) -> dict:
 
 
 def _discover(args, cfg, policy, out: Path, bar) -> dict:
+    from steering.methods.retarget import discover_cheese_channels
     from steering.plots import plot_channel_scores
-    from steering.retarget import discover_cheese_channels
 
     bar.reset(total=1)
     bar.set_description("discovering cheese channels")

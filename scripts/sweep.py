@@ -1,6 +1,6 @@
 #!/usr/bin/env python
-"""Placement sweeps and behavioural statistics for a maze agent (thin CLI over agents.sweep
-and agents.behaviour).
+"""Placement sweeps and behavioural statistics for a maze agent (thin CLI over agents.eval.sweep
+and agents.eval.behaviour).
 
   python scripts/sweep.py --agent grid-r5-s1 --sizes 5,9,25 --placements top-left,top-right \\
       --mazes 100 --seed 0 --out runs/sweep1 [--greedy] [--json]
@@ -26,7 +26,7 @@ from pathlib import Path
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
-    from agents.sweep import DEFAULT_PLACEMENTS
+    from agents.eval.sweep import DEFAULT_PLACEMENTS
 
     p = argparse.ArgumentParser(prog="sweep.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -75,7 +75,7 @@ def _run_stats(argv: list[str]) -> int:
     import torch
 
     import agents
-    from agents.behaviour import BehaviourConfig, behaviour_stats
+    from agents.eval.behaviour import BehaviourConfig, behaviour_stats
 
     if args.threads < 1:
         print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "stats":
         return _run_stats(argv[1:])
     args = _sweep_parser().parse_args(argv)
-    from agents.sweep import SweepConfig, run_sweep
+    from agents.eval.sweep import SweepConfig, run_sweep
 
     try:
         cfg = SweepConfig(agent=args.agent, sizes=args.sizes, placements=args.placements, mazes=args.mazes,

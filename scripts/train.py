@@ -2,7 +2,7 @@
 """Train the IMPALA maze policy with PPO (thin CLI over :func:`agents.train.train`).
 
 Settings: defaults < ``--config FILE.yaml|json`` < command-line flags (one per
-:class:`agents.train.TrainConfig` field; see ``--help``). ``--resume RUN_DIR`` continues a
+:class:`agents.TrainConfig` field; see ``--help``). ``--resume RUN_DIR`` continues a
 killed or finished run from its last checkpoint up to ``--total-steps``.
 
 Examples::
@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sys
 
-from agents.train import config_from_args, train
+from agents.train.loop import config_from_args, train
 
 
 def main(argv: list[str] | None = None) -> int:

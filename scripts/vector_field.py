@@ -8,7 +8,7 @@
 Writes ``vector_field.csv`` (per-cell move probabilities) and ``vector_field.png`` into
 ``--out``; with ``--compare-no-cheese`` also the field of the same maze without cheese and
 the difference (``vector_field_compare.png``, ``vector_field_diff.csv``). Steering patches
-are applied from Python: ``agents.vector_field.vector_field(policy, level, patch=...)``.
+are applied from Python: ``agents.eval.vector_field.vector_field(policy, level, patch=...)``.
 """
 
 from __future__ import annotations
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import agents
-    from agents.sweep import write_csv
+    from agents.eval.sweep import write_csv
 
     torch.set_num_threads(1)  # one batch of a few hundred cells: a second thread does not pay
-    from agents.vector_field import field_difference, plot_vector_field, vector_field
-    from mazegen.generate import generate_level
+    from agents.eval.vector_field import field_difference, plot_vector_field, vector_field
+    from mazegen.procgen.generate import generate_level
 
     try:
         policy = agents.load(args.agent)
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             bare.cells, bare.probs, bare.vectors = bare.cells[keep], bare.probs[keep], bare.vectors[keep]
             diff = field_difference(vf, bare)
             write_csv(out / "vector_field_diff.csv", diff.to_rows())
-            from agents.plots import vector_field_compare
+            from agents.eval.plots import vector_field_compare
 
             vector_field_compare(level.walls, vf.cells, vf.vectors, bare.vectors, out / "vector_field_compare.png",
                                  cheese=level.cheese, maze_size=level.maze_size, labels=("with cheese", "no cheese"),

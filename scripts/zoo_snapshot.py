@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         help="Free text for the card's 'notes' (how it was trained, what limited it).",
     )
     args = parser.parse_args(argv)
-    from agents.model_card import snapshot_to_zoo
+    from agents.card import snapshot_to_zoo
 
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")

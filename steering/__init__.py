@@ -8,18 +8,18 @@ from __future__ import annotations
 import importlib
 
 _LAZY = {
-    "hooks": "hooks",
-    "run_with_cache": "hooks",
-    "list_hook_points": "hooks",
-    "Patch": "patches",
-    "patch_from_json": "patches",
-    "cheese_vector": "vectors",
-    "top_right_vector": "vectors",
-    "retarget_patch": "retarget",
-    "discover_cheese_channels": "retarget",
+    "hooks": "hooking",
+    "run_with_cache": "hooking",
+    "list_hook_points": "hooking",
+    "Patch": "patches.base",
+    "patch_from_json": "patches.base",
+    "cheese_vector": "methods.vectors",
+    "top_right_vector": "methods.vectors",
+    "retarget_patch": "methods.retarget",
+    "discover_cheese_channels": "methods.retarget",
     "maze_cell_to_act_cell": "cells",
-    "run_probes": "probes",
-    "run_prune": "prune",
+    "run_probes": "methods.probes",
+    "run_prune": "methods.prune",
 }
 
 __all__ = list(_LAZY)

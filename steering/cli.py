@@ -124,7 +124,7 @@ def add_run_options(
     ``name`` is the default run directory's prefix in the help (``runs/<name>-<timestamp>``);
     the other keywords are the defaults of ``--mazes``, ``--max-steps`` and ``--torch-threads``.
     """
-    from .observe import DEFAULT_LAYER
+    from .activations import DEFAULT_LAYER
 
     p.add_argument(
         "--agent",

@@ -30,10 +30,10 @@ import numpy as np
 
 from mazegen import Level, Levels
 
-from .hooks import leaf_names, run_with_cache
-from .observe import as_levels, policy_obs
-from .patch_hooks import apply_patches, rollout_patch
-from .patches import Patch, flatten_patches
+from .activations import as_levels, policy_obs
+from .hooking import leaf_names, run_with_cache
+from .patches.apply import apply_patches, rollout_patch
+from .patches.base import Patch, flatten_patches
 
 __all__ = [
     "Rate",
@@ -49,7 +49,7 @@ __all__ = [
 
 
 def _wilson(k: int, n: int) -> tuple[float, float]:
-    from agents.stats import wilson_ci
+    from agents.eval.stats import wilson_ci
 
     lo, hi = wilson_ci(k, n)
     return float(lo), float(hi)
@@ -150,7 +150,7 @@ def retarget_success(
     the cheese stays and an episode that eats it first counts as a failure. Returns
     ``(Rate, RolloutResult)``.
     """
-    from agents.rollout import rollout
+    from agents.eval.rollout import rollout
 
     lv, t = _target_levels(levels, targets, cheese)
     factory = rollout_patch(policy, patches) if patches else None
@@ -179,9 +179,9 @@ def retarget_success_batch(
     """:func:`retarget_success` for many ``(levels, targets, patches, cheese)`` variants in one
     batched rollout (a :class:`~steering.patches.Stack` routes each block of rows to its
     patch). Variants whose patches span several layers are run one by one."""
-    from agents.rollout import rollout
+    from agents.eval.rollout import rollout
 
-    from .patches import Stack
+    from .patches.base import Stack
 
     blocks, tg, subs, layers = [], [], [], set()
     for lv, targets, patches, cheese in variants:
@@ -228,7 +228,7 @@ def retarget_success_batch(
 
 
 def _compose(p):
-    from .patches import Compose
+    from .patches.base import Compose
 
     return p if isinstance(p, Patch) else Compose(list(p))
 
@@ -297,7 +297,7 @@ def fraction_modified(
     ``downstream_changed`` counts every element that differs from the unpatched pass at any
     hook site (the patch's consequences).
     """
-    from .hooks import hooks
+    from .hooking import hooks
 
     lv = as_levels(levels)
     obs = policy_obs(policy, lv)
@@ -362,7 +362,7 @@ def capability_retention(
     deterministic: bool = False,
 ) -> dict:
     """In-distribution cheese rate with vs without the patch (same levels, same seed)."""
-    from agents.rollout import rollout
+    from agents.eval.rollout import rollout
 
     lv = as_levels(levels)
     base = rollout(policy, lv, deterministic=deterministic, seed=seed, max_steps=max_steps)
@@ -399,7 +399,7 @@ def cheese_vector_effect(
     """
     from mazegen.solvers import decision_square, next_action_towards
 
-    from .vectors import per_level_vectors, random_like
+    from .methods.vectors import per_level_vectors, random_like
 
     lv = as_levels(levels)
     keep: list[Level] = []
@@ -454,7 +454,7 @@ def cheese_vector_effect(
 
 
 def _add(layer: str, vecs: np.ndarray, coeff: float) -> Patch:
-    from .patches import Add
+    from .patches.base import Add
 
     return Add(layer, vecs, coeff, per_level=True)
 

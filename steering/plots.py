@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from agents.plots import save_figure
+from agents.eval.plots import save_figure
 
 __all__ = [
     "plot_channel_scores",

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from agents.checkpoint import atomic_write_text
-from agents.sweep import write_csv
+from agents.eval.sweep import write_csv
 
-from .experiments import DEFAULT_LAYER, RetargetConfig, run_retarget
-from .retarget import discover_cheese_channels
+from .experiments.retarget import DEFAULT_LAYER, RetargetConfig, run_retarget
+from .methods.retarget import discover_cheese_channels
 
 __all__ = ["markdown_table", "steering_section"]
 

@@ -1,4 +1,4 @@
-"""Tests for agents.behaviour: features on a hand-made maze, the regression on known outcomes."""
+"""Tests for agents.eval.behaviour: features on a hand-made maze, the regression on known outcomes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from agents.behaviour import (
+from agents.eval.behaviour import (
     FEATURES,
     BehaviourConfig,
     behaviour_levels,

@@ -1,11 +1,11 @@
-"""Argument checks of agents.evaluate (the evaluation itself runs in the zoo and train tests)."""
+"""Argument checks of agents.eval.evaluate (the evaluation itself runs in the zoo and train tests)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from agents.evaluate import evaluate, rate_summary
+from agents.eval.evaluate import evaluate, rate_summary
 
 
 def test_evaluate_rejects_bad_counts_before_playing():

@@ -7,9 +7,9 @@ import contextlib
 import numpy as np
 import pytest
 
-from agents.rollout import RolloutResult, level_uniforms, rollout
+from agents.eval.rollout import RolloutResult, level_uniforms, rollout
 from mazegen import Level, Levels
-from mazegen.ids import ACTION_NOOP, ACTION_RIGHT, ACTION_UP
+from mazegen.constants import ACTION_NOOP, ACTION_RIGHT, ACTION_UP
 from mazegen.solvers import next_action_towards, shortest_path
 
 # A perfect 5x5 maze in a 7x7 world: start (5,1), cheese (5,5), top-right cell (1,5).

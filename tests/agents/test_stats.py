@@ -1,4 +1,4 @@
-"""Tests for agents.stats: Wilson intervals against closed forms and scipy, bootstrap."""
+"""Tests for agents.eval.stats: Wilson intervals against closed forms and scipy, bootstrap."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy.stats import binomtest
 
-from agents.stats import bootstrap_ci, rate, wilson_ci, wilson_ci_array
+from agents.eval.stats import bootstrap_ci, rate, wilson_ci, wilson_ci_array
 
 Z = 1.959963984540054
 

@@ -1,4 +1,4 @@
-"""Tests for agents.sweep: outputs, known answers, determinism, resumability, config checks."""
+"""Tests for agents.eval.sweep: outputs, known answers, determinism, resumability, config checks."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import shutil
 import numpy as np
 import pytest
 
-from agents.stats import wilson_ci
-from agents.sweep import (
+from agents.eval.stats import wilson_ci
+from agents.eval.sweep import (
     SWEEP_SEED_BASE,
     SweepConfig,
     level_seeds,
@@ -17,7 +17,7 @@ from agents.sweep import (
     parse_sizes,
     run_sweep,
 )
-from mazegen.ids import ACTION_NOOP
+from mazegen.constants import ACTION_NOOP
 from mazegen.solvers import next_action_towards
 
 

@@ -23,8 +23,8 @@ from agents.sb3_policy import (
     obs_kind_of_space,
     policy_from_sb3,
 )  # noqa: E402
-from agents.train import TrainConfig, config_from_args, train  # noqa: E402
-from agents.train_state import latest_checkpoint, policy_from_train_checkpoint  # noqa: E402
+from agents.train.loop import TrainConfig, config_from_args, train  # noqa: E402
+from agents.train.state import latest_checkpoint, policy_from_train_checkpoint  # noqa: E402
 
 
 def _cfg(tmp_path, name="run", **kw) -> TrainConfig:

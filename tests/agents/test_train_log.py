@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from agents.plots import learning_curves
-from agents.train_log import (
+from agents.eval.plots import learning_curves
+from agents.train.log import (
     LOG_COLUMNS,
     _truncate_log,
     compare_runs,

@@ -7,9 +7,9 @@ import contextlib
 import numpy as np
 import pytest
 
-from agents.vector_field import field_difference, plot_vector_field, vector_field
+from agents.eval.vector_field import field_difference, plot_vector_field, vector_field
 from mazegen import Level
-from mazegen.ids import ACTION_NOOP
+from mazegen.constants import ACTION_NOOP
 from mazegen.solvers import bfs_distances, next_action_towards
 
 MAZE = Level.from_ascii("""
@@ -110,7 +110,7 @@ def test_untrained_policy_and_bad_input(one_thread):
     torch = pytest.importorskip("torch")
     from agents.model import ImpalaModel
     from agents.policy import Policy
-    from mazegen.generate import generate_level
+    from mazegen.procgen.generate import generate_level
 
     torch.manual_seed(0)
     lvl = generate_level(3_000_000_000, maze_size=9)

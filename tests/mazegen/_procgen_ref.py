@@ -2,7 +2,7 @@
 
 The oracle re-implements procgen's maze generation straight from the description in
 RESEARCH.md section 1 with plain lists (``list.pop(k)`` for Kruskal, a dict of sets for the
-cell sets, as procgen does), independently of the numba kernel in ``mazegen.generate_kernel``.
+cell sets, as procgen does), independently of the numba kernel in ``mazegen.procgen.kernel``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import warnings
 
 import numpy as np
 
-from mazegen.mt19937 import MT19937
+from mazegen.procgen.mt19937 import MT19937
 
 
 def make_engine(num: int, distribution_mode: str = "hard", **kwargs):

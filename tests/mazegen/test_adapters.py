@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mazegen.adapters.sb3 import MazeSB3VecEnv
 from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
 from mazegen.level_source import FixedLevelSource
-from mazegen.sb3_vec_env import MazeSB3VecEnv
 
 ART = """
 #######
@@ -27,8 +27,8 @@ def sb3_env(n=4, **kw) -> MazeSB3VecEnv:
 
 
 def need_generator():
-    pytest.importorskip("mazegen.generate")
-    pytest.importorskip("mazegen.seeds")
+    pytest.importorskip("mazegen.procgen.generate")
+    pytest.importorskip("mazegen.procgen.seeds")
 
 
 # ------------------------------------------------------------------------------ SB3
@@ -102,7 +102,7 @@ def test_sb3_ppo_learns_without_error():
 
 
 def test_make_vec_env_validation():
-    from mazegen.make import make_vec_env
+    from mazegen.adapters.make import make_vec_env
 
     bad = [
         (dict(num_envs=0), "num_envs"),
@@ -129,7 +129,7 @@ def test_make_vec_env_validation():
 
 def test_make_vec_env_grid_runs_and_is_deterministic():
     need_generator()
-    from mazegen.make import make_vec_env
+    from mazegen.adapters.make import make_vec_env
 
     def run(seed):
         venv = make_vec_env(8, seed=seed, max_steps=30)
@@ -148,7 +148,7 @@ def test_make_vec_env_ppo_smoke():
     need_generator()
     from stable_baselines3 import PPO
 
-    from mazegen.make import make_vec_env
+    from mazegen.adapters.make import make_vec_env
 
     venv = make_vec_env(4, cheese="top-right:5", maze_size=(3, 5), max_steps=30, seed=1)
     model = PPO("MlpPolicy", venv, n_steps=32, batch_size=64, n_epochs=1, seed=0, device="cpu",
@@ -167,7 +167,7 @@ def test_gymnasium_check_env_fixed_level():
     import gymnasium
     from gymnasium.utils.env_checker import check_env
 
-    from mazegen.gym_env import MazeEnv
+    from mazegen.adapters.gymnasium import MazeEnv
 
     env = MazeEnv(level=LEVEL, render_mode="rgb_array")
     check_env(env, skip_render_check=False)
@@ -176,7 +176,7 @@ def test_gymnasium_check_env_fixed_level():
 
 
 def test_gymnasium_episode_and_reset_semantics():
-    from mazegen.gym_env import MazeEnv
+    from mazegen.adapters.gymnasium import MazeEnv
 
     env = MazeEnv(level=LEVEL, max_steps=3)
     with pytest.raises(RuntimeError, match="reset"):
@@ -201,8 +201,8 @@ def test_gymnasium_procgen_stream():
     from gymnasium.utils.env_checker import check_env
 
     import mazegen
-    from mazegen.gym_env import MazeEnv
-    from mazegen.seeds import LevelSeeds
+    from mazegen.adapters.gymnasium import MazeEnv
+    from mazegen.procgen.seeds import LevelSeeds
 
     env = MazeEnv(seed=5, max_steps=4)
     check_env(env)
@@ -223,7 +223,7 @@ def test_gymnasium_procgen_stream():
 def test_vector_env_same_step_autoreset():
     from gymnasium.vector import AutoresetMode
 
-    from mazegen.vector_env import MazeVectorEnv
+    from mazegen.adapters.vector import MazeVectorEnv
 
     inner = MazeVecEnv(FixedLevelSource(Levels.from_list([LEVEL] * 3)), 3, max_steps=4)
     venv = MazeVectorEnv(env=inner, render_mode="rgb_array")
@@ -245,7 +245,7 @@ def test_vector_env_same_step_autoreset():
 
 def test_vector_env_procgen():
     need_generator()
-    from mazegen.vector_env import MazeVectorEnv
+    from mazegen.adapters.vector import MazeVectorEnv
 
     a = MazeVectorEnv(4, seed=2, max_steps=10)
     b = MazeVectorEnv(4, seed=0, max_steps=10)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen import env_options
+from mazegen import options as env_options
 from mazegen.checks import check_int, check_optional_int, is_int
 from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
@@ -68,7 +68,7 @@ def test_mazegen_rejects_bool_counts():
 
 
 def test_sb3_set_attr_rejects_bool_max_steps():
-    from mazegen.sb3_vec_env import MazeSB3VecEnv
+    from mazegen.adapters.sb3 import MazeSB3VecEnv
 
     venv = MazeSB3VecEnv(MazeVecEnv(FixedLevelSource(Levels.from_list([LEVEL] * 2)), 2))
     with pytest.raises(ValueError, match="max_steps must be an integer >= 1, got True"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from mazegen.constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, NUM_ACTIONS
 from mazegen.env import MazeVecEnv
-from mazegen.ids import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, NUM_ACTIONS
 from mazegen.level import Level, Levels
 from mazegen.level_source import FixedLevelSource, LevelSource
 
@@ -288,8 +288,8 @@ def test_deterministic():
 
 
 def test_procgen_source_deterministic():
-    pytest.importorskip("mazegen.generate")
-    pytest.importorskip("mazegen.seeds")
+    pytest.importorskip("mazegen.procgen.generate")
+    pytest.importorskip("mazegen.procgen.seeds")
     from mazegen.level_source import ProcgenLevelSource
 
     def run(seed):
@@ -306,8 +306,8 @@ def test_procgen_source_deterministic():
 
 
 def test_procgen_source_single_level_replays():
-    pytest.importorskip("mazegen.generate")
-    pytest.importorskip("mazegen.seeds")
+    pytest.importorskip("mazegen.procgen.generate")
+    pytest.importorskip("mazegen.procgen.seeds")
     import mazegen
     from mazegen.level_source import ProcgenLevelSource
 
@@ -322,8 +322,8 @@ def test_procgen_source_single_level_replays():
 
 def test_facing_and_special_actions_match_engine():
     """Textured frames show the facing: lockstep with procgen under all 15 actions."""
-    pytest.importorskip("mazegen.generate")
-    pytest.importorskip("mazegen.render_textured")
+    pytest.importorskip("mazegen.procgen.generate")
+    pytest.importorskip("mazegen.render.textured")
     procgen = pytest.importorskip("procgen")
     from mazegen.level_source import ProcgenLevelSource
 
@@ -357,8 +357,8 @@ def test_returned_obs_are_fresh_arrays():
 def test_level_options_and_reseeded_source_keep_every_option():
     import dataclasses
 
-    from mazegen.env_options import LevelOptions
     from mazegen.level_source import SOURCE_OPTIONS, ProcgenLevelSource
+    from mazegen.options import LevelOptions
     from mazegen.placement import Region
 
     opts = LevelOptions(

@@ -12,16 +12,16 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _procgen_ref import make_engine, oracle  # noqa: E402
 
-from mazegen.generate import (
+from mazegen.level import Level, Levels  # noqa: E402
+from mazegen.placement import AtCell, Corner, Mask, Region  # noqa: E402
+from mazegen.procgen.generate import (
     bench_generation,
     generate_level,
     generate_levels,
     procgen_level,
     procgen_levels,
 )  # noqa: E402
-from mazegen.level import Level, Levels  # noqa: E402
-from mazegen.placement import AtCell, Corner, Mask, Region  # noqa: E402
-from mazegen.procgen_state import level_from_state, parse_state  # noqa: E402
+from mazegen.procgen.state import level_from_state, parse_state  # noqa: E402
 from mazegen.solvers import bfs_distances  # noqa: E402
 
 

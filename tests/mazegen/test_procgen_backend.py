@@ -5,18 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.generate import generate_level, procgen_level
-from mazegen.make import make_vec_env
-from mazegen.procgen_backend import (
+from mazegen.adapters.make import make_vec_env
+from mazegen.procgen.backend import (
     ProcgenMazeEnv,
     engine_states,
     load_level,
     make_procgen_vec_env,
     read_level,
 )
-from mazegen.procgen_engine import make_engine
-from mazegen.procgen_state import level_from_state
-from mazegen.render_textured import render_rgb
+from mazegen.procgen.engine import make_engine
+from mazegen.procgen.generate import generate_level, procgen_level
+from mazegen.procgen.state import level_from_state
+from mazegen.render.textured import render_rgb
 from mazegen.solvers import shortest_path
 
 INFO_KEYS = ("TimeLimit.truncated", "got_cheese", "level_seed", "maze_size")

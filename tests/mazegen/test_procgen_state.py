@@ -12,10 +12,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _procgen_ref import make_engine  # noqa: E402
 
-from mazegen.generate import generate_level, procgen_level  # noqa: E402
-from mazegen.ids import MONO_RGB, WORLD_SIZE  # noqa: E402
-from mazegen.mt19937 import MT19937  # noqa: E402
-from mazegen.procgen_state import (  # noqa: E402
+from mazegen.constants import MONO_RGB, WORLD_SIZE  # noqa: E402
+from mazegen.procgen.generate import generate_level, procgen_level  # noqa: E402
+from mazegen.procgen.mt19937 import MT19937  # noqa: E402
+from mazegen.procgen.state import (  # noqa: E402
     _SCHEMA,
     END_MARKER,
     ProcgenState,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.ids import MONO_RGB
+from mazegen.constants import MONO_RGB
 from mazegen.level import Level, Levels
-from mazegen.render_mono import MonoRenderer, Renderer, render_mono
+from mazegen.render.mono import MonoRenderer, Renderer, render_mono
 
 ART = """
 #######
@@ -86,7 +86,7 @@ def test_bad_input():
 # ------------------------------------------------------------------------------ the real engine
 @pytest.mark.parametrize("use_backgrounds", [True, False])
 def test_first_frames_match_procgen(use_backgrounds):
-    pytest.importorskip("mazegen.generate")
+    pytest.importorskip("mazegen.procgen.generate")
     procgen = pytest.importorskip("procgen")
     import mazegen
 
@@ -134,7 +134,7 @@ def _lockstep(seed: int, steps: int, rng: np.random.Generator, greedy: float, us
 
 
 def test_lockstep_with_procgen_mono():
-    pytest.importorskip("mazegen.generate")
+    pytest.importorskip("mazegen.procgen.generate")
     pytest.importorskip("mazegen.solvers")
     pytest.importorskip("procgen")
     rng = np.random.default_rng(0)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.assets import (
+from mazegen.level import Level, Levels
+from mazegen.procgen.engine import engine_level, make_engine, pixel_check
+from mazegen.render.assets import (
     BACKGROUND_ASSETS,
     MAZE_ASSETS,
     asset_path,
@@ -13,9 +15,7 @@ from mazegen.assets import (
     maze_textures,
     premultiply,
 )
-from mazegen.level import Level, Levels
-from mazegen.procgen_engine import engine_level, make_engine, pixel_check
-from mazegen.render_textured import TexturedRenderer, frame_geometry, render_rgb
+from mazegen.render.textured import TexturedRenderer, frame_geometry, render_rgb
 
 MAZE5 = """
 #####

@@ -11,7 +11,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _procgen_ref import make_engine  # noqa: E402
 
-from mazegen.seeds import INT32_MAX, LevelSeeds  # noqa: E402
+from mazegen.procgen.seeds import INT32_MAX, LevelSeeds  # noqa: E402
 
 
 @pytest.mark.parametrize(

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.generate import generate_levels, procgen_levels
-from mazegen.ids import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
+from mazegen.constants import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
 from mazegen.level import Level, Levels
+from mazegen.procgen.generate import generate_levels, procgen_levels
 from mazegen.solvers import (
     bfs_distances,
     decision_square,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from agents.train_log import LOG_COLUMNS, write_log
+from agents.train.log import LOG_COLUMNS, write_log
 
 
 def _log(path, rates):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents.model import ImpalaModel, activation_shapes, hook_names
-from steering.hooks import hooks, list_hook_points, run_with_cache
+from steering.hooking import hooks, list_hook_points, run_with_cache
 
 
 def _n_hooks(model):

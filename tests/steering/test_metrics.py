@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from mazegen.solvers import shortest_path
+from steering.methods.retarget import retarget_patch
 from steering.metrics import (
     Rate,
     capability_retention,
@@ -18,8 +19,7 @@ from steering.metrics import (
     path_probability,
     retarget_success,
 )
-from steering.patches import Clamp, Scale
-from steering.retarget import retarget_patch
+from steering.patches.base import Clamp, Scale
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER, LOGIT, bfs, levels_ab

@@ -8,8 +8,8 @@ from agents.model import ImpalaModel
 from agents.policy import Policy
 from mazegen.env import MazeVecEnv
 from mazegen.level_source import FixedLevelSource
-from steering.observe import layer_activations, layer_shape, level_obs, policy_obs
-from steering.retarget import eval_levels
+from steering.activations import layer_activations, layer_shape, level_obs, policy_obs
+from steering.methods.retarget import eval_levels
 
 
 def test_grid_obs_equal_env_first_frame():

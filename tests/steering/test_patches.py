@@ -9,10 +9,19 @@ import pytest
 import torch
 
 from agents.model import ImpalaModel
-from steering.hooks import run_with_cache
-from steering.patch_hooks import apply_patches, rollout_patch
-from steering.patch_io import load_patches, save_patches
-from steering.patches import Ablate, Add, Clamp, Compose, Resample, Scale, Stack, patch_from_json
+from steering.hooking import run_with_cache
+from steering.patches.apply import apply_patches, rollout_patch
+from steering.patches.base import (
+    Ablate,
+    Add,
+    Clamp,
+    Compose,
+    Resample,
+    Scale,
+    Stack,
+    patch_from_json,
+)
+from steering.patches.io import load_patches, save_patches
 
 L = "embedder.block2.res1.resadd_out"
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 from _steer_tiny import LAYER, TinyPolicy
 
-from steering.probes import (
+from steering.methods.probes import (
     SEED_BASE,
     SEED_STRIDE,
     base_rate,

@@ -7,9 +7,15 @@ import torch
 from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
 from mazegen import generate_levels
-from steering.observe import layer_activations
-from steering.probes import probe_seeds
-from steering.prune import PruneConfig, channel_stats, lowest_std_channels, prune_patch, run_prune
+from steering.activations import layer_activations
+from steering.methods.probes import probe_seeds
+from steering.methods.prune import (
+    PruneConfig,
+    channel_stats,
+    lowest_std_channels,
+    prune_patch,
+    run_prune,
+)
 
 
 def test_channel_stats_and_lowest():

@@ -11,9 +11,14 @@ import pytest
 from agents.model import ImpalaModel
 from agents.policy import Policy
 from mazegen.solvers import shortest_path
-from steering.experiments import RetargetConfig, parse_targets, run_retarget, target_cells
-from steering.patches import Clamp
-from steering.retarget import ChannelRanking, discover_cheese_channels, eval_levels, retarget_patch
+from steering.experiments.retarget import RetargetConfig, parse_targets, run_retarget, target_cells
+from steering.methods.retarget import (
+    ChannelRanking,
+    discover_cheese_channels,
+    eval_levels,
+    retarget_patch,
+)
+from steering.patches.base import Clamp
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy

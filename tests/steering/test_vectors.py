@@ -10,10 +10,8 @@ import pytest
 import torch
 
 from mazegen import Level, Levels
-from steering.observe import layer_activations, level_obs
-from steering.patch_hooks import apply_patches
-from steering.patches import Ablate
-from steering.vectors import (
+from steering.activations import layer_activations, level_obs
+from steering.methods.vectors import (
     cheese_vector,
     diff_vector,
     mean_activation,
@@ -24,6 +22,8 @@ from steering.vectors import (
     top_right_path_level,
     top_right_vector,
 )
+from steering.patches.apply import apply_patches
+from steering.patches.base import Ablate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER
@@ -113,7 +113,7 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
 
 
 def test_vector_config_rejects_bools():
-    from steering.vector_experiments import VectorConfig
+    from steering.experiments.vectors import VectorConfig
 
     with pytest.raises(ValueError, match="mazes must be an integer >= 1, got True"):
         VectorConfig(mazes=True).validate()
@@ -125,8 +125,8 @@ def test_run_vector_cheese_known_answer():
     from _steer_tiny import TinyPolicy
 
     from mazegen.solvers import shortest_path
-    from steering.retarget import eval_levels
-    from steering.vector_experiments import VectorConfig, run_vector
+    from steering.experiments.vectors import VectorConfig, run_vector
+    from steering.methods.retarget import eval_levels
 
     cfg = VectorConfig(
         kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True

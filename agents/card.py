@@ -1,0 +1,187 @@
+"""Model cards and the zoo: provenance, evaluation and learning curve of a trained agent.
+
+:func:`make_card` builds the ``card.json`` dict (config, steps, wall time, machine, git commit,
+held-out evaluation with Wilson CIs, learning curve with milestones); :func:`snapshot_to_zoo`
+publishes a run's newest checkpoint as a zoo agent (``agents/zoo/NAME/``) with its card,
+training log and learning-curve plot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import atomic_write_text, save
+from .train.config import TrainConfig
+from .train.log import learning_curve_summary, read_log, write_log
+from .train.state import latest_checkpoint, policy_from_train_checkpoint
+
+__all__ = ["git_commit", "machine_info", "evaluate_held_out", "make_card", "snapshot_to_zoo"]
+
+
+def git_commit(repo: str | os.PathLike | None = None) -> str | None:
+    """``HEAD`` commit of the repository holding this file (``+dirty`` if modified), or None."""
+    cwd = Path(repo) if repo else Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        if head.returncode != 0:
+            return None
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=cwd, capture_output=True, text=True, timeout=10
+        )
+        return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def machine_info(device: str = "cpu") -> dict:
+    """Host facts for model cards and benchmarks."""
+    info = {
+        "hostname": platform.node(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "torch": str(torch.__version__),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+    }
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def evaluate_held_out(policy: Any, config: TrainConfig, n_levels: int | None = None) -> dict:
+    """The card's evaluation of ``policy``: ``n_levels`` (default ``config.eval_levels``)
+    consecutive level seeds from ``config.held_out_start``, never used in training, with the
+    run's cheese region, maze sizes, mode, timeout and sampling (:func:`agents.eval.evaluate.evaluate`)."""
+    from .eval.evaluate import evaluate
+
+    return evaluate(
+        policy,
+        n_levels=config.eval_levels if n_levels is None else n_levels,
+        seed=config.held_out_start,
+        cheese=config.cheese,
+        sizes=config.maze_sizes(),
+        distribution_mode=config.distribution_mode,
+        max_steps=config.max_steps,
+        deterministic=config.eval_deterministic,
+    )
+
+
+def make_card(
+    config: TrainConfig,
+    run_dir: str | os.PathLike,
+    *,
+    steps: int,
+    wall_time_s: float,
+    evaluation: dict | None,
+    device: str = "cpu",
+    machine: dict | None = None,
+    log_rows: list[dict[str, str]] | None = None,
+) -> dict:
+    """The model card dict (config, steps, wall time, machine, git commit, evaluation, curve).
+
+    ``machine`` is the training machine's :func:`machine_info` (as stored in the checkpoint);
+    without it, this machine's, for ``device``. The curve summarises ``log_rows`` (rows of
+    :func:`~agents.train.log.read_log`), or ``run_dir/train_log.csv`` when they are not given.
+    """
+    log = log_rows if log_rows is not None else Path(run_dir) / "train_log.csv"
+    return {
+        "config": config.to_dict(),
+        "model": {
+            "arch": "IMPALA",
+            "channels": list(config.channels),
+            "fc_dim": config.fc_dim,
+            "obs": config.obs,
+        },
+        "steps": int(steps),
+        "wall_time_s": round(float(wall_time_s), 1),
+        "machine": machine if machine is not None else machine_info(device),
+        "git_commit": git_commit(),
+        "training_levels": {"start_level": config.start_level, "num_levels": config.num_levels},
+        "evaluation": evaluation,
+        "learning_curve": learning_curve_summary(log),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def snapshot_to_zoo(
+    run_dir: str | os.PathLike,
+    name: str,
+    *,
+    eval_levels: int | None = None,
+    zoo_root: str | os.PathLike | None = None,
+    fast: bool = True,
+    notes: str | None = None,
+) -> Path:
+    """Turn the newest checkpoint of ``run_dir`` into zoo agent ``name``; returns its directory.
+
+    Writes ``model.pt``, ``card.json`` (config, steps, wall time, the machine that trained it,
+    git commit, a fresh evaluation on held-out levels, learning-curve summary with milestones,
+    ``notes``), ``train_log.csv`` (cut at the checkpoint's step) and ``learning_curve.png``,
+    each atomically. ``eval_levels`` defaults to the run's own setting (0 = skip).
+    """
+    from .checkpoint import ZOO_DIR
+    from .eval.plots import learning_curves
+
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name) or name == "configs":
+        raise ValueError(
+            f"zoo name must match [A-Za-z0-9][A-Za-z0-9._-]* and not be 'configs', got {name!r}"
+        )
+    ckpt = latest_checkpoint(run_dir)
+    if ckpt is None:
+        raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
+    policy, data = policy_from_train_checkpoint(ckpt)
+    config = TrainConfig.from_dict(data["config"])
+    steps = int(data["num_timesteps"])
+    n_eval = config.eval_levels if eval_levels is None else int(eval_levels)
+    if n_eval < 0:
+        raise ValueError(f"eval_levels must be >= 0, got {n_eval}")
+    evaluation = None
+    if n_eval > 0:
+        policy.fast = fast
+        evaluation = evaluate_held_out(policy, config, n_eval)
+        policy.fast = False
+    out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
+    dest = out / name
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = read_log(Path(run_dir) / "train_log.csv", max_steps=steps)
+    if rows:
+        write_log(dest / "train_log.csv", rows)
+        learning_curves({name: rows}, dest / "learning_curve.png", title=f"{name} (training)")
+    card = make_card(
+        config,
+        dest,
+        steps=steps,
+        wall_time_s=float(data["wall_time_s"]),
+        evaluation=evaluation,
+        machine=data.get("machine"),
+        log_rows=rows,
+    )
+    card["source"] = {"run_dir": str(run_dir), "checkpoint": ckpt.name}
+    if notes:
+        card["notes"] = notes
+    save(
+        policy,
+        dest / "model.pt",
+        metadata={
+            "steps": steps,
+            "wall_time_s": float(data["wall_time_s"]),
+            "config": config.to_dict(),
+            "zoo_name": name,
+        },
+    )
+    atomic_write_text(dest / "card.json", json.dumps(card, indent=2) + "\n")
+    return dest

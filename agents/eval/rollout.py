@@ -1,0 +1,486 @@
+"""Batched rollouts: one episode per level, played by a policy in :class:`mazegen.MazeVecEnv`.
+
+:func:`rollout` plays ``levels[i]`` once for every ``i`` and records per episode whether the
+mouse got the cheese, whether it visited the inner maze's top-right cell and top-right
+``region x region`` corner, which of cheese / top-right cell came first, the episode length,
+an outcome label, optionally whether it reached a given target cell, and optionally the
+trajectory.
+
+Batching. A pool of ``batch_size`` rows plays in one ``MazeVecEnv``; a row whose episode ends
+is refilled with the next unplayed level (``set_levels``), so forward passes stay full. When no
+level is left, rows that finished are ignored, and (for frames without hidden state: grid and
+mono rgb) the pool shrinks to the unfinished episodes whenever half of it has finished: they
+continue in a fresh env with the mouse where it was.
+
+Patches. ``patch(level_indices) -> context manager`` is entered around every stretch of forward
+passes during which the rows' levels do not change; ``level_indices[i]`` is the index into
+``levels`` of row ``i`` of every forward pass inside (rows whose episode ended keep their last
+level's index). Agents never import ``steering``: it passes its hook contexts through this.
+
+Determinism. Sampled actions use one uniform per (level, step) drawn from a generator seeded
+with ``(seed, level index)``, so a level's episode does not depend on the batch it ran in
+(only on the policy's probabilities, which can differ at the 1e-7 level between batch
+compositions). Policies without ``action_probs`` (plain ``.act(obs, deterministic, rng)``
+objects) get one generator for the whole rollout instead: deterministic for the same
+``batch_size``.
+
+>>> import numpy as np
+>>> from mazegen import Level, Levels
+>>> lvl = Level.from_ascii('''
+... #####
+... #..C#
+... #.###
+... #M..#
+... #####
+... ''')
+>>> class UpThenRight:
+...     obs = "grid"
+...     def act(self, obs, deterministic=False, rng=None):
+...         mouse_row = obs[:, 1].max(axis=2).argmax(axis=1)
+...         return np.where(mouse_row > 1, 5, 7)
+>>> res = rollout(UpThenRight(), Levels.from_list([lvl, lvl]), max_steps=10)
+>>> res.got_cheese.tolist(), res.steps.tolist(), res.outcome.tolist()
+([True, True], [4, 4], ['cheese', 'cheese'])
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, ContextManager, Sequence
+
+import numpy as np
+
+from mazegen.checks import check_int
+from mazegen.constants import ACTION_DELTAS, MAX_STEPS
+from mazegen.level import Level, Levels
+
+__all__ = ["rollout", "RolloutResult", "OUTCOMES", "FIRSTS", "level_uniforms"]
+
+#: Outcome labels: got the cheese / reached the top-right cell without the cheese / neither.
+OUTCOMES = ("cheese", "top_right", "neither")
+#: Which of cheese / top-right cell the mouse reached first ("cheese" when they coincide).
+FIRSTS = ("cheese", "top_right", "neither")
+
+
+@dataclass
+class RolloutResult:
+    """Per-episode records of :func:`rollout`; every array has one row per level.
+
+    Attributes:
+        got_cheese: ``(N,)`` bool.
+        visited_top_right_cell: ``(N,)`` bool, the inner maze's top-right cell was visited.
+        visited_top_right_region: ``(N,)`` bool, a cell of the top-right ``region x region``
+            corner of the inner maze (``region`` clipped to the maze size) was visited.
+        first: ``(N,)`` str, one of :data:`FIRSTS`.
+        steps: ``(N,)`` int, the episode's length in steps.
+        outcome: ``(N,)`` str, one of :data:`OUTCOMES`.
+        final_cell: ``(N, 2)`` int, the mouse's cell when the episode ended.
+        reached_target, steps_to_target: ``(N,)`` bool / int (-1 when not reached), only when
+            ``targets`` was given (else None).
+        trajectories: list of ``(T+1, 2)`` int arrays of visited cells, when recorded.
+        levels: the levels played.
+    """
+
+    got_cheese: np.ndarray
+    visited_top_right_cell: np.ndarray
+    visited_top_right_region: np.ndarray
+    first: np.ndarray
+    steps: np.ndarray
+    outcome: np.ndarray
+    final_cell: np.ndarray
+    levels: Levels
+    region: int = 5
+    reached_target: np.ndarray | None = None
+    steps_to_target: np.ndarray | None = None
+    targets: np.ndarray | None = None
+    trajectories: list[np.ndarray] | None = None
+    meta: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.got_cheese.shape[0])
+
+    def rates(self) -> dict[str, dict]:
+        """Outcome rates with Wilson 95% intervals: ``{name: {"k","n","rate","lo","hi"}}``."""
+        from .stats import rate
+
+        out = {
+            "got_cheese": rate(self.got_cheese),
+            "visited_top_right_cell": rate(self.visited_top_right_cell),
+            "visited_top_right_region": rate(self.visited_top_right_region),
+            "outcome_top_right": rate(self.outcome == "top_right"),
+            "outcome_neither": rate(self.outcome == "neither"),
+        }
+        if self.reached_target is not None:
+            out["reached_target"] = rate(self.reached_target)
+        return out
+
+    def to_rows(self) -> list[dict]:
+        """One JSON/CSV-friendly dict per episode."""
+        lv = self.levels
+        tr = lv.top_right_cell
+        rows = []
+        for i in range(len(self)):
+            row = {
+                "level": i,
+                "level_seed": int(lv.seed[i]),
+                "maze_size": int(lv.maze_size[i]),
+                "cheese_row": int(lv.cheese[i, 0]),
+                "cheese_col": int(lv.cheese[i, 1]),
+                "mouse_row": int(lv.mouse[i, 0]),
+                "mouse_col": int(lv.mouse[i, 1]),
+                "top_right_row": int(tr[i, 0]),
+                "top_right_col": int(tr[i, 1]),
+                "got_cheese": bool(self.got_cheese[i]),
+                "visited_top_right_cell": bool(self.visited_top_right_cell[i]),
+                "visited_top_right_region": bool(self.visited_top_right_region[i]),
+                "first": str(self.first[i]),
+                "outcome": str(self.outcome[i]),
+                "steps": int(self.steps[i]),
+                "final_row": int(self.final_cell[i, 0]),
+                "final_col": int(self.final_cell[i, 1]),
+            }
+            if self.reached_target is not None:
+                row.update(
+                    target_row=int(self.targets[i, 0]),
+                    target_col=int(self.targets[i, 1]),
+                    reached_target=bool(self.reached_target[i]),
+                    steps_to_target=int(self.steps_to_target[i]),
+                )
+            rows.append(row)
+        return rows
+
+
+def level_uniforms(seed: int, level_indices: np.ndarray, max_steps: int) -> np.ndarray:
+    """``(len(level_indices), max_steps)`` uniforms in [0, 1); row k from the generator
+    ``np.random.default_rng([seed, level_indices[k]])``.
+
+    >>> a = level_uniforms(0, np.array([3, 4]), 5); b = level_uniforms(0, np.array([4]), 5)
+    >>> bool((a[1] == b[0]).all()), a.shape
+    (True, (2, 5))
+    """
+    out = np.empty((len(level_indices), max_steps), dtype=np.float64)
+    for k, i in enumerate(np.asarray(level_indices, dtype=np.int64)):
+        out[k] = np.random.default_rng([int(seed), int(i)]).random(max_steps)
+    return out
+
+
+def _as_levels(levels: Levels | Level | Sequence[Level]) -> Levels:
+    if isinstance(levels, Levels):
+        return levels
+    if isinstance(levels, Level):
+        return Levels.from_list([levels])
+    try:
+        return Levels.from_list(list(levels))
+    except (TypeError, AttributeError):
+        raise ValueError(f"levels must be a mazegen.Levels or a list of Level, got {type(levels).__name__}") from None
+
+
+def _rgb_style(policy: Any, rgb_style: str | None) -> str:
+    if rgb_style is not None:
+        return rgb_style
+    meta = getattr(policy, "metadata", None) or {}
+    if meta.get("rgb_style"):
+        return str(meta["rgb_style"])
+    return "textured" if meta.get("format") == "procgen-tools" else "mono"
+
+
+def rollout(
+    policy: Any,
+    levels: Levels | Sequence[Level],
+    *,
+    deterministic: bool = False,
+    seed: int = 0,
+    max_steps: int = MAX_STEPS,
+    batch_size: int = 256,
+    region: int = 5,
+    targets: np.ndarray | Sequence[Sequence[int]] | None = None,
+    stop_on_target: bool = False,
+    record_trajectory: bool = False,
+    patch: Callable[[np.ndarray], ContextManager] | None = None,
+    progress: bool = False,
+    rgb_style: str | None = None,
+) -> RolloutResult:
+    """Play one episode of every level with ``policy``; see the module docstring.
+
+    Args:
+        policy: an object with ``.obs`` (``"grid"``/``"rgb"``) and either ``.action_probs(obs)``
+            (``(B, 15)``; then sampling uses per-level streams) or
+            ``.act(obs, deterministic=..., rng=np.random.Generator)``.
+        levels: the levels (``Levels`` or a list of ``Level``).
+        deterministic: argmax actions instead of sampling.
+        seed: sampling seed.
+        max_steps: step cap per episode (procgen: 500).
+        batch_size: rows of a forward pass (levels played at once).
+        region: side of the top-right corner region (clipped to each maze's size).
+        targets: optional ``(N, 2)`` target cells; records ``reached_target`` and
+            ``steps_to_target`` (0 if the mouse starts there).
+        stop_on_target: end an episode when the mouse reaches its target.
+        record_trajectory: keep each episode's ``(T+1, 2)`` visited cells.
+        patch: optional ``patch(level_indices) -> context manager`` (see the module docstring).
+        progress: show a tqdm bar over episodes.
+        rgb_style: frame style for rgb policies (default: the policy's metadata, else mono).
+    """
+    lv = _as_levels(levels)
+    n = len(lv)
+    if n == 0:
+        raise ValueError("rollout needs at least one level")
+    max_steps = check_int("max_steps", max_steps, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    region = check_int("region", region, 1)
+    seed = check_int("seed", seed, 0)
+    obs_kind = getattr(policy, "obs", None)
+    if obs_kind not in ("grid", "rgb"):
+        raise ValueError(f"policy.obs must be 'grid' or 'rgb', got {obs_kind!r}")
+    if patch is not None and not callable(patch):
+        raise ValueError(f"patch must be None or a callable level_indices -> context manager, got {patch!r}")
+    style = _rgb_style(policy, rgb_style) if obs_kind == "rgb" else "mono"
+    w = lv.world_size
+    tgt = None
+    if targets is not None:
+        tgt = np.asarray(targets, dtype=np.int64)
+        if tgt.shape != (n, 2):
+            raise ValueError(f"targets must have shape ({n}, 2), got {tgt.shape}")
+        if tgt.min() < 0 or tgt.max() >= w:
+            raise ValueError(f"target cells must lie in [0, {w - 1}], got {tgt[(tgt < 0).any(1) | (tgt >= w).any(1)][0].tolist()}")
+    elif stop_on_target:
+        raise ValueError("stop_on_target=True needs targets")
+
+    out = _Results(n, tgt is not None, record_trajectory)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=n, desc="rollout", unit="ep", leave=False)
+    try:
+        _play(policy, lv, out, w=w, obs_kind=obs_kind, style=style, deterministic=deterministic, seed=seed,
+              max_steps=max_steps, batch_size=batch_size, region=region, tgt=tgt, stop_on_target=stop_on_target,
+              patch=patch, bar=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    outcome = np.where(out.got, "cheese", np.where(out.vis_cell, "top_right", "neither")).astype(object)
+    return RolloutResult(
+        got_cheese=out.got,
+        visited_top_right_cell=out.vis_cell,
+        visited_top_right_region=out.vis_reg,
+        first=out.first,
+        steps=out.steps,
+        outcome=outcome,
+        final_cell=out.final,
+        levels=lv,
+        region=region,
+        reached_target=out.reached,
+        steps_to_target=out.to_tgt,
+        targets=tgt,
+        trajectories=out.trajs,
+        meta={"seed": seed, "deterministic": bool(deterministic), "max_steps": max_steps},
+    )
+
+
+class _Results:
+    """Per-episode result arrays, filled as episodes end."""
+
+    def __init__(self, n: int, targets: bool, trajectories: bool) -> None:
+        self.got = np.zeros(n, bool)
+        self.vis_cell = np.zeros(n, bool)
+        self.vis_reg = np.zeros(n, bool)
+        self.first = np.full(n, "neither", dtype=object)
+        self.steps = np.zeros(n, np.int64)
+        self.final = np.zeros((n, 2), np.int64)
+        self.reached = np.zeros(n, bool) if targets else None
+        self.to_tgt = np.full(n, -1, np.int64) if targets else None
+        self.trajs: list | None = [None] * n if trajectories else None
+
+
+class _Slots:
+    """The batch: one row per slot, each playing one level (``lvl[k]``, an index into levels).
+
+    Episode state lives here; results are written to :class:`_Results` when an episode ends.
+    Rows keep their last level index after their episode ended (``live[k]`` False) so that a
+    patch always sees valid level indices.
+    """
+
+    def __init__(self, lv: Levels, b: int, *, max_steps: int, region: int, tgt, sampling: bool, seed: int,
+                 record: bool) -> None:
+        w = lv.world_size
+        self.lv, self.max_steps, self.region, self.tgt_all, self.seed = lv, max_steps, region, tgt, seed
+        self.lvl = np.zeros(b, np.int64)
+        self.live = np.zeros(b, bool)
+        self.walls = np.ones((b, w, w), bool)
+        self.cheese = np.full((b, 2), -1, np.int64)
+        self.pos = np.zeros((b, 2), np.int64)
+        self.t = np.zeros(b, np.int64)
+        self.tr = np.zeros((b, 2), np.int64)
+        self.reg_r_hi = np.zeros(b, np.int64)
+        self.reg_c_lo = np.zeros(b, np.int64)
+        self.tgt = np.full((b, 2), -1, np.int64)
+        self.u = np.zeros((b, max_steps)) if sampling else None
+        self.traj = np.zeros((b, max_steps + 1, 2), np.int16) if record else None
+
+    def subset(self, keep: np.ndarray) -> None:
+        for name in ("lvl", "live", "walls", "cheese", "pos", "t", "tr", "reg_r_hi", "reg_c_lo", "tgt", "u", "traj"):
+            a = getattr(self, name)
+            if a is not None:
+                setattr(self, name, a[keep])
+
+    def load(self, slots: np.ndarray, idx: np.ndarray) -> Levels:
+        lv = self.lv
+        sub = lv[idx]
+        m = lv.margin[idx].astype(np.int64)
+        s = lv.maze_size[idx].astype(np.int64)
+        r = np.minimum(self.region, s)
+        self.lvl[slots] = idx
+        self.live[slots] = True
+        self.walls[slots] = sub.walls
+        self.cheese[slots] = sub.cheese
+        self.pos[slots] = sub.mouse
+        self.t[slots] = 0
+        self.tr[slots] = np.stack([m, m + s - 1], axis=1)
+        self.reg_r_hi[slots] = m + r
+        self.reg_c_lo[slots] = m + s - r
+        if self.tgt_all is not None:
+            self.tgt[slots] = self.tgt_all[idx]
+        if self.u is not None:
+            self.u[slots] = level_uniforms(self.seed, idx, self.max_steps)
+        return sub
+
+    def current_levels(self, rows: np.ndarray) -> Levels:
+        """The rows' levels with the mouse where it is now (to continue in a fresh env)."""
+        lv, idx = self.lv, self.lvl[rows]
+        return Levels(walls=self.walls[rows], cheese=self.cheese[rows], mouse=self.pos[rows],
+                      maze_size=lv.maze_size[idx], background=lv.background[idx], seed=lv.seed[idx])
+
+    def mark(self, rows: np.ndarray, out: _Results) -> None:
+        """Record visits of ``rows`` at their current cell and step."""
+        p = self.pos[rows]
+        gi = self.lvl[rows]
+        at_tr = (p[:, 0] == self.tr[rows, 0]) & (p[:, 1] == self.tr[rows, 1])
+        new_tr = at_tr & ~out.vis_cell[gi]
+        out.vis_cell[gi] |= at_tr
+        out.vis_reg[gi] |= (p[:, 0] < self.reg_r_hi[rows]) & (p[:, 1] >= self.reg_c_lo[rows])
+        at_ch = (p[:, 0] == self.cheese[rows, 0]) & (p[:, 1] == self.cheese[rows, 1])
+        undecided = out.first[gi] == "neither"
+        out.first[gi[undecided & at_ch]] = "cheese"
+        out.first[gi[undecided & ~at_ch & new_tr]] = "top_right"
+        if out.reached is not None:
+            at_t = (p[:, 0] == self.tgt[rows, 0]) & (p[:, 1] == self.tgt[rows, 1]) & ~out.reached[gi]
+            out.reached[gi[at_t]] = True
+            out.to_tgt[gi[at_t]] = self.t[rows[at_t]]
+        if self.traj is not None:
+            self.traj[rows, self.t[rows]] = p
+
+    def finish(self, rows: np.ndarray, out: _Results) -> None:
+        gi = self.lvl[rows]
+        out.steps[gi] = self.t[rows]
+        out.final[gi] = self.pos[rows]
+        if self.traj is not None:
+            for k in rows:
+                out.trajs[self.lvl[k]] = self.traj[k, : self.t[k] + 1].astype(np.int64)
+        self.live[rows] = False
+
+
+def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministic, seed, max_steps, batch_size,
+          region, tgt, stop_on_target, patch, bar) -> None:
+    """Play every level once with a pool of ``batch_size`` rows, refilling finished rows with
+    the next unplayed level; when none are left, shrink the pool as it empties (if the frames
+    carry no hidden state)."""
+    from mazegen.env import MazeVecEnv
+    from mazegen.level_source import FixedLevelSource
+
+    n = len(lv)
+    use_probs = hasattr(policy, "action_probs")
+    sampling = use_probs and not deterministic
+    compactable = obs_kind == "grid" or style == "mono"
+    deltas = np.asarray(ACTION_DELTAS, dtype=np.int64)
+    act_rng = np.random.default_rng([seed, 1])
+    b = min(batch_size, n)
+    sl = _Slots(lv, b, max_steps=max_steps, region=region, tgt=tgt, sampling=sampling, seed=seed,
+                record=out.trajs is not None)
+    nxt = 0
+
+    def start(slots: np.ndarray) -> np.ndarray:
+        """Load the next levels into ``slots``; returns the slots that actually got one.
+        Episodes that end at step 0 (start on the target with stop_on_target) are finished
+        right away and their slots refilled."""
+        nonlocal nxt
+        filled = []
+        while slots.size and nxt < n:
+            k = min(slots.size, n - nxt)
+            use, slots = slots[:k], slots[k:]
+            sl.load(use, np.arange(nxt, nxt + k))
+            nxt += k
+            sl.mark(use, out)
+            if stop_on_target and out.reached is not None:
+                done0 = use[out.reached[sl.lvl[use]]]
+                if done0.size:
+                    sl.finish(done0, out)
+                    if bar is not None:
+                        bar.update(int(done0.size))
+                    slots = np.concatenate([slots, done0])
+                    use = use[~np.isin(use, done0)]
+            filled.append(use)
+        return np.concatenate(filled) if filled else np.zeros(0, np.int64)
+
+    start(np.arange(b))
+    env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(b))), b, obs=obs_kind, max_steps=max_steps,
+                     rgb_style=style)
+    obs = env.reset()
+    with contextlib.ExitStack() as stack:
+        ctx_key = None
+        while sl.live.any():
+            if patch is not None and ctx_key != sl.lvl.tobytes():
+                stack.close()
+                stack.enter_context(patch(sl.lvl.copy()))
+                ctx_key = sl.lvl.tobytes()
+            rows = np.flatnonzero(sl.live)
+            if use_probs:
+                probs = np.asarray(policy.action_probs(obs), dtype=np.float64)
+                if deterministic:
+                    act = probs.argmax(axis=1)
+                else:
+                    cdf = np.cumsum(probs, axis=1)
+                    tt = np.minimum(sl.t, max_steps - 1)
+                    uu = sl.u[np.arange(len(tt)), tt] * cdf[:, -1]
+                    act = np.minimum((cdf <= uu[:, None]).sum(axis=1), probs.shape[1] - 1)
+            else:
+                act = np.asarray(policy.act(obs, deterministic=deterministic, rng=act_rng))
+            act = act.astype(np.int64).reshape(-1)
+            if act.shape != (len(sl.lvl),):
+                raise ValueError(f"policy returned {act.shape} actions for a batch of {len(sl.lvl)}")
+            if act.min() < 0 or act.max() >= len(deltas):
+                raise ValueError(f"policy returned an action outside [0, {len(deltas) - 1}]")
+            obs, _rew, term, _trunc, _info = env.step(act)
+            # our own copy of the dynamics for the live rows (the env auto-resets ended rows)
+            p = sl.pos[rows]
+            d = deltas[act[rows]]
+            nr, nc = p[:, 0] + d[:, 0], p[:, 1] + d[:, 1]
+            ok = (nr >= 0) & (nr < w) & (nc >= 0) & (nc < w)
+            ok[ok] &= ~sl.walls[rows[ok], nr[ok], nc[ok]]
+            sl.pos[rows[ok], 0] = nr[ok]
+            sl.pos[rows[ok], 1] = nc[ok]
+            sl.t[rows] += 1
+            sl.mark(rows, out)
+            ate = term[rows]
+            out.got[sl.lvl[rows[ate]]] = True
+            stop = ate | (sl.t[rows] >= max_steps)
+            if stop_on_target and out.reached is not None:
+                stop |= out.reached[sl.lvl[rows]]
+            if not stop.any():
+                continue
+            ended = rows[stop]
+            sl.finish(ended, out)
+            if bar is not None:
+                bar.update(int(ended.size))
+            if nxt < n:
+                got = start(ended)
+                if got.size:
+                    obs = env.set_levels(got, sl.current_levels(got))
+            else:
+                n_live = int(sl.live.sum())
+                if compactable and 0 < n_live <= len(sl.lvl) // 2:
+                    keep = np.flatnonzero(sl.live)
+                    sl.subset(keep)
+                    env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(len(keep)))), len(keep),
+                                     obs=obs_kind, max_steps=max_steps, rgb_style=style)
+                    obs = env.reset()

@@ -1,0 +1,445 @@
+"""Placement sweeps: how often does the agent get the cheese, by maze size and cheese placement?
+
+A sweep is a grid of *units* ``(maze size, placement)``. Each unit plays ``mazes`` fresh mazes
+of that size once each (one :func:`agents.eval.rollout.rollout`) and records outcome rates with
+Wilson 95% intervals. The placement ``every-cell`` instead puts the cheese on every open cell
+of every maze (except the mouse's start), giving a P(cheese) heatmap per size.
+
+Level seeds. Training levels come from procgen-style seeds in ``[0, 1e9)`` (the zoo's cards
+evaluate on ``1e9, 1e9+1, ...``). Sweep mazes use ``SWEEP_SEED_BASE + seed * 100_000 + i``
+for ``i < mazes`` with ``SWEEP_SEED_BASE = 3_000_000_000``: disjoint from both. Within a size
+every placement uses the *same* mazes (paired comparisons); sizes differ because the forced
+maze size changes the generator's draws.
+
+Outputs in the run directory (every file written atomically):
+
+- ``config.json``: the sweep's arguments plus the agent's fingerprint. Re-running into the
+  same directory with different arguments (or a different agent) is an error.
+- ``units/<size>_<placement>.csv`` / ``.json``: per-episode rows and the unit's summary. A
+  unit whose JSON exists is finished and is skipped on re-runs (resumable).
+- ``episodes.csv``, ``summary.csv``, ``summary.json``, ``every_cell.csv``.
+- ``phase_transition.png``, ``every_cell_<size>.png``, ``examples.png``.
+
+>>> SweepConfig(agent="x", sizes=(25,), placements=("top-left",), mazes=4).unit_names()
+['25_top-left']
+>>> level_seeds(seed=0, mazes=3).tolist()
+[3000000000, 3000000001, 3000000002]
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from mazegen.checks import check_int, check_optional_int, is_int
+from mazegen.constants import WORLD_SIZE
+from mazegen.level import Levels
+from mazegen.placement import Corner, Region, parse_placement
+
+from ..checkpoint import atomic_write_text
+from .rollout import rollout
+from .stats import rate, wilson_ci
+
+__all__ = [
+    "SweepConfig",
+    "run_sweep",
+    "level_seeds",
+    "SWEEP_SEED_BASE",
+    "SIZES_ALL",
+    "DEFAULT_PLACEMENTS",
+    "parse_sizes",
+    "parse_placements",
+    "in_training_region",
+    "agent_fingerprint",
+    "write_csv",
+]
+
+#: First level seed of sweep mazes (training uses [0, 1e9), card evaluation 1e9+).
+SWEEP_SEED_BASE = 3_000_000_000
+#: Level seeds reserved per sweep seed.
+SEEDS_PER_SWEEP = 100_000
+#: Every odd maze size of hard mode.
+SIZES_ALL = tuple(range(3, 26, 2))
+#: The placements of the default sweep.
+DEFAULT_PLACEMENTS = ("top-left", "bottom-right", "top-right", "bottom-left", "region:5", "every-cell", "uniform")
+#: Config fields that do not change results (allowed to differ between runs into one dir).
+_NON_RESULT_FIELDS = ("progress", "threads")
+
+
+def level_seeds(seed: int, mazes: int) -> np.ndarray:
+    """The sweep's level seeds for sweep seed ``seed`` (see the module docstring)."""
+    seed = check_int("seed", seed, 0, (2**32 - SWEEP_SEED_BASE) // SEEDS_PER_SWEEP - 1)
+    mazes = check_int("mazes", mazes, 1, SEEDS_PER_SWEEP)
+    return SWEEP_SEED_BASE + seed * SEEDS_PER_SWEEP + np.arange(mazes, dtype=np.int64)
+
+
+def parse_sizes(text: str | Sequence[int]) -> tuple[int, ...]:
+    """``"all"``, ``"5,9,25"`` or a sequence of ints -> sorted unique odd sizes in [3, 25].
+
+    >>> parse_sizes("25,5,9"), parse_sizes("all")[:3]
+    ((5, 9, 25), (3, 5, 7))
+    """
+    if isinstance(text, str):
+        if text.strip().lower() == "all":
+            return SIZES_ALL
+        try:
+            vals = [int(x) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise ValueError(f"sizes must be 'all' or comma-separated odd integers in [3, 25], got {text!r}") from None
+    else:
+        vals = [int(x) for x in text]
+    if not vals:
+        raise ValueError("sizes must name at least one maze size")
+    for v in vals:
+        if v not in SIZES_ALL:
+            raise ValueError(f"maze size {v} is not allowed; sizes must be odd integers in [3, 25]")
+    return tuple(sorted(set(vals)))
+
+
+def parse_placements(text: str | Sequence[str]) -> tuple[str, ...]:
+    """Comma-separated placement names -> validated tuple (``every-cell`` or any cheese spec).
+
+    >>> parse_placements("top-left,region:5,every-cell")
+    ('top-left', 'region:5', 'every-cell')
+    """
+    items = [x.strip() for x in text.split(",")] if isinstance(text, str) else [str(x).strip() for x in text]
+    items = [x for x in items if x]
+    if not items:
+        raise ValueError("placements must name at least one placement")
+    out = []
+    for it in items:
+        if it != "every-cell":
+            p = parse_placement(it, what="cheese")
+            if str(p) == "none":
+                raise ValueError("placement 'none' makes no sense in a cheese sweep")
+        if it in out:
+            raise ValueError(f"placement {it!r} is listed twice")
+        out.append(it)
+    return tuple(out)
+
+
+def in_training_region(placement: str, size: int, train_region: int) -> bool:
+    """Whether every cheese cell of ``placement`` at ``size`` lies in the top-right
+    ``train_region x train_region`` corner the agent was trained on.
+
+    >>> in_training_region("top-right", 25, 5), in_training_region("top-left", 25, 5)
+    (True, False)
+    >>> in_training_region("top-left", 5, 5), in_training_region("region:7", 25, 5)
+    (True, False)
+    """
+    if size <= train_region:
+        return True
+    if placement == "every-cell":
+        return False
+    p = parse_placement(placement, what="cheese")
+    if isinstance(p, Corner):
+        return p.name == "top-right"
+    if isinstance(p, Region):
+        return p.n <= train_region
+    return False
+
+
+def agent_fingerprint(policy: Any) -> str:
+    """A short hash of the policy's weights (or its class name for weightless fakes)."""
+    h = hashlib.sha256()
+    model = getattr(policy, "model", None)
+    if model is not None and hasattr(model, "state_dict"):
+        for k, v in sorted(model.state_dict().items()):
+            h.update(k.encode())
+            h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    else:
+        h.update(type(policy).__qualname__.encode())
+    h.update(str(getattr(policy, "obs", "")).encode())
+    return h.hexdigest()[:16]
+
+
+@dataclass
+class SweepConfig:
+    """A placement sweep (see the module docstring).
+
+    Attributes:
+        agent: checkpoint path or zoo name (informational when a policy object is passed).
+        sizes: odd maze sizes in [3, 25].
+        placements: cheese placements (``every-cell`` or any cheese spec string).
+        mazes: mazes per (size, placement) unit; for ``every-cell`` mazes per size, each
+            played with the cheese on every open cell.
+        seed: selects the level seeds and the sampling streams.
+        greedy: argmax actions instead of sampling.
+        max_steps: episode cap (procgen: 500).
+        batch_size: rollout batch size.
+        region: side of the top-right region counted as ``visited_top_right_region``.
+        train_region: the agent's training region (for marking placements); None = from the
+            agent's metadata, else 5.
+        fast: bf16 forward passes (about 2x faster on CPU; outcome rates are unaffected in
+            expectation).
+        examples: trajectories kept per unit for the example figure.
+        threads: torch threads for the sweep (default 1: on 2 cores, one thread was ~3x faster
+            than two on an idle machine and 30x faster on a loaded one; None = leave torch's
+            setting).
+        progress: tqdm progress bar.
+    """
+
+    agent: str
+    sizes: tuple[int, ...] = SIZES_ALL
+    placements: tuple[str, ...] = DEFAULT_PLACEMENTS
+    mazes: int = 100
+    seed: int = 0
+    greedy: bool = False
+    max_steps: int = 500
+    batch_size: int = 256
+    region: int = 5
+    train_region: int | None = None
+    fast: bool = True
+    examples: int = 2
+    threads: int | None = 1
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        self.sizes = parse_sizes(self.sizes)
+        self.placements = parse_placements(self.placements)
+        level_seeds(self.seed, self.mazes)  # validates seed and mazes
+        for name, lo in (("max_steps", 1), ("batch_size", 1), ("region", 1), ("examples", 0)):
+            setattr(self, name, check_int(name, getattr(self, name), lo))
+        self.train_region = check_optional_int("train_region", self.train_region, 1)
+        self.threads = check_optional_int("threads", self.threads, 1)
+
+    def unit_names(self) -> list[str]:
+        return [unit_name(s, p) for s in self.sizes for p in self.placements]
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["sizes"] = list(self.sizes)
+        d["placements"] = list(self.placements)
+        return d
+
+
+def unit_name(size: int, placement: str) -> str:
+    """File stem of a unit: ``"25_region-5"``."""
+    return f"{size}_{placement.replace(':', '-').replace(',', '-')}"
+
+
+def _unit_seed(seed: int, size: int, placement: str) -> int:
+    return zlib.crc32(f"{seed}|{size}|{placement}".encode()) & 0x7FFFFFFF
+
+
+def write_csv(path: str | Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> Path:
+    """Write dict rows as CSV atomically (columns: given, else the union in first-seen order)."""
+    if columns is None:
+        columns = []
+        for r in rows:
+            for k in r:
+                if k not in columns:
+                    columns.append(k)
+    buf = io.StringIO()
+    wr = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
+    wr.writeheader()
+    for r in rows:
+        wr.writerow({k: r.get(k, "") for k in columns})
+    return atomic_write_text(path, buf.getvalue())
+
+
+def _read_csv(path: Path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _every_cell_levels(base: Levels) -> tuple[Levels, np.ndarray]:
+    """Every maze of ``base`` once per open inner cell (not the mouse's): levels + maze index."""
+    walls, cheese, mouse, size, bg, seeds, owner = [], [], [], [], [], [], []
+    for i in range(len(base)):
+        lvl = base[i]
+        cells = np.argwhere(~lvl.walls)
+        cells = cells[~((cells[:, 0] == lvl.mouse[0]) & (cells[:, 1] == lvl.mouse[1]))]
+        k = len(cells)
+        walls.append(np.broadcast_to(base.walls[i], (k, *base.walls.shape[1:])))
+        cheese.append(cells)
+        mouse.append(np.broadcast_to(base.mouse[i], (k, 2)))
+        size.append(np.full(k, base.maze_size[i]))
+        bg.append(np.full(k, base.background[i]))
+        seeds.append(np.full(k, base.seed[i]))
+        owner.append(np.full(k, i))
+    lv = Levels(walls=np.concatenate(walls), cheese=np.concatenate(cheese), mouse=np.concatenate(mouse),
+                maze_size=np.concatenate(size), background=np.concatenate(bg), seed=np.concatenate(seeds))
+    return lv, np.concatenate(owner)
+
+
+def _rate_cols(prefix: str, hits: np.ndarray) -> dict:
+    r = rate(hits)
+    return {f"{prefix}_k": r["k"], f"{prefix}_rate": r["rate"], f"{prefix}_lo": r["lo"], f"{prefix}_hi": r["hi"]}
+
+
+def _run_unit(policy, cfg: SweepConfig, size: int, placement: str, train_region: int) -> tuple[list[dict], dict]:
+    from mazegen.procgen.generate import generate_levels
+
+    seeds = level_seeds(cfg.seed, cfg.mazes)
+    every = placement == "every-cell"
+    base = generate_levels(seeds, maze_size=size, cheese="uniform" if every else placement)
+    if every:
+        levels, owner = _every_cell_levels(base)
+    else:
+        levels, owner = base, np.arange(len(base))
+    n_keep = 0 if every else min(cfg.examples, len(levels))
+    res = rollout(policy, levels, deterministic=cfg.greedy, seed=_unit_seed(cfg.seed, size, placement),
+                  max_steps=cfg.max_steps, batch_size=cfg.batch_size, region=cfg.region,
+                  record_trajectory=n_keep > 0, progress=cfg.progress and len(levels) > cfg.batch_size)
+    rows = res.to_rows()
+    for r, o in zip(rows, owner):
+        r.update(size=size, placement=placement, maze=int(o))
+        del r["level"]
+    summary = {
+        "size": size,
+        "placement": placement,
+        "in_training_region": in_training_region(placement, size, train_region),
+        "n": len(res),
+        "mazes": int(len(base)),
+        **_rate_cols("cheese", res.got_cheese),
+        **_rate_cols("top_right", res.outcome == "top_right"),
+        **_rate_cols("neither", res.outcome == "neither"),
+        **_rate_cols("visited_top_right_cell", res.visited_top_right_cell),
+        **_rate_cols("visited_top_right_region", res.visited_top_right_region),
+        "mean_steps": float(np.mean(res.steps)),
+    }
+    examples = []
+    for i in range(n_keep):
+        examples.append({"level": levels[i].to_dict(), "cheese": list(map(int, levels.cheese[i])),
+                         "trajectory": res.trajectories[i].tolist(), "outcome": str(res.outcome[i])})
+    summary["examples"] = examples
+    return rows, summary
+
+
+def _train_region(policy: Any, cfg: SweepConfig) -> int:
+    if cfg.train_region is not None:
+        return cfg.train_region
+    meta = getattr(policy, "metadata", None) or {}
+    card = meta.get("card") or {}
+    sources = (meta, card, card.get("config") if isinstance(card, dict) else None, meta.get("config"),
+               meta.get("train_config"))
+    for src in sources:
+        if isinstance(src, dict):
+            for key in ("cheese_region", "train_region", "rand_region"):
+                v = src.get(key)
+                if is_int(v) and v >= 1:
+                    return int(v)
+    return 5
+
+
+def _check_config(out: Path, want: dict) -> None:
+    path = out / "config.json"
+    if not path.exists():
+        if (out / "units").is_dir() and any((out / "units").iterdir()):
+            raise ValueError(f"{out} holds sweep units but no config.json; use a fresh directory")
+        atomic_write_text(path, json.dumps(want, indent=2, sort_keys=True))
+        return
+    have = json.loads(path.read_text())
+    diff = sorted(
+        k for k in set(have) | set(want)
+        if k not in _NON_RESULT_FIELDS and have.get(k) != want.get(k)
+    )
+    if diff:
+        details = ", ".join(f"{k}: {have.get(k)!r} in the directory vs {want.get(k)!r} now" for k in diff)
+        raise ValueError(f"{out} holds a sweep with other arguments ({details}); use a fresh --out directory")
+
+
+def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> dict:
+    """Run (or resume) the sweep into ``out_dir``; returns the summary dict (also in
+    ``summary.json``): ``{"config", "out_dir", "units": [summary rows], "files": [...]}``.
+
+    ``policy``: a policy object to use instead of loading ``cfg.agent``.
+    """
+    if not isinstance(cfg, SweepConfig):
+        raise ValueError(f"cfg must be a SweepConfig, got {type(cfg).__name__}")
+    if policy is None:
+        from ..checkpoint import load
+
+        policy = load(cfg.agent, fast=cfg.fast)
+    if cfg.threads is not None:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train_region = _train_region(policy, cfg)
+    want = {**cfg.to_dict(), "agent_fingerprint": agent_fingerprint(policy), "train_region_used": train_region,
+            "level_seed_base": SWEEP_SEED_BASE}
+    _check_config(out, want)
+    units_dir = out / "units"
+    units_dir.mkdir(exist_ok=True)
+
+    todo = [(s, p) for s in cfg.sizes for p in cfg.placements]
+    bar = None
+    if cfg.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(todo), desc="sweep units", unit="unit")
+    try:
+        for size, placement in todo:
+            stem = units_dir / unit_name(size, placement)
+            if not (stem.with_suffix(".json")).exists():
+                if bar is not None:
+                    bar.set_postfix_str(f"size {size} {placement}")
+                rows, summary = _run_unit(policy, cfg, size, placement, train_region)
+                write_csv(stem.with_suffix(".csv"), rows)
+                atomic_write_text(stem.with_suffix(".json"), json.dumps(summary, indent=1))
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return _aggregate(cfg, out, want)
+
+
+def _aggregate(cfg: SweepConfig, out: Path, config: dict) -> dict:
+    from . import plots
+
+    summaries, episodes = [], []
+    for size in cfg.sizes:
+        for placement in cfg.placements:
+            stem = out / "units" / unit_name(size, placement)
+            summaries.append(json.loads(stem.with_suffix(".json").read_text()))
+            episodes.extend(_read_csv(stem.with_suffix(".csv")))
+    write_csv(out / "episodes.csv", episodes)
+    table = [{k: v for k, v in s.items() if k != "examples"} for s in summaries]
+    write_csv(out / "summary.csv", table)
+    files = ["config.json", "episodes.csv", "summary.csv", "summary.json"]
+
+    heat = {}
+    if "every-cell" in cfg.placements:
+        cells = []
+        for size in cfg.sizes:
+            rows = [e for e in episodes if e["placement"] == "every-cell" and int(e["size"]) == size]
+            grid_n = np.zeros((WORLD_SIZE["hard"],) * 2, np.int64)
+            grid_k = np.zeros((WORLD_SIZE["hard"],) * 2, np.int64)
+            for e in rows:
+                r, c = int(e["cheese_row"]), int(e["cheese_col"])
+                grid_n[r, c] += 1
+                grid_k[r, c] += e["got_cheese"] == "True"
+            heat[size] = (grid_k, grid_n)
+            for r, c in np.argwhere(grid_n > 0):
+                lo, hi = wilson_ci(int(grid_k[r, c]), int(grid_n[r, c]))
+                cells.append({"size": size, "row": int(r), "col": int(c), "n": int(grid_n[r, c]),
+                              "k": int(grid_k[r, c]), "rate": grid_k[r, c] / grid_n[r, c], "lo": lo, "hi": hi})
+        write_csv(out / "every_cell.csv", cells, ["size", "row", "col", "n", "k", "rate", "lo", "hi"])
+        files.append("every_cell.csv")
+        for size, (k, n) in heat.items():
+            name = f"every_cell_{size}.png"
+            plots.every_cell_heatmap(k, n, size, out / name, title=f"P(cheese) by cheese cell, {size}x{size} mazes")
+            files.append(name)
+    plots.phase_transition(table, out / "phase_transition.png", train_region=config["train_region_used"])
+    files.append("phase_transition.png")
+    examples = [(s["size"], s["placement"], ex) for s in summaries for ex in s.get("examples", [])]
+    if examples:
+        biggest = max(cfg.sizes)
+        chosen = [e for e in examples if e[0] == biggest][:8] or examples[:8]
+        plots.example_mazes(chosen, out / "examples.png")
+        files.append("examples.png")
+    result = {"config": config, "out_dir": str(out), "units": table, "files": files}
+    atomic_write_text(out / "summary.json", json.dumps(result, indent=1))
+    return result

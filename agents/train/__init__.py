@@ -1,0 +1,23 @@
+"""PPO training: :func:`train` (the loop, :mod:`~agents.train.loop`), its
+:class:`TrainConfig` and CLI (:mod:`~agents.train.config`), resumable training checkpoints
+(:mod:`~agents.train.state`) and the training log and curves (:mod:`~agents.train.log`).
+
+``from agents.train import train, TrainConfig`` works; the loop is imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {"train": "loop", "TrainConfig": "config", "config_from_args": "config"}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'agents.train' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value

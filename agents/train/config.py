@@ -1,0 +1,344 @@
+"""The training configuration: :class:`TrainConfig`, config files and the ``scripts/train.py`` CLI.
+
+Each :class:`TrainConfig` field carries its documentation as ``help`` metadata; the CLI turns
+every field into a ``--flag`` with that help. Settings come from defaults, then a YAML/JSON
+file (``--config``), then flags; ``--resume RUN_DIR`` starts from the run's ``config.json``.
+
+>>> c, resume = config_from_args(["--total-steps", "2048", "--obs", "rgb"])
+>>> (c.total_steps, c.obs, resume)
+(2048, 'rgb', False)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+from mazegen.checks import is_int
+
+from ..model import SCALES
+from ..policy import OBS_KINDS
+
+__all__ = ["TrainConfig", "load_config_file", "build_arg_parser", "config_from_args"]
+
+
+def _f(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. Field documentation is each field's ``help`` metadata.
+
+    >>> c = TrainConfig(total_steps=1000, n_envs=4, n_steps=32, batch_size=64)
+    >>> c.cheese
+    'top-right:5'
+    >>> TrainConfig(gamma=1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma must be in (0, 1], got 1.5
+    """
+
+    run_dir: str = _f("runs/train", "Run directory (config, checkpoints, logs, card).")
+    # --- environment ---
+    distribution_mode: str = _f(
+        "hard", "procgen distribution mode: 'hard' (25x25 world) or 'easy' (15x15)."
+    )
+    maze_size: str | None = _f(
+        None,
+        "Maze sizes: none = procgen's own draw (odd sizes 3..25 in hard mode); '9' or '3,5,7'.",
+    )
+    cheese_region: int = _f(
+        5,
+        "Cheese region n: cheese uniform over the top-right n x n inner cells (AISC rand_region).",
+    )
+    obs: str = _f(
+        "grid", "Observation kind: 'grid' (3x25x25 wall/mouse/cheese) or 'rgb' (64x64 pixels)."
+    )
+    num_levels: int = _f(
+        1_000_000_000, "Training level seeds are drawn from [start_level, start_level+num_levels)."
+    )
+    start_level: int = _f(0, "First training level seed.")
+    env_seed: int | None = _f(None, "Seed of the env's level-seed generator (none = seed).")
+    max_steps: int = _f(500, "Episode timeout in steps (procgen: 500).")
+    # --- model ---
+    scale: int = _f(1, "IMPALA scale: 1 = channels (16,32,32), 2 = (32,64,64), 4 = (64,128,128).")
+    fc_dim: int = _f(256, "Width of the fully connected layer.")
+    fast: bool = _f(
+        True, "bf16 autocast + channels_last in rollouts and updates (~2x faster on CPU)."
+    )
+    action_set: str = _f(
+        "all",
+        "'all' (procgen's 15 actions) or 'moves' (only LEFT/DOWN/UP/RIGHT = 1/3/5/7; the other "
+        "11 duplicate a move or do nothing). The head stays 15 wide: disabled actions get a "
+        "-30 logit through the weights, so checkpoints keep procgen-tools' layout.",
+    )
+    # --- PPO (defaults: Langosco et al. 2022, batch scaled down to a 2-core machine) ---
+    total_steps: int = _f(25_000_000, "Total environment steps to train for (across resumes).")
+    n_envs: int = _f(64, "Parallel environments.")
+    n_steps: int = _f(256, "Rollout length per environment per PPO iteration.")
+    batch_size: int = _f(2048, "PPO minibatch size (must divide n_envs * n_steps).")
+    n_epochs: int = _f(3, "PPO epochs per iteration.")
+    learning_rate: float = _f(
+        5e-4, "Adam learning rate (initial value if lr_schedule is 'linear')."
+    )
+    lr_schedule: str = _f("linear", "'linear' (decay to 0 at total_steps) or 'constant'.")
+    gamma: float = _f(0.999, "Discount factor.")
+    gae_lambda: float = _f(0.95, "GAE lambda.")
+    clip_range: float = _f(0.2, "PPO clip range.")
+    ent_coef: float = _f(0.01, "Entropy bonus coefficient.")
+    vf_coef: float = _f(0.5, "Value loss coefficient.")
+    max_grad_norm: float = _f(0.5, "Gradient norm clip.")
+    adam_eps: float = _f(1e-5, "Adam epsilon.")
+    normalize_reward: bool = _f(
+        True, "Scale rewards by a running std of discounted returns (VecNormalize)."
+    )
+    target_kl: float | None = _f(
+        None, "Stop an iteration's epochs early above this approx KL (none = off)."
+    )
+    # --- run ---
+    seed: int = _f(
+        0, "Seed of torch / numpy / python RNGs (and of the envs unless env_seed is set)."
+    )
+    device: str = _f("auto", "torch device: 'auto' (cuda if available), 'cpu', 'cuda', ...")
+    torch_threads: int = _f(2, "torch.set_num_threads (CPU).")
+    checkpoint_minutes: float = _f(
+        5.0, "Write a checkpoint at least this often (wall-clock minutes; 0 = off)."
+    )
+    checkpoint_steps: int = _f(0, "Also write a checkpoint every this many env steps (0 = off).")
+    keep_checkpoints: int = _f(3, "How many of the newest checkpoints to keep.")
+    eval_levels: int = _f(
+        1000, "Held-out levels for the final evaluation in the model card (0 = skip)."
+    )
+    eval_start_level: int | None = _f(
+        None, "First held-out level seed (none = start_level + num_levels)."
+    )
+    eval_deterministic: bool = _f(False, "Evaluate with argmax actions instead of sampled actions.")
+    tensorboard: bool = _f(True, "Write TensorBoard logs under RUN_DIR/tb.")
+    progress: bool = _f(True, "Show a tqdm progress bar.")
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    # -- derived values --
+    @property
+    def cheese(self) -> str:
+        """The env's cheese placement spec."""
+        return f"top-right:{self.cheese_region}"
+
+    @property
+    def channels(self) -> tuple[int, int, int]:
+        return SCALES[self.scale]
+
+    @property
+    def held_out_start(self) -> int:
+        """First level seed of the evaluation range."""
+        return (
+            self.start_level + self.num_levels
+            if self.eval_start_level is None
+            else self.eval_start_level
+        )
+
+    def maze_sizes(self) -> int | tuple[int, ...] | None:
+        """``maze_size`` parsed: None, one int or a tuple of ints."""
+        if self.maze_size is None or str(self.maze_size).lower() in ("", "none"):
+            return None
+        try:
+            sizes = tuple(int(s) for s in str(self.maze_size).split(","))
+        except ValueError:
+            raise ValueError(
+                f"maze_size must be 'none' or odd ints like '9' or '3,5,7', got {self.maze_size!r}"
+            ) from None
+        top = 25 if self.distribution_mode == "hard" else 15
+        for s in sizes:
+            if s < 3 or s > top or s % 2 == 0:
+                raise ValueError(f"maze sizes must be odd in 3..{top}, got {s}")
+        return sizes[0] if len(sizes) == 1 else sizes
+
+    def validate(self) -> None:
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise ValueError(msg)
+
+        # int fields must hold integers: a YAML `true` is not 1, a float is not a count
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.type == "int":
+                need(is_int(v), f"{f.name} must be an integer, got {v!r}")
+            elif f.type == "int | None":
+                need(v is None or is_int(v), f"{f.name} must be an integer or none, got {v!r}")
+        need(
+            self.distribution_mode in ("hard", "easy"),
+            f"distribution_mode must be 'hard' or 'easy', got {self.distribution_mode!r}",
+        )
+        need(self.obs in OBS_KINDS, f"obs must be one of {sorted(OBS_KINDS)}, got {self.obs!r}")
+        need(self.scale in SCALES, f"scale must be one of {sorted(SCALES)}, got {self.scale}")
+        need(self.cheese_region >= 1, f"cheese_region must be >= 1, got {self.cheese_region}")
+        need(self.num_levels >= 0, f"num_levels must be >= 0, got {self.num_levels}")
+        need(
+            0 <= self.start_level < 2**31 - 1,
+            f"start_level must be in [0, 2^31-1), got {self.start_level}",
+        )
+        need(
+            self.start_level + self.num_levels <= 2**31 - 1,
+            f"start_level + num_levels must be <= 2^31-1, got {self.start_level + self.num_levels}",
+        )
+        need(self.max_steps >= 1, f"max_steps must be >= 1, got {self.max_steps}")
+        need(self.fc_dim >= 1, f"fc_dim must be >= 1, got {self.fc_dim}")
+        need(self.total_steps >= 1, f"total_steps must be >= 1, got {self.total_steps}")
+        need(self.n_envs >= 1, f"n_envs must be >= 1, got {self.n_envs}")
+        need(self.n_steps >= 2, f"n_steps must be >= 2, got {self.n_steps}")
+        need(self.batch_size >= 2, f"batch_size must be >= 2, got {self.batch_size}")
+        need(
+            (self.n_envs * self.n_steps) % self.batch_size == 0,
+            f"batch_size must divide n_envs * n_steps = {self.n_envs * self.n_steps}, "
+            f"got {self.batch_size}",
+        )
+        need(self.n_epochs >= 1, f"n_epochs must be >= 1, got {self.n_epochs}")
+        need(self.learning_rate > 0, f"learning_rate must be > 0, got {self.learning_rate}")
+        need(
+            self.lr_schedule in ("linear", "constant"),
+            f"lr_schedule must be 'linear' or 'constant', got {self.lr_schedule!r}",
+        )
+        need(0 < self.gamma <= 1, f"gamma must be in (0, 1], got {self.gamma}")
+        need(0 <= self.gae_lambda <= 1, f"gae_lambda must be in [0, 1], got {self.gae_lambda}")
+        need(self.clip_range > 0, f"clip_range must be > 0, got {self.clip_range}")
+        need(
+            self.action_set in ("all", "moves"),
+            f"action_set must be 'all' or 'moves', got {self.action_set!r}",
+        )
+        need(self.ent_coef >= 0, f"ent_coef must be >= 0, got {self.ent_coef}")
+        need(self.vf_coef >= 0, f"vf_coef must be >= 0, got {self.vf_coef}")
+        need(self.max_grad_norm > 0, f"max_grad_norm must be > 0, got {self.max_grad_norm}")
+        need(self.adam_eps > 0, f"adam_eps must be > 0, got {self.adam_eps}")
+        need(
+            self.target_kl is None or self.target_kl > 0,
+            f"target_kl must be > 0 or none, got {self.target_kl}",
+        )
+        need(self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}")
+        need(
+            self.checkpoint_minutes >= 0,
+            f"checkpoint_minutes must be >= 0, got {self.checkpoint_minutes}",
+        )
+        need(
+            self.checkpoint_steps >= 0,
+            f"checkpoint_steps must be >= 0, got {self.checkpoint_steps}",
+        )
+        need(
+            self.keep_checkpoints >= 1,
+            f"keep_checkpoints must be >= 1, got {self.keep_checkpoints}",
+        )
+        need(self.eval_levels >= 0, f"eval_levels must be >= 0, got {self.eval_levels}")
+        need(
+            self.eval_levels == 0 or self.num_levels > 0 or self.eval_start_level is not None,
+            "num_levels = 0 (unbounded training seeds) leaves no guaranteed held-out range: "
+            "set num_levels > 0 or eval_start_level explicitly",
+        )
+        if self.eval_levels and self.num_levels > 0:
+            lo, hi = self.held_out_start, self.held_out_start + self.eval_levels
+            need(
+                hi <= self.start_level or lo >= self.start_level + self.num_levels,
+                f"evaluation levels [{lo}, {hi}) overlap the training levels "
+                f"[{self.start_level}, {self.start_level + self.num_levels})",
+            )
+            need(hi <= 2**31 - 1, f"evaluation levels [{lo}, {hi}) exceed 2^31-1")
+        self.maze_sizes()
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown TrainConfig fields {unknown}; allowed: {sorted(names)}")
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def load_config_file(path: str | os.PathLike) -> dict:
+    """Read a YAML (``.yaml``/``.yml``) or JSON config file into a dict of TrainConfig fields."""
+    p = Path(path)
+    if not p.is_file():
+        raise ValueError(f"config file not found: {p}")
+    text = p.read_text()
+    if p.suffix in (".yaml", ".yml"):
+        import yaml
+
+        data = yaml.safe_load(text) or {}
+    elif p.suffix == ".json":
+        data = json.loads(text)
+    else:
+        raise ValueError(f"config file must end in .yaml, .yml or .json, got {p.name!r}")
+    if not isinstance(data, dict):
+        raise ValueError(f"config file {p} must hold a mapping, got {type(data).__name__}")
+    return data
+
+
+def _field_type(f: dataclasses.Field) -> Callable[[str], Any]:
+    t = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    base = t.replace(" | None", "").strip()
+    conv = {"int": int, "float": float, "str": str}[base]
+    if "None" in t:
+        return lambda s: None if s.lower() in ("none", "null", "") else conv(s)
+    return conv
+
+
+def build_arg_parser(prog: str | None = None):
+    """argparse parser with one ``--flag`` per TrainConfig field (help from the field metadata)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description="Train the IMPALA maze policy with PPO (stable-baselines3). "
+        "Settings come from defaults < --config file < command-line flags.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--config", help="YAML or JSON file of TrainConfig fields.")
+    parser.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="Continue the run in RUN_DIR from its last checkpoint (its config.json, then flags).",
+    )
+    group = parser.add_argument_group("TrainConfig fields")
+    for f in fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type in ("bool", bool):
+            group.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS,
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
+        else:
+            group.add_argument(
+                flag,
+                type=_field_type(f),
+                default=argparse.SUPPRESS,
+                metavar=f.name.upper(),
+                help=f.metadata["help"] + f" (default: {f.default})",
+            )
+    return parser
+
+
+def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, bool]:
+    """Parse CLI arguments into ``(config, resume)``."""
+    args = vars(build_arg_parser().parse_args(argv))
+    config_file = args.pop("config", None)
+    resume_dir = args.pop("resume", None)
+    values: dict = {}
+    if resume_dir is not None:
+        cfg_path = Path(resume_dir) / "config.json"
+        if not cfg_path.is_file():
+            raise ValueError(f"cannot resume {resume_dir}: no config.json there")
+        values.update(load_config_file(cfg_path))
+    if config_file is not None:
+        values.update(load_config_file(config_file))
+    values.update(args)
+    if resume_dir is not None:
+        values["run_dir"] = str(resume_dir)
+    return TrainConfig.from_dict(values), resume_dir is not None

@@ -1,0 +1,384 @@
+"""PPO training of the IMPALA policy on stable-baselines3, resumable, with logs and a model card.
+
+:class:`TrainConfig` holds every setting (each field's ``help`` metadata is its documentation,
+also shown by ``scripts/train.py --help``); :func:`train` runs it. A run directory holds::
+
+    config.json            the full config (written at start; --resume reads it back)
+    checkpoints/ckpt_<steps>.pt   full training state (policy, optimizer, step counter, RNG
+                           states, reward-normalisation stats), written atomically every
+                           ``checkpoint_minutes`` / ``checkpoint_steps``; the last
+                           ``keep_checkpoints`` are kept
+    model.pt               the latest weights in our checkpoint format (agents.load)
+    train_log.csv          one row per PPO iteration (steps, steps/s, return, cheese rate,
+                           cheese rate by maze-size bucket, episode length, PPO statistics)
+    tb/                    TensorBoard event files
+    card.json              the model card, written at the end (evaluation on held-out levels)
+
+**Held-out levels.** Training draws level seeds procgen's way from
+``[start_level, start_level + num_levels)`` (default ``[0, 10^9)``); the final evaluation uses
+the ``eval_levels`` consecutive seeds starting at ``eval_start_level`` (default
+``start_level + num_levels``), which no training episode can have seen. ``num_levels = 0``
+(procgen's unbounded draw over ``[0, 2^31-1)``) is refused unless ``eval_start_level`` is set
+explicitly, because then no seed range is guaranteed unseen.
+
+**Resuming.** ``train(config, resume=True)`` continues from the newest checkpoint in
+``config.run_dir``: policy, optimizer, step counter, learning-rate schedule position, torch /
+numpy / python RNG states and reward-normalisation statistics are restored, ``train_log.csv``
+is cut back to the checkpoint's step, and training continues up to ``total_steps``. The
+environments are rebuilt with seed ``env_seed + steps`` (episodes in flight at the kill are
+lost), so a resumed run is deterministic but not bit-identical to an uninterrupted one.
+SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation, no card) and
+returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last checkpoint.
+
+The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
+:mod:`agents.train.state` (checkpoints), :mod:`agents.train.log` (the CSV log and curves) and
+:mod:`agents.card` (cards and the zoo).
+
+**Determinism.** On CPU with a fixed ``seed`` and ``torch_threads``, two runs give identical
+weights.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from ..card import evaluate_held_out, machine_info, make_card
+from ..checkpoint import atomic_torch_save, atomic_write_text, save
+from .config import TrainConfig, config_from_args
+from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
+from .state import (
+    TRAIN_FORMAT,
+    _ckpt_name,
+    _read_train_checkpoint,
+    _rng_state,
+    _set_rng_state,
+    latest_checkpoint,
+)
+
+__all__ = ["TrainConfig", "config_from_args", "train"]
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return device
+
+
+def _make_env(config: TrainConfig, seed: int):
+    import mazegen
+
+    return mazegen.make_vec_env(
+        config.n_envs,
+        obs=config.obs,
+        distribution_mode=config.distribution_mode,
+        maze_size=config.maze_sizes(),
+        cheese=config.cheese,
+        mouse="start",
+        num_levels=config.num_levels,
+        start_level=config.start_level,
+        seed=seed,
+        max_steps=config.max_steps,
+    )
+
+
+def train(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    env_fn: Callable[[TrainConfig, int], Any] | None = None,
+) -> dict:
+    """Train (or, with ``resume=True``, continue training) as ``config`` says; returns a summary.
+
+    ``env_fn(config, seed) -> SB3 VecEnv`` replaces ``mazegen.make_vec_env`` (tests use it).
+    The summary holds ``run_dir``, ``steps``, ``wall_time_s``, ``card`` (path or None),
+    ``evaluation`` and ``stopped`` (True after SIGTERM / Ctrl-C).
+    """
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.callbacks import BaseCallback
+    from stable_baselines3.common.logger import configure
+    from stable_baselines3.common.utils import set_random_seed
+    from stable_baselines3.common.vec_env import VecNormalize
+    from tqdm.auto import tqdm
+
+    from ..sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
+
+    config.validate()
+    run_dir = Path(config.run_dir)
+    ckpt_dir = run_dir / "checkpoints"
+    log_path = run_dir / "train_log.csv"
+    device = _resolve_device(config.device)
+    torch.set_num_threads(config.torch_threads)
+
+    ckpt = None
+    if resume:
+        latest = latest_checkpoint(run_dir)
+        if latest is None:
+            raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
+        ckpt = _read_train_checkpoint(latest)
+    elif latest_checkpoint(run_dir) is not None:
+        raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+
+    start_steps = int(ckpt["num_timesteps"]) if ckpt else 0
+    prior_wall = float(ckpt["wall_time_s"]) if ckpt else 0.0
+    env_seed = (config.seed if config.env_seed is None else config.env_seed) + start_steps
+
+    set_random_seed(config.seed)
+    make = env_fn or _make_env
+    venv = make(config, env_seed)
+    if config.normalize_reward:
+        venv = VecNormalize(
+            venv, norm_obs=False, norm_reward=True, gamma=config.gamma, clip_reward=10.0
+        )
+
+    lr0 = config.learning_rate
+    lr_sched = (lambda p: lr0 * p) if config.lr_schedule == "linear" else (lambda p: lr0)
+    model = PPO(
+        ImpalaActorCriticPolicy,
+        venv,
+        learning_rate=lr_sched,
+        n_steps=config.n_steps,
+        batch_size=config.batch_size,
+        n_epochs=config.n_epochs,
+        gamma=config.gamma,
+        gae_lambda=config.gae_lambda,
+        clip_range=config.clip_range,
+        ent_coef=config.ent_coef,
+        vf_coef=config.vf_coef,
+        max_grad_norm=config.max_grad_norm,
+        target_kl=config.target_kl,
+        policy_kwargs={
+            "channels": config.channels,
+            "fc_dim": config.fc_dim,
+            "fast": config.fast,
+            "action_set": config.action_set,
+            "optimizer_kwargs": {"eps": config.adam_eps},
+        },
+        device=device,
+        verbose=0,
+        seed=None,
+    )
+    model.set_logger(
+        configure(
+            str(run_dir / "tb") if config.tensorboard else None,
+            ["tensorboard"] if config.tensorboard else [],
+        )
+    )
+    if ckpt is not None:
+        model.policy.load_state_dict(ckpt["policy"])
+        model.policy.optimizer.load_state_dict(ckpt["optimizer"])
+        model.num_timesteps = start_steps
+        model._n_updates = int(ckpt["n_updates"])
+        if config.normalize_reward and ckpt.get("ret_rms") is not None:
+            rms = ckpt["ret_rms"]
+            venv.ret_rms.mean = float(rms["mean"])
+            venv.ret_rms.var = float(rms["var"])
+            venv.ret_rms.count = float(rms["count"])
+        _set_rng_state(ckpt["rng"])
+        _truncate_log(log_path, start_steps)
+
+    t_start = time.time()
+
+    def wall() -> float:
+        return prior_wall + time.time() - t_start
+
+    def write_checkpoint() -> Path:
+        steps = int(model.num_timesteps)
+        payload = {
+            "format": TRAIN_FORMAT,
+            "num_timesteps": steps,
+            "n_updates": int(model._n_updates),
+            "wall_time_s": wall(),
+            "config": config.to_dict(),
+            "machine": machine_info(device),
+            "model_config": model.policy.impala.config(),
+            "policy": {k: v.detach().cpu() for k, v in model.policy.state_dict().items()},
+            "optimizer": model.policy.optimizer.state_dict(),
+            "rng": _rng_state(),
+            "ret_rms": (
+                {
+                    "mean": float(venv.ret_rms.mean),
+                    "var": float(venv.ret_rms.var),
+                    "count": float(venv.ret_rms.count),
+                }
+                if config.normalize_reward
+                else None
+            ),
+        }
+        path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
+        pol = policy_from_sb3(model.policy)
+        save(
+            pol,
+            run_dir / "model.pt",
+            metadata={
+                "steps": steps,
+                "wall_time_s": payload["wall_time_s"],
+                "config": config.to_dict(),
+            },
+        )
+        for old in sorted(ckpt_dir.glob("ckpt_*.pt"))[: -config.keep_checkpoints]:
+            old.unlink()
+        return path
+
+    new_log = not log_path.is_file()
+    log_file = open(log_path, "a", newline="")
+    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS, lineterminator="\n")  # as write_log
+    if new_log:
+        writer.writeheader()
+        log_file.flush()
+    pbar = tqdm(
+        total=config.total_steps,
+        initial=min(start_steps, config.total_steps),
+        unit="step",
+        unit_scale=True,
+        disable=not config.progress,
+        dynamic_ncols=True,
+    )
+
+    class Callback(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rec = _Recorder()
+            self.last_ckpt_steps = start_steps
+            self.last_ckpt_time = time.time()
+            self.last_row_time = time.time()
+            self.last_row_steps = start_steps
+
+        def _on_step(self) -> bool:
+            for info in self.locals["infos"]:
+                if "episode" in info:
+                    self.rec.add(info)
+            return not stop_requested
+
+        def _on_rollout_start(self) -> None:
+            # The policy here has been updated with every step counted so far: a clean point.
+            steps = self.model.num_timesteps
+            if steps == self.last_ckpt_steps:
+                return
+            due_time = (
+                config.checkpoint_minutes > 0
+                and time.time() - self.last_ckpt_time >= 60 * config.checkpoint_minutes
+            )
+            due_steps = (
+                config.checkpoint_steps > 0
+                and steps - self.last_ckpt_steps >= config.checkpoint_steps
+            )
+            if due_time or due_steps:
+                write_checkpoint()
+                self.last_ckpt_steps, self.last_ckpt_time = steps, time.time()
+
+        def _on_rollout_end(self) -> None:
+            now, steps = time.time(), self.model.num_timesteps
+            nv = self.model.logger.name_to_value
+            rec = self.rec
+            row = {
+                "steps": steps,
+                "wall_time_s": round(wall(), 2),
+                "steps_per_s": round(
+                    (steps - self.last_row_steps) / max(now - self.last_row_time, 1e-9), 1
+                ),
+                "episodes": len(rec.returns),
+                "ep_return_mean": _mean(rec.returns),
+                "ep_len_mean": _mean(rec.lengths),
+                "cheese_rate": _mean(rec.cheese),
+                **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
+                "learning_rate": lr_sched(1.0 - steps / config.total_steps)
+                if steps < config.total_steps
+                else 0.0,
+                "entropy": -nv["train/entropy_loss"]
+                if "train/entropy_loss" in nv
+                else float("nan"),
+                "clip_fraction": nv.get("train/clip_fraction", float("nan")),
+                "approx_kl": nv.get("train/approx_kl", float("nan")),
+                "value_loss": nv.get("train/value_loss", float("nan")),
+                "policy_loss": nv.get("train/policy_gradient_loss", float("nan")),
+                "explained_variance": nv.get("train/explained_variance", float("nan")),
+            }
+            writer.writerow(row)
+            log_file.flush()
+            for k in (
+                "steps_per_s",
+                "ep_return_mean",
+                "ep_len_mean",
+                "cheese_rate",
+                "cheese_rate_small",
+                "cheese_rate_medium",
+                "cheese_rate_large",
+            ):
+                if not math.isnan(row[k]):
+                    self.model.logger.record(f"maze/{k}", row[k])
+            pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
+            pbar.set_postfix(
+                cheese=f"{row['cheese_rate']:.3f}", sps=f"{row['steps_per_s']:.0f}", refresh=False
+            )
+            self.last_row_time, self.last_row_steps = now, steps
+            rec.reset()
+
+    callback = Callback()
+    stop_requested = False
+
+    def request_stop(signum, frame) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    import signal
+    import threading
+
+    old_handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            old_handlers[sig] = signal.signal(sig, request_stop)
+    try:
+        remaining = config.total_steps - start_steps
+        if remaining > 0:
+            model.learn(
+                total_timesteps=remaining,
+                callback=callback,
+                reset_num_timesteps=False,
+                log_interval=1,
+            )
+        if model.num_timesteps != callback.last_ckpt_steps or latest_checkpoint(run_dir) is None:
+            write_checkpoint()
+    finally:
+        for sig, h in old_handlers.items():
+            signal.signal(sig, h)
+        pbar.close()
+        log_file.close()
+        venv.close()
+    if stop_requested:
+        # SIGTERM / Ctrl-C: the checkpoint above holds everything; resume with --resume RUN_DIR.
+        return {
+            "run_dir": str(run_dir),
+            "steps": int(model.num_timesteps),
+            "wall_time_s": wall(),
+            "card": None,
+            "evaluation": None,
+            "stopped": True,
+        }
+
+    wall_time = wall()
+    steps = int(model.num_timesteps)
+    evaluation = None
+    card_path = None
+    if config.eval_levels > 0:
+        evaluation = evaluate_held_out(policy_from_sb3(model.policy, fast=config.fast), config)
+    card = make_card(
+        config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device
+    )
+    card_path = atomic_write_text(run_dir / "card.json", json.dumps(card, indent=2) + "\n")
+    return {
+        "run_dir": str(run_dir),
+        "steps": steps,
+        "wall_time_s": wall_time,
+        "card": str(card_path),
+        "evaluation": evaluation,
+        "stopped": False,
+    }

@@ -1,0 +1,350 @@
+"""The retargeting experiment shared by ``scripts/steer.py`` and :mod:`steering.report`.
+
+- :func:`run_retarget`: retargeting success over (maze size x target x method x magnitude),
+  cheese removed (and, reported separately, present), with the baseline (no patch) and three
+  controls in every table: ``random-channels`` (the same clamp on as many random other
+  channels), ``wrong-location`` (the right patch aimed at another cell; success still means
+  reaching the intended target) and ``random-vector`` (a Gaussian vector with the norm of
+  the patch's own edit, added to the whole layer). Each row also carries the normalized path
+  probability and the fraction of activations modified.
+- :func:`parse_targets`: target specs (``top-left``, ``bottom-right``, ..., ``grid:K``).
+
+Rows are flat dicts (CSV-ready); rates carry Wilson 95% CIs (``*_lo``, ``*_hi``).
+The steering-vector experiment lives in :mod:`steering.experiments.vectors`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mazegen import CORNERS, Level, Levels
+from mazegen.checks import check_int, is_int
+
+from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
+from ..methods.retarget import (
+    DEFAULT_MAGNITUDE,
+    METHODS,
+    ChannelRanking,
+    discover_cheese_channels,
+    eval_levels,
+    retarget_patch,
+)
+from ..methods.vectors import random_like
+from ..metrics import (
+    fraction_modified,
+    path_probability,
+    retarget_success_batch,
+)
+from ..patches.base import Add, Clamp, Patch
+
+__all__ = [
+    "DEFAULT_LAYER",
+    "RetargetConfig",
+    "parse_targets",
+    "random_vector_control",
+    "retarget_ranking",
+    "run_retarget",
+    "target_cells",
+]
+
+#: Opposite corner, used by the wrong-location control.
+OPPOSITE = {
+    "top-left": "bottom-right",
+    "bottom-right": "top-left",
+    "top-right": "bottom-left",
+    "bottom-left": "top-right",
+}
+
+
+def parse_targets(specs: Sequence[str]) -> list[str]:
+    """Validate target specs: the named corners or ``grid:K`` (K x K evenly spaced node cells,
+    named ``grid:K:i,j``); returns the expanded list of names.
+
+    >>> parse_targets(["top-left", "grid:2"])
+    ['top-left', 'grid:2:0,0', 'grid:2:0,1', 'grid:2:1,0', 'grid:2:1,1']
+    """
+    out: list[str] = []
+    for s in specs:
+        s = s.strip()
+        if s in CORNERS:
+            out.append(s)
+        elif s.startswith("grid:"):
+            try:
+                k = int(s.split(":")[1])
+            except ValueError:
+                raise ValueError(f"bad target {s!r}: grid:K needs an integer K >= 2") from None
+            if k < 2:
+                raise ValueError(f"bad target {s!r}: K must be >= 2")
+            out += [f"grid:{k}:{i},{j}" for i in range(k) for j in range(k)]
+        else:
+            raise ValueError(f"unknown target {s!r}; allowed: {list(CORNERS)} or grid:K")
+    return out
+
+
+def target_cell(level: Level, name: str) -> tuple[int, int]:
+    """World cell of a target name for one level (grid targets snap to node cells)."""
+    if name in CORNERS:
+        return level.corner(name)
+    if name.startswith("grid:"):
+        _, k, ij = name.split(":")
+        k = int(k)
+        i, j = (int(v) for v in ij.split(","))
+        nodes = (level.maze_size + 1) // 2
+        ri = int(round(i * (nodes - 1) / (k - 1))) * 2
+        cj = int(round(j * (nodes - 1) / (k - 1))) * 2
+        return level.margin + ri, level.margin + cj
+    raise ValueError(f"unknown target {name!r}")
+
+
+def target_cells(levels: Levels, name: str) -> np.ndarray:
+    """``(N, 2)`` target cell of every level."""
+    return np.array([target_cell(x, name) for x in levels], dtype=np.int64)
+
+
+def random_vector_control(policy: Any, patch: Patch, levels: Levels, seed: int) -> Add:
+    """An Add patch of a random vector with the mean L2 norm of ``patch``'s own edit."""
+    clean = layer_activations(policy, levels, patch.layer)
+    edited = layer_activations(policy, levels, patch.layer, patches=[patch])
+    norm = float((edited - clean).reshape(len(levels), -1).norm(dim=1).mean())
+    vec = random_like(np.ones(clean.shape[1:], np.float32), seed)
+    vec = vec * (norm / float(np.linalg.norm(vec))) if norm > 0 else vec * 0
+    return Add(patch.layer, vec, 1.0)
+
+
+@dataclass
+class RetargetConfig:
+    """Options of :func:`run_retarget` (also the CLI's ``retarget`` flags)."""
+
+    layer: str = DEFAULT_LAYER
+    targets: list[str] = field(default_factory=lambda: ["top-left", "bottom-right"])
+    sizes: list[int] = field(default_factory=lambda: [25])
+    methods: list[str] = field(default_factory=lambda: ["single", "channels", "discovered"])
+    #: None: each method's published default (single 5.5, channel sets 2.3)
+    magnitudes: list[float] | None = None
+    mazes: int = 50
+    seed: int = 0
+    max_steps: int = 250
+    #: channel set for method "channels"; None: the top ``n_channels`` of the discovery ranking
+    channels: list[int] | None = None
+    n_channels: int = 4
+    discover_mazes: int = 200
+    discover_validate: int = 6
+    controls: bool = True
+    with_cheese: bool = True
+    deterministic: bool = False
+    fraction_mazes: int = 8
+
+    def validate(self) -> RetargetConfig:
+        for m in self.methods:
+            if m not in METHODS:
+                raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
+        parse_targets(self.targets)
+        for s in self.sizes:
+            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
+                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
+        self.mazes = check_int("mazes", self.mazes, 1)
+        self.max_steps = check_int("max_steps", self.max_steps, 1)
+        if self.magnitudes is not None and not all(math.isfinite(m) for m in self.magnitudes):
+            raise ValueError(f"magnitudes must be finite, got {self.magnitudes}")
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def retarget_ranking(
+    policy: Any, cfg: RetargetConfig, progress: Callable[[str], None] | None = None
+) -> ChannelRanking | None:
+    """The cheese-channel ranking :func:`run_retarget` needs for ``cfg`` (None if it needs none):
+    discovered on ``cfg.discover_mazes`` mazes, the top ``cfg.discover_validate`` validated."""
+    needs_rank = (
+        "discovered" in cfg.methods
+        or ("channels" in cfg.methods and not cfg.channels)
+        or ("single" in cfg.methods and not cfg.channels)
+    )
+    if not needs_rank:
+        return None
+    if progress:
+        progress("discovering cheese channels")
+    return discover_cheese_channels(
+        policy,
+        cfg.layer,
+        n_mazes=cfg.discover_mazes,
+        seed=cfg.seed,
+        validate_top=cfg.discover_validate,
+        validate_mazes=max(4, cfg.mazes // 4),
+        max_steps=min(cfg.max_steps, 100),
+    )
+
+
+def run_retarget(
+    policy: Any,
+    cfg: RetargetConfig,
+    *,
+    ranking: ChannelRanking | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Run the retargeting grid; returns ``{"rows": [...], "ranking": ..., "config": ...}``."""
+    cfg.validate()
+    shape = layer_shape(policy, cfg.layer)
+    if ranking is None:
+        ranking = retarget_ranking(policy, cfg, progress)
+    chan_set = (
+        list(cfg.channels) if cfg.channels else (ranking.top(cfg.n_channels) if ranking else [])
+    )
+    rng = np.random.default_rng(cfg.seed)
+    rows: list[dict] = []
+    names = parse_targets(cfg.targets)
+    for size in cfg.sizes:
+        levels = eval_levels(cfg.mazes, seed=cfg.seed, maze_size=size, cheese="uniform", salt=3)
+        frac_levels = levels[: min(cfg.fraction_mazes, len(levels))]
+        for name in names:
+            tgt = target_cells(levels, name)
+            if progress:
+                progress(f"size {size} target {name}")
+            common = {"size": size, "target": name, "layer": cfg.layer}
+            # every variant of this (size, target) runs in one batched rollout
+            variants: list[tuple] = [(levels, tgt, None, False)]
+            pending: list[dict] = [
+                {
+                    **common,
+                    "method": "none",
+                    "control": "baseline",
+                    "magnitude": 0.0,
+                    "channels": "",
+                    "modified": 0.0,
+                    "fraction_layer": 0.0,
+                    "fraction_network": 0.0,
+                    "path_prob_median": float(np.median(path_probability(policy, levels, tgt))),
+                }
+            ]
+            with_cheese_of: dict[int, int] = {}
+            for method in cfg.methods:
+                mags = cfg.magnitudes if cfg.magnitudes else [DEFAULT_MAGNITUDE[method]]
+                chans = {
+                    "single": (cfg.channels[:1] if cfg.channels else None),
+                    "channels": chan_set,
+                    "discovered": None,
+                }[method]
+                for mag in mags:
+                    patch = retarget_patch(
+                        policy,
+                        cfg.layer,
+                        tgt,
+                        method=method,
+                        channels=chans,
+                        magnitude=mag,
+                        ranking=ranking,
+                    )
+                    used = list(patch.channels or [])
+                    fm = fraction_modified(policy, _sub(patch, len(frac_levels)), frac_levels)
+                    lay = fm["layers"][cfg.layer]
+                    pp = path_probability(policy, levels, tgt, [patch])
+                    main_idx = len(pending)
+                    pending.append(
+                        {
+                            **common,
+                            "method": method,
+                            "control": "",
+                            "magnitude": float(mag),
+                            "channels": " ".join(map(str, used)),
+                            "path_prob_median": float(np.median(pp)),
+                            "modified": lay["modified"],
+                            "fraction_layer": lay["fraction_layer"],
+                            "fraction_network": lay["fraction_network"],
+                            "layer_size": lay["layer_size"],
+                            "network_size": fm["network_size"],
+                        }
+                    )
+                    variants.append((levels, tgt, patch, False))
+                    if cfg.with_cheese:
+                        with_cheese_of[main_idx] = len(variants)
+                        variants.append((levels, tgt, patch, True))
+                    if not cfg.controls:
+                        continue
+                    controls: dict[str, Patch] = {}
+                    others = [c for c in range(shape[0]) if c not in used]
+                    if len(others) >= len(used):
+                        rand_ch = sorted(
+                            int(c) for c in rng.choice(others, size=len(used), replace=False)
+                        )
+                        controls["random-channels"] = Clamp(
+                            cfg.layer, rand_ch, patch.cells, patch.value, per_level=True
+                        )
+                    wrong = _wrong_targets(levels, name)
+                    wp = retarget_patch(
+                        policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag
+                    )
+                    controls["wrong-location"] = Clamp(
+                        cfg.layer, used, wp.cells, mag, per_level=True
+                    )
+                    controls["random-vector"] = random_vector_control(
+                        policy, _sub(patch, len(frac_levels)), frac_levels, cfg.seed
+                    )
+                    for cname, cp in controls.items():
+                        cfm = fraction_modified(policy, _sub(cp, len(frac_levels)), frac_levels)[
+                            "layers"
+                        ][cfg.layer]
+                        pending.append(
+                            {
+                                **common,
+                                "method": method,
+                                "control": cname,
+                                "magnitude": float(mag),
+                                "channels": " ".join(map(str, getattr(cp, "channels", None) or [])),
+                                "modified": cfm["modified"],
+                                "fraction_layer": cfm["fraction_layer"],
+                                "fraction_network": cfm["fraction_network"],
+                            }
+                        )
+                        variants.append((levels, tgt, cp, False))
+            rates = retarget_success_batch(
+                policy,
+                variants,
+                max_steps=cfg.max_steps,
+                seed=cfg.seed,
+                deterministic=cfg.deterministic,
+            )
+            # variants were appended in row order, with each main row's with-cheese run right after it
+            vi = 0
+            for ri, row in enumerate(pending):
+                row.update(rates[vi].columns("success"))
+                vi += 1
+                if ri in with_cheese_of:
+                    row.update(rates[vi].columns("success_with_cheese"))
+                    vi += 1
+                rows.append(row)
+    return {
+        "rows": rows,
+        "ranking": None if ranking is None else ranking.to_json(),
+        "config": cfg.to_dict(),
+    }
+
+
+def _sub(patch: Patch, n: int) -> Patch:
+    """The patch restricted to the first ``n`` levels (for per-level patches)."""
+    if isinstance(patch, Clamp) and patch.per_level:
+        return Clamp(patch.layer, patch.channels, patch.cells[:n], patch.value, per_level=True)
+    if isinstance(patch, Add) and patch.per_level:
+        return Add(
+            patch.layer,
+            patch.vector[:n],
+            patch.coeff,
+            channels=patch.channels,
+            cells=patch.cells,
+            per_level=True,
+        )
+    return patch
+
+
+def _wrong_targets(levels: Levels, name: str) -> np.ndarray:
+    if name in OPPOSITE:
+        return target_cells(levels, OPPOSITE[name])
+    _, k, ij = name.split(":")
+    i, j = (int(v) for v in ij.split(","))
+    return target_cells(levels, f"grid:{k}:{int(k) - 1 - i},{int(k) - 1 - j}")
