@@ -56,6 +56,9 @@ ASCII = {"wall": "#", "empty": ".", "mouse": "M", "cheese": "C"}
 #: World side in cells for each distribution mode.
 WORLD_SIZE = {"easy": 15, "hard": 25}
 
+#: Side of procgen's rgb observation (and of every rgb frame here) in pixels.
+FRAME = 64
+
 #: Colours of procgen's ``use_monochrome_assets=True`` mode.
 MONO_RGB = {"mouse": (127, 255, 127), "cheese": (127, 127, 255), "wall": (191, 127, 63)}
 

@@ -85,6 +85,7 @@ from .constants import (
     CH_MOUSE,
     CH_WALL,
     CHEESE_REWARD,
+    FRAME,
     MAX_STEPS,
     NUM_ACTIONS,
 )
@@ -103,8 +104,6 @@ __all__ = [
 OBS_KINDS = ("grid", "rgb")
 #: Frame styles for ``obs="rgb"``.
 RGB_STYLES = ("mono", "textured")
-#: Side of procgen's rgb frame.
-FRAME = 64
 
 
 # ---------------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from ..constants import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
+from ..constants import ACTION_DELTAS, FRAME, MAX_STEPS, NUM_ACTIONS
 from ..env import EpisodeState, check_actions
 from ..level import Level, Levels
 from ..level_source import levels_for_seeds
@@ -50,8 +50,6 @@ __all__ = [
     "read_level",
     "engine_states",
 ]
-
-FRAME = 64
 
 
 def _engine_of(env: Any):

@@ -25,7 +25,7 @@ section 3: float32 rectangles, cells enlarged by 0.02 on every side, pixel spans
 ``use_backgrounds=True`` procgen still stretches the level's textured background image over
 the world, so these frames show it between the walls; with ``use_backgrounds=False`` the
 corridors are black. The mouse's facing does not show. The rectangle spans and stretched
-backgrounds come from :func:`mazegen.render.textured.frame_geometry`, the one place that
+backgrounds come from :func:`mazegen.render.geometry.frame_geometry`, the one place that
 computes procgen's geometry.
 
 >>> from mazegen.level import Level
@@ -53,13 +53,11 @@ import numpy as np
 from numba import njit
 
 from ..checks import check_int
-from ..constants import MONO_RGB, NUM_BACKGROUNDS
+from ..constants import FRAME, MONO_RGB, NUM_BACKGROUNDS
 from ..level import Level, Levels, as_levels
+from .geometry import frame_geometry
 
 __all__ = ["Renderer", "BatchRenderer", "MonoRenderer", "render_mono", "render_once", "FRAME"]
-
-#: Side of procgen's rgb observation in pixels.
-FRAME = 64
 
 _WALL = np.array(MONO_RGB["wall"], np.uint8)
 _CHEESE = np.array(MONO_RGB["cheese"], np.uint8)
@@ -160,8 +158,6 @@ class BatchRenderer(ABC):
     """
 
     def __init__(self, num_envs: int, world_size: int, *, use_backgrounds: bool = True) -> None:
-        from .textured import frame_geometry
-
         self.num_envs = n = check_int("num_envs", num_envs, 1)
         self._geo = frame_geometry(world_size)  # validates world_size
         self.world_size = int(world_size)
