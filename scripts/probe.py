@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(a.torch_threads)
     import agents
-    from agents.eval.sweep import write_csv
+    from agents.rundir import write_csv
 
     out = run_dir(a.out, f"probe-{a.command}")
     out.mkdir(parents=True, exist_ok=True)

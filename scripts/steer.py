@@ -19,7 +19,8 @@ Examples::
 Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json``, PNG figures; the directory is printed at the end (``--json``: then the
 summary as one JSON object, the last line). ``retarget`` is resumable: each (size, target) unit is saved
-when done and skipped on a re-run with the same arguments (other arguments: an error).
+when done and skipped on a re-run with the same arguments and the same agent weights (other
+arguments, or an agent retrained under the same name: an error naming what differs).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import sys
 from pathlib import Path
 
 from agents.checkpoint import atomic_write_text
-from agents.eval.sweep import write_csv
+from agents.rundir import load_or_run_unit, open_run, unit_stem, write_csv
 from steering.cli import (
     add_run_options,
     comma_floats,
@@ -201,16 +202,8 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
     from steering.methods.retarget import ChannelRanking
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
 
-    cfg_path = out / "config.json"
-    meta = {"agent": args.agent, "config": cfg.to_dict()}
-    if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
-        if old != json.loads(json.dumps(meta)):
-            raise ValueError(
-                f"{out} holds a run with other arguments ({cfg_path}); use another --out"
-            )
-    else:
-        atomic_write_text(cfg_path, json.dumps(meta, indent=1))
+    # refuses a directory of another agent (weights fingerprint) or other arguments
+    open_run(out, {"agent": args.agent, "config": cfg.to_dict()}, policy=policy)
     rank_path = out / "ranking.json"
     if rank_path.exists():
         ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
@@ -220,18 +213,15 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
             atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
     units = [(s, t) for s in cfg.sizes for t in parse_targets(cfg.targets)]
     bar.reset(total=len(units))
-    (out / "units").mkdir(exist_ok=True)
     rows: list[dict] = []
     for s, t in units:
-        upath = out / "units" / f"{s}_{t.replace(':', '-').replace(',', '-')}.json"
-        if upath.exists():
-            rows += json.loads(upath.read_text())
-        else:
+
+        def unit(s=s, t=t):
             bar.set_description(f"size {s} target {t}")
             sub = RetargetConfig(**{**cfg.to_dict(), "sizes": [s], "targets": [t]})
-            res = run_retarget(policy, sub, ranking=ranking)
-            atomic_write_text(upath, json.dumps(jsonable(res["rows"])))
-            rows += json.loads(upath.read_text())
+            return jsonable(run_retarget(policy, sub, ranking=ranking)["rows"])
+
+        rows += load_or_run_unit(out / "units" / unit_stem(s, t), unit)
         bar.update(1)
     write_csv(out / "rows.csv", rows)
     figs = []

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     import agents
-    from agents.eval.sweep import write_csv
+    from agents.rundir import write_csv
 
     torch.set_num_threads(1)  # one batch of a few hundred cells: a second thread does not pay
     from agents.eval.vector_field import field_difference, plot_vector_field, vector_field

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.checkpoint import atomic_write_text
-from agents.eval.sweep import write_csv
+from agents.rundir import write_csv
 
 from .experiments.retarget import DEFAULT_LAYER, RetargetConfig, run_retarget
 from .methods.retarget import discover_cheese_channels

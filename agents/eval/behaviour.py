@@ -276,7 +276,7 @@ def behaviour_stats(
     }
     if out_dir is not None:
         from . import plots
-        from .sweep import write_csv
+        from ..rundir import write_csv
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

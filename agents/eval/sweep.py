@@ -28,9 +28,6 @@ Outputs in the run directory (every file written atomically):
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import json
 import zlib
 from dataclasses import asdict, dataclass
@@ -45,6 +42,7 @@ from mazegen.level import Levels
 from mazegen.placement import Corner, Region, parse_placement
 
 from ..checkpoint import atomic_write_text
+from ..rundir import open_run, read_csv, unit_stem, write_csv
 from .rollout import rollout
 from .stats import rate, wilson_ci
 
@@ -58,8 +56,7 @@ __all__ = [
     "parse_sizes",
     "parse_placements",
     "in_training_region",
-    "agent_fingerprint",
-    "write_csv",
+    "unit_name",
 ]
 
 #: First level seed of sweep mazes (training uses [0, 1e9), card evaluation 1e9+).
@@ -147,20 +144,6 @@ def in_training_region(placement: str, size: int, train_region: int) -> bool:
     return False
 
 
-def agent_fingerprint(policy: Any) -> str:
-    """A short hash of the policy's weights (or its class name for weightless fakes)."""
-    h = hashlib.sha256()
-    model = getattr(policy, "model", None)
-    if model is not None and hasattr(model, "state_dict"):
-        for k, v in sorted(model.state_dict().items()):
-            h.update(k.encode())
-            h.update(v.detach().cpu().contiguous().numpy().tobytes())
-    else:
-        h.update(type(policy).__qualname__.encode())
-    h.update(str(getattr(policy, "obs", "")).encode())
-    return h.hexdigest()[:16]
-
-
 @dataclass
 class SweepConfig:
     """A placement sweep (see the module docstring).
@@ -223,32 +206,11 @@ class SweepConfig:
 
 def unit_name(size: int, placement: str) -> str:
     """File stem of a unit: ``"25_region-5"``."""
-    return f"{size}_{placement.replace(':', '-').replace(',', '-')}"
+    return unit_stem(size, placement)
 
 
 def _unit_seed(seed: int, size: int, placement: str) -> int:
     return zlib.crc32(f"{seed}|{size}|{placement}".encode()) & 0x7FFFFFFF
-
-
-def write_csv(path: str | Path, rows: Sequence[dict], columns: Sequence[str] | None = None) -> Path:
-    """Write dict rows as CSV atomically (columns: given, else the union in first-seen order)."""
-    if columns is None:
-        columns = []
-        for r in rows:
-            for k in r:
-                if k not in columns:
-                    columns.append(k)
-    buf = io.StringIO()
-    wr = csv.DictWriter(buf, fieldnames=list(columns), lineterminator="\n")
-    wr.writeheader()
-    for r in rows:
-        wr.writerow({k: r.get(k, "") for k in columns})
-    return atomic_write_text(path, buf.getvalue())
-
-
-def _read_csv(path: Path) -> list[dict]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def _every_cell_levels(base: Levels) -> tuple[Levels, np.ndarray]:
@@ -331,23 +293,6 @@ def _train_region(policy: Any, cfg: SweepConfig) -> int:
     return 5
 
 
-def _check_config(out: Path, want: dict) -> None:
-    path = out / "config.json"
-    if not path.exists():
-        if (out / "units").is_dir() and any((out / "units").iterdir()):
-            raise ValueError(f"{out} holds sweep units but no config.json; use a fresh directory")
-        atomic_write_text(path, json.dumps(want, indent=2, sort_keys=True))
-        return
-    have = json.loads(path.read_text())
-    diff = sorted(
-        k for k in set(have) | set(want)
-        if k not in _NON_RESULT_FIELDS and have.get(k) != want.get(k)
-    )
-    if diff:
-        details = ", ".join(f"{k}: {have.get(k)!r} in the directory vs {want.get(k)!r} now" for k in diff)
-        raise ValueError(f"{out} holds a sweep with other arguments ({details}); use a fresh --out directory")
-
-
 def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> dict:
     """Run (or resume) the sweep into ``out_dir``; returns the summary dict (also in
     ``summary.json``): ``{"config", "out_dir", "units": [summary rows], "files": [...]}``.
@@ -364,12 +309,10 @@ def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> d
         import torch
 
         torch.set_num_threads(cfg.threads)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     train_region = _train_region(policy, cfg)
-    want = {**cfg.to_dict(), "agent_fingerprint": agent_fingerprint(policy), "train_region_used": train_region,
-            "level_seed_base": SWEEP_SEED_BASE}
-    _check_config(out, want)
+    want = {**cfg.to_dict(), "train_region_used": train_region, "level_seed_base": SWEEP_SEED_BASE}
+    out = open_run(out_dir, want, policy=policy, ignore=_NON_RESULT_FIELDS)
+    want = json.loads((out / "config.json").read_text())
     units_dir = out / "units"
     units_dir.mkdir(exist_ok=True)
 
@@ -404,7 +347,7 @@ def _aggregate(cfg: SweepConfig, out: Path, config: dict) -> dict:
         for placement in cfg.placements:
             stem = out / "units" / unit_name(size, placement)
             summaries.append(json.loads(stem.with_suffix(".json").read_text()))
-            episodes.extend(_read_csv(stem.with_suffix(".csv")))
+            episodes.extend(read_csv(stem.with_suffix(".csv")))
     write_csv(out / "episodes.csv", episodes)
     table = [{k: v for k, v in s.items() if k != "examples"} for s in summaries]
     write_csv(out / "summary.csv", table)

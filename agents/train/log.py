@@ -15,7 +15,7 @@ import numpy as np
 
 from mazegen.checks import check_int
 
-from ..eval.sweep import write_csv
+from ..rundir import write_csv
 
 __all__ = [
     "SIZE_BUCKETS",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,9 @@ def test_help(run):
 
 def test_retarget_smoke_and_resume(run, ckpt, tmp_path):
     out = tmp_path / "run"
+    agent = tmp_path / "agent.pt"
+    shutil.copy(ckpt, agent)
+    ckpt = str(agent)
     opts = (
         "retarget --targets top-left,bottom-right --sizes 5 --methods single,discovered --magnitudes 1,5"
         " --discover-mazes 6 --max-steps 15 --json --no-progress --torch-threads 1"
@@ -47,6 +51,18 @@ def test_retarget_smoke_and_resume(run, ckpt, tmp_path):
     assert r2.returncode == 0 and (out / "rows.csv").read_text() == before
     r3 = run([*args, "--mazes", "3"])
     assert r3.returncode == 2 and "other arguments" in r3.stderr
+    # the agent retrained under the same path: its finished units are not reused, the run is refused
+    import torch
+
+    import agents
+
+    pol = agents.load(ckpt)
+    with torch.no_grad():
+        next(pol.model.parameters()).add_(0.01)
+    agents.save(pol, agent)
+    r4 = run([*args, "--mazes", "2"])
+    assert r4.returncode == 2 and "agent_fingerprint" in r4.stderr, r4.stderr
+    assert (out / "rows.csv").read_text() == before
 
 
 def test_vector_and_discover_smoke(run, ckpt, tmp_path):
