@@ -210,17 +210,25 @@ def hook_names(model: nn.Module) -> list[str]:
     return [name for name, _ in _hook_modules(model)]
 
 
-def activation_shapes(
-    model: ImpalaModel, obs_size: int | None = None
-) -> dict[str, tuple[int, ...]]:
+def activation_shapes(model: nn.Module, obs_size: int | None = None) -> dict[str, tuple[int, ...]]:
     """Shape (without the batch dim) of each hook module's output, in forward order.
 
-    Runs one forward pass on zeros of side ``obs_size``. The default is the model's own side;
-    another side gives the shapes of the same architecture built for that side (the model
-    itself is not changed).
+    The one listing of hook points with their shapes (names alone: :func:`hook_names`). Runs
+    one forward pass on zeros of shape ``(1, model.in_channels (default 3), side, side)``;
+    the side is ``model.obs_size`` unless ``obs_size`` is given, which for an
+    :class:`ImpalaModel` gives the shapes of the same architecture built for that side (the
+    model itself is not changed). Hook modules that do not run are left out.
     """
-    size = model.obs_size if obs_size is None else check_int("obs_size", obs_size, 1)
-    if size != model.obs_size:
+    own = getattr(model, "obs_size", None)
+    if obs_size is None:
+        if own is None:
+            raise ValueError(f"{type(model).__name__} has no obs_size attribute; pass obs_size")
+        size = int(own)
+    else:
+        size = check_int("obs_size", obs_size, 1)
+    if own is not None and size != own:
+        if not isinstance(model, ImpalaModel):
+            raise ValueError(f"obs_size={size} differs from the model's {own}; only an ImpalaModel can be rebuilt")
         model = ImpalaModel(**{**model.config(), "obs_size": size})
     shapes: dict[str, tuple[int, ...]] = {}
     handles = []
@@ -231,13 +239,10 @@ def activation_shapes(
             )
         )
     try:
-        param = next(model.parameters())
+        param = next(model.parameters(), None)
+        kw = {} if param is None else {"dtype": param.dtype, "device": param.device}
         with torch.no_grad():
-            model(
-                torch.zeros(
-                    1, model.in_channels, size, size, dtype=param.dtype, device=param.device
-                )
-            )
+            model(torch.zeros(1, getattr(model, "in_channels", 3), size, size, **kw))
     finally:
         for h in handles:
             h.remove()

@@ -10,7 +10,6 @@ import importlib
 _LAZY = {
     "hooks": "hooking",
     "run_with_cache": "hooking",
-    "list_hook_points": "hooking",
     "Patch": "patches.base",
     "patch_from_json": "patches.base",
     "cheese_vector": "methods.vectors",

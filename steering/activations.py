@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.model import activation_shapes
 from mazegen import Level, Levels
 from mazegen.constants import CH_CHEESE, CH_MOUSE, CH_WALL
 
-from .hooking import list_hook_points, run_with_cache
+from .hooking import run_with_cache
 from .patches.apply import apply_patches
 from .patches.base import Patch
 
@@ -98,12 +99,9 @@ def policy_obs(policy: Any, levels: Level | Levels | Sequence[Level]) -> np.ndar
 
 
 def layer_shape(policy: Any, layer: str) -> tuple[int, ...]:
-    """Activation shape (without batch) of hook point ``layer`` of ``policy.model``."""
-    model = policy.model
-    size = getattr(model, "obs_size", None)
-    if size is None:
-        raise ValueError("policy.model needs an obs_size attribute")
-    shapes = dict(list_hook_points(model, (getattr(model, "in_channels", 3), size, size)))
+    """Activation shape (without batch) of hook point ``layer`` of ``policy.model``: a lookup
+    in :func:`agents.model.activation_shapes` that names the hook points if ``layer`` is none."""
+    shapes = activation_shapes(policy.model)
     if layer not in shapes:
         raise ValueError(f"unknown layer {layer!r}; hook points: {list(shapes)}")
     return shapes[layer]

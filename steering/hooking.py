@@ -2,16 +2,20 @@
 
 Every activation of :class:`agents.model.ImpalaModel` is the output of its own named module
 (``embedder.block2.res1.resadd_out``, ``embedder.fc``, ...), so a forward hook on that module
-sees the activation and may replace it. This module wraps that in three tools:
+sees the activation and may replace it. This module wraps that in two tools:
 
 - :func:`hooks`: a context manager installing ``{name_or_filter: fn}`` hooks, always removed
   on exit (also when the body raises). ``fn(act, name)`` returns None (keep) or a tensor
   (replace).
 - :func:`run_with_cache`: one forward pass returning the output and the activations.
-- :func:`list_hook_points`: the hookable names and their activation shapes.
+
+The hook points are listed by :func:`agents.model.hook_names` (names, forward order) and
+:func:`agents.model.activation_shapes` (names and shapes).
 
 >>> import torch
 >>> from torch import nn
+
+from agents.model import hook_names
 >>> net = nn.Sequential()
 >>> net.add_module("lin", nn.Linear(2, 2)); net.add_module("relu", nn.ReLU())
 >>> x = torch.ones(1, 2)
@@ -23,8 +27,6 @@ sees the activation and may replace it. This module wraps that in three tools:
 >>> out, cache = run_with_cache(net, x, names=["lin"])
 >>> sorted(cache), tuple(cache["lin"].shape)
 (['lin'], (1, 2))
->>> list_hook_points(net, (2,))
-[('lin', (2,)), ('relu', (2,))]
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ from typing import Union
 import torch
 from torch import nn
 
+from agents.model import hook_names
+
 __all__ = [
     "HookFn",
     "NameSpec",
     "hooks",
-    "leaf_names",
-    "list_hook_points",
     "resolve_names",
     "run_with_cache",
 ]
@@ -50,11 +52,6 @@ __all__ = [
 HookFn = Callable[[torch.Tensor, str], torch.Tensor | None]
 #: A module name (exact) or a filter ``name -> bool`` over the model's hook points.
 NameSpec = Union[str, Callable[[str], bool]]
-
-
-def leaf_names(model: nn.Module) -> list[str]:
-    """Names of the leaf modules (the activation producers), in registration order."""
-    return [n for n, m in model.named_modules() if n and not list(m.children())]
 
 
 def resolve_names(model: nn.Module, spec: NameSpec) -> list[str]:
@@ -66,13 +63,13 @@ def resolve_names(model: nn.Module, spec: NameSpec) -> list[str]:
     if isinstance(spec, str):
         if spec not in modules or spec == "":
             raise ValueError(
-                f"unknown hook point {spec!r}; choose one of {leaf_names(model)}"
+                f"unknown hook point {spec!r}; choose one of {hook_names(model)}"
             )
         return [spec]
     if callable(spec):
-        names = [n for n in leaf_names(model) if spec(n)]
+        names = [n for n in hook_names(model) if spec(n)]
         if not names:
-            raise ValueError(f"filter {spec!r} matches no hook point of {leaf_names(model)}")
+            raise ValueError(f"filter {spec!r} matches no hook point of {hook_names(model)}")
         return names
     raise ValueError(f"hook key must be a module name or a callable filter, got {spec!r}")
 
@@ -130,7 +127,7 @@ def run_with_cache(
     later in-place edits cannot change them.
     """
     if names is None:
-        specs: Sequence[NameSpec] = leaf_names(model)
+        specs: Sequence[NameSpec] = hook_names(model)
     elif isinstance(names, str) or callable(names):
         specs = [names]
     else:
@@ -145,25 +142,3 @@ def run_with_cache(
         with ctx:
             out = model(x)
     return out, cache
-
-
-def list_hook_points(model: nn.Module, obs_shape: Sequence[int]) -> list[tuple[str, tuple[int, ...]]]:
-    """``[(name, activation shape without batch)]`` for every leaf module, in forward order.
-
-    ``obs_shape`` is one input's shape without the batch dim, e.g. ``(3, 25, 25)``. Modules
-    that do not run in the forward pass are left out.
-    """
-    param = next(model.parameters(), None)
-    kw = {} if param is None else {"dtype": param.dtype, "device": param.device}
-    x = torch.zeros((1, *tuple(int(s) for s in obs_shape)), **kw)
-    order: list[str] = []
-    shapes: dict[str, tuple[int, ...]] = {}
-
-    def rec(act: torch.Tensor, name: str) -> None:
-        if name not in shapes:
-            order.append(name)
-        shapes[name] = tuple(act.shape[1:])
-
-    with hooks(model, {(lambda n: True): rec}), torch.no_grad():
-        model(x)
-    return [(n, shapes[n]) for n in order]

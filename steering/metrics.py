@@ -28,10 +28,11 @@ from typing import Any
 
 import numpy as np
 
+from agents.model import hook_names
 from mazegen import Level, Levels
 
 from .activations import as_levels, policy_obs
-from .hooking import leaf_names, run_with_cache
+from .hooking import run_with_cache
 from .patches.apply import apply_patches, rollout_patch
 from .patches.base import Patch, flatten_patches
 
@@ -303,7 +304,7 @@ def fraction_modified(
     obs = policy_obs(policy, lv)
     x = policy.preprocess(obs)
     rows = np.arange(len(lv))
-    names = leaf_names(policy.model)
+    names = hook_names(policy.model)
     flat = flatten_patches(patches)
     by_layer: dict[str, list[Patch]] = {}
     for p in flat:

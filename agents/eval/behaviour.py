@@ -275,8 +275,8 @@ def behaviour_stats(
         "level_seed_base": BEHAVIOUR_SEED_BASE,
     }
     if out_dir is not None:
-        from . import plots
         from ..rundir import write_csv
+        from . import plots
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)

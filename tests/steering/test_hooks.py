@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from agents.model import ImpalaModel, activation_shapes, hook_names
-from steering.hooking import hooks, list_hook_points, run_with_cache
+from steering.hooking import hooks, run_with_cache
 
 
 def _n_hooks(model):
@@ -67,7 +67,20 @@ def test_run_with_cache_matches_manual_and_lists_shapes():
     assert torch.equal(out[0], m(x)[0])
     expect = m.embedder.block1.conv(x)
     assert torch.allclose(cache["embedder.block1.conv"], expect)
-    pts = list_hook_points(m, (3, 25, 25))
-    assert [n for n, _ in pts] == hook_names(m)
-    assert dict(pts) == activation_shapes(m)
+    shapes = activation_shapes(m)
+    assert list(shapes) == hook_names(m)
+    assert shapes == {n: tuple(a.shape[1:]) for n, a in cache.items()}
     assert _n_hooks(m) == 0
+
+
+def test_layer_shape_is_a_lookup_in_activation_shapes(tiny_policy):
+    from agents.policy import Policy
+    from steering.activations import layer_shape
+
+    pol = Policy(ImpalaModel(obs_size=25), obs="grid")
+    assert layer_shape(pol, "embedder.block2.res1.resadd_out") == (32, 7, 7)
+    with pytest.raises(ValueError, match=r"unknown layer 'embedder.block9'; hook points: \['embedder.block1.conv'"):
+        layer_shape(pol, "embedder.block9")
+    # a model without parameters (the known-answer test net) lists its shapes too
+    shapes = activation_shapes(tiny_policy.model)
+    assert shapes and layer_shape(tiny_policy, next(iter(shapes))) == next(iter(shapes.values()))
