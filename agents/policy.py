@@ -33,12 +33,14 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 
 from .model import ImpalaModel, fast_inference
 
-__all__ = ["Policy", "MOVES", "MOVE_OF_ACTION", "OBS_KINDS", "preprocess_obs"]
+__all__ = ["Policy", "MOVES", "MOVE_OF_ACTION", "OBS_KINDS", "preprocess_obs", "rgb_style"]
 
 #: Column order of :meth:`Policy.move_probs`.
 MOVES = ("left", "down", "noop", "up", "right")
@@ -160,6 +162,26 @@ class Policy:
             return logits.argmax(-1).cpu().numpy().astype(np.int64)
         probs = torch.softmax(logits, dim=-1).cpu().numpy()
         return sample_categorical(probs, self.rng if rng is None else rng)
+
+
+def rgb_style(policy: Any, override: str | None = None) -> str:
+    """The frame style (``"mono"`` or ``"textured"``) an rgb policy sees: the one rule.
+
+    ``override`` if given, else ``policy.metadata["rgb_style"]`` if set, else ``"textured"``
+    for procgen-tools checkpoints (trained on procgen's textured frames) and ``"mono"``
+    otherwise.
+
+    >>> class P:
+    ...     metadata = {"format": "procgen-tools"}
+    >>> rgb_style(P()), rgb_style(P(), "mono")
+    ('textured', 'mono')
+    """
+    if override is not None:
+        return str(override)
+    meta = getattr(policy, "metadata", None) or {}
+    if meta.get("rgb_style"):
+        return str(meta["rgb_style"])
+    return "textured" if meta.get("format") == "procgen-tools" else "mono"
 
 
 def sample_categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -22,8 +22,10 @@ import numpy as np
 import torch
 
 from agents.model import activation_shapes
+from agents.policy import rgb_style
 from mazegen import Level, Levels
 from mazegen.constants import CH_CHEESE, CH_MOUSE, CH_WALL
+from mazegen.level import as_levels
 
 from .hooking import run_with_cache
 from .patches.apply import apply_patches
@@ -32,7 +34,6 @@ from .patches.base import Patch
 __all__ = [
     "BATCH",
     "DEFAULT_LAYER",
-    "as_levels",
     "layer_activations",
     "layer_shape",
     "level_obs",
@@ -43,15 +44,6 @@ __all__ = [
 DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
 #: Forward-pass batch size for activation sweeps.
 BATCH = 256
-
-
-def as_levels(levels: Level | Levels | Sequence[Level]) -> Levels:
-    """Any of one Level, a Levels batch or a list of Level as a :class:`Levels` batch."""
-    if isinstance(levels, Levels):
-        return levels
-    if isinstance(levels, Level):
-        return Levels.from_list([levels])
-    return Levels.from_list(list(levels))
 
 
 def _grid_obs(lv: Levels) -> np.ndarray:
@@ -88,14 +80,9 @@ def level_obs(
 def policy_obs(policy: Any, levels: Level | Levels | Sequence[Level]) -> np.ndarray:
     """:func:`level_obs` in the policy's observation kind.
 
-    The rgb style follows ``agents.rollout``'s rule: ``policy.metadata["rgb_style"]`` if set,
-    else ``"textured"`` for procgen-tools checkpoints and ``"mono"`` otherwise.
+    The rgb style is :func:`agents.policy.rgb_style`'s, as in rollouts.
     """
-    meta = getattr(policy, "metadata", None) or {}
-    style = meta.get("rgb_style") or (
-        "textured" if meta.get("format") == "procgen-tools" else "mono"
-    )
-    return level_obs(levels, policy.obs, rgb_style=str(style))
+    return level_obs(levels, policy.obs, rgb_style=rgb_style(policy))
 
 
 def layer_shape(policy: Any, layer: str) -> tuple[int, ...]:

@@ -30,8 +30,9 @@ import numpy as np
 
 from agents.model import hook_names
 from mazegen import Level, Levels
+from mazegen.level import as_levels
 
-from .activations import as_levels, policy_obs
+from .activations import policy_obs
 from .hooking import run_with_cache
 from .patches.apply import apply_patches, rollout_patch
 from .patches.base import Patch, flatten_patches

@@ -53,7 +53,9 @@ import numpy as np
 
 from mazegen.checks import check_int
 from mazegen.constants import ACTION_DELTAS, MAX_STEPS
-from mazegen.level import Level, Levels
+from mazegen.level import Level, Levels, as_levels
+
+from ..policy import rgb_style as rgb_style_of
 
 __all__ = ["rollout", "RolloutResult", "OUTCOMES", "FIRSTS", "level_uniforms"]
 
@@ -165,26 +167,6 @@ def level_uniforms(seed: int, level_indices: np.ndarray, max_steps: int) -> np.n
     return out
 
 
-def _as_levels(levels: Levels | Level | Sequence[Level]) -> Levels:
-    if isinstance(levels, Levels):
-        return levels
-    if isinstance(levels, Level):
-        return Levels.from_list([levels])
-    try:
-        return Levels.from_list(list(levels))
-    except (TypeError, AttributeError):
-        raise ValueError(f"levels must be a mazegen.Levels or a list of Level, got {type(levels).__name__}") from None
-
-
-def _rgb_style(policy: Any, rgb_style: str | None) -> str:
-    if rgb_style is not None:
-        return rgb_style
-    meta = getattr(policy, "metadata", None) or {}
-    if meta.get("rgb_style"):
-        return str(meta["rgb_style"])
-    return "textured" if meta.get("format") == "procgen-tools" else "mono"
-
-
 def rollout(
     policy: Any,
     levels: Levels | Sequence[Level],
@@ -221,7 +203,7 @@ def rollout(
         progress: show a tqdm bar over episodes.
         rgb_style: frame style for rgb policies (default: the policy's metadata, else mono).
     """
-    lv = _as_levels(levels)
+    lv = as_levels(levels)
     n = len(lv)
     if n == 0:
         raise ValueError("rollout needs at least one level")
@@ -234,7 +216,7 @@ def rollout(
         raise ValueError(f"policy.obs must be 'grid' or 'rgb', got {obs_kind!r}")
     if patch is not None and not callable(patch):
         raise ValueError(f"patch must be None or a callable level_indices -> context manager, got {patch!r}")
-    style = _rgb_style(policy, rgb_style) if obs_kind == "rgb" else "mono"
+    style = rgb_style_of(policy, rgb_style) if obs_kind == "rgb" else "mono"
     w = lv.world_size
     tgt = None
     if targets is not None:

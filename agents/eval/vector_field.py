@@ -96,7 +96,7 @@ def vector_field(
     from mazegen.env import MazeVecEnv
     from mazegen.level_source import FixedLevelSource
 
-    from .rollout import _rgb_style
+    from ..policy import rgb_style as rgb_style_of
 
     if not isinstance(level, Level):
         raise ValueError(f"level must be a mazegen.Level, got {type(level).__name__}")
@@ -121,7 +121,7 @@ def vector_field(
         background=np.full(k, level.background),
         seed=np.full(k, -1 if level.seed is None else level.seed),
     )
-    style = _rgb_style(policy, rgb_style) if obs_kind == "rgb" else "mono"
+    style = rgb_style_of(policy, rgb_style) if obs_kind == "rgb" else "mono"
     env = MazeVecEnv(FixedLevelSource(lv), k, obs=obs_kind, rgb_style=style)
     obs = env.reset()
     ctx = patch(np.zeros(k, dtype=np.int64)) if patch is not None else contextlib.nullcontext()

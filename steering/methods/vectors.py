@@ -42,8 +42,9 @@ from typing import Any
 import numpy as np
 
 from mazegen import Level, Levels
+from mazegen.level import as_levels
 
-from ..activations import as_levels, layer_activations
+from ..activations import layer_activations
 from ..patches.base import Add, Resample
 
 __all__ = [
