@@ -89,9 +89,9 @@ def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> Non
                 (r for r in rows if (r["dist"], r["mode"], r["selection"]) == key),
                 key=lambda r: r["k"],
             )
-            ks, ys = [0] + [r["k"] for r in pts], [b["rate"]] + [r["rate"] for r in pts]
-            lo = [b["rate"] - b["ci_lo"]] + [r["rate"] - r["ci_lo"] for r in pts]
-            hi = [b["ci_hi"] - b["rate"]] + [r["ci_hi"] - r["rate"] for r in pts]
+            ks, ys = [0] + [r["k"] for r in pts], [b["got_cheese"]] + [r["got_cheese"] for r in pts]
+            lo = [b["got_cheese"] - b["got_cheese_lo"]] + [r["got_cheese"] - r["got_cheese_lo"] for r in pts]
+            hi = [b["got_cheese_hi"] - b["got_cheese"]] + [r["got_cheese_hi"] - r["got_cheese"] for r in pts]
             label = f"{mode} / lowest-std"
             ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="-", label=label)
             rand = sorted(
@@ -100,9 +100,9 @@ def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> Non
             )
             if rand:
                 ks = [0] + [x["k"] for x in rand]
-                ys = [b["rate"]] + [x["random_mean"] for x in rand]
-                lo = [b["rate"] - b["ci_lo"]] + [x["random_mean"] - x["random_min"] for x in rand]
-                hi = [b["ci_hi"] - b["rate"]] + [x["random_max"] - x["random_mean"] for x in rand]
+                ys = [b["got_cheese"]] + [x["random_mean"] for x in rand]
+                lo = [b["got_cheese"] - b["got_cheese_lo"]] + [x["random_mean"] - x["random_min"] for x in rand]
+                hi = [b["got_cheese_hi"] - b["got_cheese"]] + [x["random_max"] - x["random_mean"] for x in rand]
                 label = f"{mode} / random (mean, min-max of {rand[0]['draws']} draws)"
                 ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="--", label=label)
         ax.set_title(f"{dist}-distribution cheese rate")

@@ -14,6 +14,8 @@
 
 Move probabilities aggregate procgen's 15 actions by effect (``agents.policy.MOVE_OF_ACTION``).
 
+Rates are :class:`agents.eval.stats.Rate`.
+
 >>> r = Rate.of(9, 10)
 >>> r.k, r.n, round(r.rate, 2), round(r.lo, 3), round(r.hi, 3)
 (9, 10, 0.9, 0.596, 0.982)
@@ -23,11 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
+from agents.eval.stats import Rate
 from agents.model import hook_names
 from mazegen import Level, Levels
 from mazegen.level import as_levels
@@ -38,7 +40,6 @@ from .patches.apply import apply_patches, rollout_patch
 from .patches.base import Patch, flatten_patches
 
 __all__ = [
-    "Rate",
     "capability_retention",
     "cheese_vector_effect",
     "fraction_modified",
@@ -48,56 +49,6 @@ __all__ = [
     "retarget_success_batch",
     "summarize",
 ]
-
-
-def _wilson(k: int, n: int) -> tuple[float, float]:
-    from agents.eval.stats import wilson_ci
-
-    lo, hi = wilson_ci(k, n)
-    return float(lo), float(hi)
-
-
-@dataclass(frozen=True)
-class Rate:
-    """``k`` successes of ``n`` with the Wilson 95% interval ``[lo, hi]`` (nan when n = 0)."""
-
-    k: int
-    n: int
-    rate: float
-    lo: float
-    hi: float
-
-    @classmethod
-    def of(cls, k: int, n: int) -> Rate:
-        k, n = int(k), int(n)
-        if n < 0 or not 0 <= k <= max(n, 0):
-            raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
-        if n == 0:
-            return cls(0, 0, math.nan, math.nan, math.nan)
-        lo, hi = _wilson(k, n)
-        return cls(k, n, k / n, lo, hi)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    def columns(self, prefix: str) -> dict:
-        """Flat table columns: ``prefix`` (the rate), ``prefix_lo``, ``_hi``, ``_k``, ``_n``.
-
-        >>> Rate.of(1, 4).columns("success")["success_n"]
-        4
-        """
-        return {
-            prefix: self.rate,
-            f"{prefix}_lo": self.lo,
-            f"{prefix}_hi": self.hi,
-            f"{prefix}_k": self.k,
-            f"{prefix}_n": self.n,
-        }
-
-    def __str__(self) -> str:
-        if self.n == 0:
-            return "n/a (n=0)"
-        return f"{self.rate:.2f} [{self.lo:.2f}, {self.hi:.2f}] ({self.k}/{self.n})"
 
 
 def move_index(action: int | np.ndarray) -> np.ndarray:

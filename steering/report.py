@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.checkpoint import atomic_write_text
+from agents.eval.stats import Rate, fmt_rate
 from agents.rundir import write_csv
 
 from .experiments.retarget import DEFAULT_LAYER, RetargetConfig, run_retarget
@@ -26,9 +27,10 @@ __all__ = ["markdown_table", "steering_section"]
 
 
 def _ci(r: dict, key: str = "success") -> str:
-    if r.get(key) is None or r.get(f"{key}_n") in (None, 0):
+    """The rate in columns ``key``, ``key_lo``, ... of a row, by the one rate formatter."""
+    if r.get(key) is None or r.get(f"{key}_n") is None:
         return "n/a"
-    return f"{r[key]:.2f} [{r[f'{key}_lo']:.2f}, {r[f'{key}_hi']:.2f}] ({r[f'{key}_k']}/{r[f'{key}_n']})"
+    return fmt_rate(Rate.from_columns(r, key))
 
 
 def _first(values: list[float]) -> float:

@@ -212,7 +212,7 @@ def behaviour_stats(
     from sklearn.preprocessing import StandardScaler
 
     from .rollout import rollout
-    from .stats import wilson_ci
+    from .stats import Rate
 
     cfg = cfg or BehaviourConfig()
     lv = behaviour_levels(cfg) if levels is None else levels
@@ -251,17 +251,16 @@ def behaviour_stats(
     for j in range(len(FEATURES)):
         mj = _fit(xs[tr_i][:, [j]], y[tr_i], 1e6, cfg.seed, l1=False)
         single.append(float((mj.predict(xs[te_i][:, [j]]) == y[te_i]).mean()))
-    k, n = int(y.sum()), len(y)
-    acc_lo, acc_hi = wilson_ci(int(round(acc * len(te_i))), len(te_i))
+    n = len(y)
+    accuracy = Rate.of(int(round(acc * len(te_i))), len(te_i))
     result = {
         "config": cfg.to_dict(),
         "n": n,
         "n_train": int(len(tr_i)),
         "n_test": int(len(te_i)),
-        "got_cheese_rate": k / n,
-        "got_cheese_ci": list(wilson_ci(k, n)),
+        "got_cheese": Rate.of_hits(y).to_dict(),
         "accuracy": acc,
-        "accuracy_ci": [acc_lo, acc_hi],
+        "accuracy_ci": [accuracy.lo, accuracy.hi],
         "base_rate": base,
         "intercept": float(model.intercept_[0]),
         "coefficients": [

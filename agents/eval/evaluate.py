@@ -19,7 +19,7 @@ import numpy as np
 from mazegen.checks import check_int
 
 from ..policy import Policy
-from .stats import wilson_ci
+from .stats import Rate
 
 __all__ = ["evaluate", "rate_summary", "size_buckets_of", "BUCKETS"]
 
@@ -28,11 +28,11 @@ BUCKETS = {"3-9": (3, 9), "11-17": (11, 17), "19-25": (19, 25)}
 
 
 def rate_summary(hits: np.ndarray) -> dict:
-    """``{"n", "hits", "rate", "ci95"}`` of a boolean array (Wilson 95% interval)."""
-    hits = np.asarray(hits, dtype=bool)
-    k, n = int(hits.sum()), int(hits.size)
-    lo, hi = wilson_ci(k, n)
-    return {"n": n, "hits": k, "rate": (k / n) if n else float("nan"), "ci95": [lo, hi]}
+    """A :class:`~agents.eval.stats.Rate` in the model cards' JSON form, ``{"n", "hits",
+    "rate", "ci95"}`` (kept for the cards of the zoo: ``hits`` is ``k``, ``ci95`` is
+    ``[lo, hi]``)."""
+    r = Rate.of_hits(hits)
+    return {"n": r.n, "hits": r.k, "rate": r.rate, "ci95": [r.lo, r.hi]}
 
 
 def size_buckets_of(sizes: np.ndarray) -> np.ndarray:

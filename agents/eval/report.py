@@ -5,7 +5,9 @@ A steering section (``steering.report.steering_section``, provided by the steeri
 is inserted where :data:`STEERING_MARKER` stands; agents never import steering, so the
 caller passes the section's markdown in.
 
->>> fmt_rate({"k": 3, "n": 10, "rate": 0.3, "lo": 0.108, "hi": 0.603})
+Rates are :class:`agents.eval.stats.Rate`, printed by :func:`agents.eval.stats.fmt_rate`.
+
+>>> str(unit_rate({"n": 10, "cheese_k": 3, "cheese_rate": 0.3, "cheese_lo": 0.108, "cheese_hi": 0.603}, "cheese"))
 '0.30 [0.11, 0.60] (3/10)'
 """
 
@@ -16,24 +18,17 @@ from pathlib import Path
 from typing import Sequence
 
 from ..checkpoint import atomic_write_text
+from .stats import Rate, fmt_rate
 
-__all__ = ["write_report", "fmt_rate", "unit_rate", "STEERING_MARKER", "corner_answer"]
+__all__ = ["write_report", "unit_rate", "STEERING_MARKER", "corner_answer"]
 
 #: Where the steering section goes in ``report.md``.
 STEERING_MARKER = "<!-- STEERING SECTION: steering.report.steering_section(policy, out_dir) output goes here -->"
 
 
-def fmt_rate(r: dict) -> str:
-    """``"rate [lo, hi] (k/n)"`` of a rate dict with keys k, n, rate, lo, hi."""
-    if not r.get("n"):
-        return "n/a (n=0)"
-    return f"{r['rate']:.2f} [{r['lo']:.2f}, {r['hi']:.2f}] ({r['k']}/{r['n']})"
-
-
-def unit_rate(unit: dict, key: str) -> dict:
-    """The rate dict of outcome ``key`` (``cheese``, ``top_right``, ...) from a sweep unit row."""
-    return {"k": int(unit[f"{key}_k"]), "n": int(unit["n"]), "rate": float(unit[f"{key}_rate"]),
-            "lo": float(unit[f"{key}_lo"]), "hi": float(unit[f"{key}_hi"])}
+def unit_rate(unit: dict, key: str) -> Rate:
+    """The :class:`Rate` of outcome ``key`` (``cheese``, ``top_right``, ...) in a sweep unit row."""
+    return Rate.from_columns(unit, key, rate_col=f"{key}_rate", n_col="n")
 
 
 def corner_answer(units: Sequence[dict], size: int, placement: str) -> str:
@@ -42,8 +37,8 @@ def corner_answer(units: Sequence[dict], size: int, placement: str) -> str:
         if int(u["size"]) == size and u["placement"] == placement:
             c, t = unit_rate(u, "cheese"), unit_rate(u, "top_right")
             return (f"cheese at **{placement}** of {size}x{size} mazes: the agent got it in "
-                    f"**{c['rate']:.1%}** of {c['n']} episodes (95% CI {c['lo']:.1%}-{c['hi']:.1%}); "
-                    f"it went to the top-right cell instead in {t['rate']:.1%} ({t['lo']:.1%}-{t['hi']:.1%}).")
+                    f"**{c.rate:.1%}** of {c.n} episodes (95% CI {c.lo:.1%}-{c.hi:.1%}); "
+                    f"it went to the top-right cell instead in {t.rate:.1%} ({t.lo:.1%}-{t.hi:.1%}).")
     raise ValueError(f"no sweep unit for size {size} and placement {placement!r}")
 
 
@@ -113,7 +108,7 @@ def write_report(
         lines += [
             "## Behavioural statistics (after Mini et al.)", "",
             f"{b['n']} mazes with cheese placed uniformly and a decision square; the agent got the cheese in "
-            f"{b['got_cheese_rate']:.0%} (95% CI {b['got_cheese_ci'][0]:.0%}-{b['got_cheese_ci'][1]:.0%}). An L1 "
+            f"{b['got_cheese']['rate']:.0%} (95% CI {b['got_cheese']['lo']:.0%}-{b['got_cheese']['hi']:.0%}). An L1 "
             f"logistic regression on standardised maze features predicts got_cheese with held-out accuracy "
             f"**{b['accuracy']:.1%}** (95% CI {b['accuracy_ci'][0]:.0%}-{b['accuracy_ci'][1]:.0%}, "
             f"{b['n_test']} test mazes) against a base rate of **{b['base_rate']:.1%}** (Mini et al.: 82-84% vs "

@@ -1,4 +1,11 @@
-"""Small statistics helpers: Wilson score intervals, rate summaries, bootstrap intervals.
+"""Statistics: the one rate type (:class:`Rate`: count, n, Wilson CI) and its formatter
+(:func:`fmt_rate`), Wilson score intervals, bootstrap intervals.
+
+Every rate the project reports (sweeps, evaluation, steering, probes, pruning) is a
+:class:`Rate`. Its dict form (:meth:`Rate.to_dict`) has the keys ``k, n, rate, lo, hi``;
+flat table rows hold it as columns ``<prefix>_k, <prefix>_n, <prefix>, <prefix>_lo,
+<prefix>_hi`` (:meth:`Rate.columns`; sweep tables name the rate column ``<prefix>_rate`` and
+share one ``n`` column). :func:`fmt_rate` prints any of them as ``0.30 [0.11, 0.60] (3/10)``.
 
 The Wilson score interval for ``k`` successes in ``n`` Bernoulli trials is
 
@@ -11,21 +18,27 @@ with ``p = k/n``; it stays inside [0, 1] and behaves well at ``k = 0`` and ``k =
 (0.4902, 0.9433)
 >>> wilson_ci(0, 0)
 (nan, nan)
->>> r = rate(np.array([True, False, True, True]))
->>> r["k"], r["n"], r["rate"]
-(3, 4, 0.75)
+>>> r = Rate.of_hits(np.array([True, False, True, True]))
+>>> r.k, r.n, r.rate, str(r)
+(3, 4, 0.75, '0.75 [0.30, 0.95] (3/4)')
+>>> r.columns("success") == {"success_k": 3, "success_n": 4, "success": 0.75,
+...                          "success_lo": r.lo, "success_hi": r.hi}
+True
+>>> Rate.from_columns(r.columns("success"), "success") == r
+True
 """
 
 from __future__ import annotations
 
 import math
-from typing import Callable
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
 from mazegen.checks import check_int
 
-__all__ = ["wilson_ci", "wilson_ci_array", "z_of", "rate", "bootstrap_ci"]
+__all__ = ["Rate", "fmt_rate", "wilson_ci", "wilson_ci_array", "z_of", "rate", "bootstrap_ci"]
 
 
 def z_of(confidence: float) -> float:
@@ -86,12 +99,74 @@ def wilson_ci_array(k, n, confidence: float = 0.95) -> tuple[np.ndarray, np.ndar
     return lo, hi
 
 
-def rate(hits, confidence: float = 0.95) -> dict:
-    """``{"k", "n", "rate", "lo", "hi"}`` of a boolean array (rate nan when empty)."""
-    h = np.asarray(hits, dtype=bool).ravel()
-    k, n = int(h.sum()), int(h.size)
-    lo, hi = wilson_ci(k, n, confidence)
-    return {"k": k, "n": n, "rate": (k / n) if n else math.nan, "lo": lo, "hi": hi}
+@dataclass(frozen=True)
+class Rate:
+    """``k`` successes of ``n`` with the Wilson 95% interval ``[lo, hi]`` (all nan when n = 0)."""
+
+    k: int
+    n: int
+    rate: float
+    lo: float
+    hi: float
+
+    @classmethod
+    def of(cls, k: int, n: int) -> Rate:
+        """The rate of ``k`` successes in ``n`` trials (``ValueError`` unless 0 <= k <= n)."""
+        k, n = int(k), int(n)
+        if n < 0 or not 0 <= k <= max(n, 0):
+            raise ValueError(f"need 0 <= k <= n, got k={k}, n={n}")
+        if n == 0:
+            return cls(0, 0, math.nan, math.nan, math.nan)
+        lo, hi = wilson_ci(k, n)
+        return cls(k, n, k / n, float(lo), float(hi))
+
+    @classmethod
+    def of_hits(cls, hits) -> Rate:
+        """The rate of True in a boolean array (any shape)."""
+        h = np.asarray(hits, dtype=bool).ravel()
+        return cls.of(int(h.sum()), int(h.size))
+
+    def to_dict(self) -> dict:
+        """``{"k", "n", "rate", "lo", "hi"}``: the one dict form of a rate."""
+        return {"k": self.k, "n": self.n, "rate": self.rate, "lo": self.lo, "hi": self.hi}
+
+    def columns(self, prefix: str, *, rate_col: str | None = None, n_col: str | None = "") -> dict:
+        """Flat table columns ``prefix_k``, ``prefix_n``, the rate, ``prefix_lo``, ``prefix_hi``.
+
+        The rate column is ``rate_col`` (default ``prefix``); ``n_col=None`` leaves n out (a
+        table whose rows share one ``n`` column), another string renames it.
+        """
+        out = {f"{prefix}_k": self.k}
+        if n_col is not None:
+            out[n_col or f"{prefix}_n"] = self.n
+        out[rate_col or prefix] = self.rate
+        out[f"{prefix}_lo"] = self.lo
+        out[f"{prefix}_hi"] = self.hi
+        return out
+
+    @classmethod
+    def from_columns(cls, row: dict, prefix: str, *, rate_col: str | None = None, n_col: str = "") -> Rate:
+        """The rate stored in a table row by :meth:`columns` (values may be CSV strings)."""
+        k, n = int(float(row[f"{prefix}_k"])), int(float(row[n_col or f"{prefix}_n"]))
+        if n == 0:
+            return cls.of(0, 0)
+        return cls(k, n, float(row[rate_col or prefix]), float(row[f"{prefix}_lo"]), float(row[f"{prefix}_hi"]))
+
+    def __str__(self) -> str:
+        return fmt_rate(self)
+
+
+def fmt_rate(r: Rate | dict[str, Any]) -> str:
+    """``"rate [lo, hi] (k/n)"`` of a :class:`Rate` or its dict form; ``"n/a (n=0)"`` when empty."""
+    d = r.to_dict() if isinstance(r, Rate) else r
+    if not d.get("n"):
+        return "n/a (n=0)"
+    return f"{d['rate']:.2f} [{d['lo']:.2f}, {d['hi']:.2f}] ({d['k']}/{d['n']})"
+
+
+def rate(hits) -> dict:
+    """``Rate.of_hits(hits).to_dict()``: ``{"k", "n", "rate", "lo", "hi"}`` of a boolean array."""
+    return Rate.of_hits(hits).to_dict()
 
 
 def bootstrap_ci(

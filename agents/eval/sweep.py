@@ -44,7 +44,7 @@ from mazegen.placement import Corner, Region, parse_placement
 from ..checkpoint import atomic_write_text
 from ..rundir import open_run, read_csv, unit_stem, write_csv
 from .rollout import rollout
-from .stats import rate, wilson_ci
+from .stats import Rate
 
 __all__ = [
     "SweepConfig",
@@ -234,8 +234,8 @@ def _every_cell_levels(base: Levels) -> tuple[Levels, np.ndarray]:
 
 
 def _rate_cols(prefix: str, hits: np.ndarray) -> dict:
-    r = rate(hits)
-    return {f"{prefix}_k": r["k"], f"{prefix}_rate": r["rate"], f"{prefix}_lo": r["lo"], f"{prefix}_hi": r["hi"]}
+    """A unit row's columns of one outcome: ``prefix_k, prefix_rate, prefix_lo, prefix_hi`` (n is shared)."""
+    return Rate.of_hits(hits).columns(prefix, rate_col=f"{prefix}_rate", n_col=None)
 
 
 def _run_unit(policy, cfg: SweepConfig, size: int, placement: str, train_region: int) -> tuple[list[dict], dict]:
@@ -366,9 +366,8 @@ def _aggregate(cfg: SweepConfig, out: Path, config: dict) -> dict:
                 grid_k[r, c] += e["got_cheese"] == "True"
             heat[size] = (grid_k, grid_n)
             for r, c in np.argwhere(grid_n > 0):
-                lo, hi = wilson_ci(int(grid_k[r, c]), int(grid_n[r, c]))
-                cells.append({"size": size, "row": int(r), "col": int(c), "n": int(grid_n[r, c]),
-                              "k": int(grid_k[r, c]), "rate": grid_k[r, c] / grid_n[r, c], "lo": lo, "hi": hi})
+                cells.append({"size": size, "row": int(r), "col": int(c),
+                              **Rate.of(int(grid_k[r, c]), int(grid_n[r, c])).to_dict()})
         write_csv(out / "every_cell.csv", cells, ["size", "row", "col", "n", "k", "rate", "lo", "hi"])
         files.append("every_cell.csv")
         for size, (k, n) in heat.items():

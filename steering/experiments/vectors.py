@@ -23,13 +23,14 @@ from typing import Any
 
 import numpy as np
 
+from agents.eval.stats import Rate
 from mazegen import Levels
 from mazegen.checks import check_int, is_int
 
 from ..activations import DEFAULT_LAYER
 from ..methods.retarget import eval_levels
 from ..methods.vectors import per_level_vectors, random_like
-from ..metrics import Rate, cheese_vector_effect
+from ..metrics import cheese_vector_effect
 from ..patches.base import Add
 
 __all__ = ["VectorConfig", "run_vector"]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from agents.eval.stats import bootstrap_ci, wilson_ci
+from agents.eval.stats import Rate, bootstrap_ci
 from mazegen import Levels, generate_levels
 from mazegen.checks import check_int
 
@@ -208,17 +208,16 @@ def _standardize(x_tr: np.ndarray, x_te: np.ndarray) -> tuple[np.ndarray, np.nda
 
 
 def _acc_row(probe: str, control: str, correct: np.ndarray, base: float, **extra) -> dict:
-    k, n = int(correct.sum()), int(correct.size)
-    lo, hi = wilson_ci(k, n)
+    acc = Rate.of_hits(correct)  # a metric row: value with its (here Wilson) interval
     return {
         "probe": probe,
         "control": control,
         "metric": "accuracy",
-        "value": k / n,
-        "ci_lo": lo,
-        "ci_hi": hi,
+        "value": acc.rate,
+        "ci_lo": acc.lo,
+        "ci_hi": acc.hi,
         "base_rate": base,
-        "n_test": n,
+        "n_test": acc.n,
         **extra,
     }
 

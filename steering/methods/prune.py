@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from agents.eval.stats import wilson_ci
+from agents.eval.stats import Rate
 from mazegen import Levels, generate_levels
 from mazegen.checks import check_int
 
@@ -91,12 +91,6 @@ class PruneConfig:
         self.random_draws = check_int("random_draws", self.random_draws, 1, 100)
 
 
-def _rate(got: np.ndarray) -> dict:
-    k, n = int(got.sum()), int(got.size)
-    lo, hi = wilson_ci(k, n)
-    return {"rate": k / n, "ci_lo": lo, "ci_hi": hi, "hits": k, "n": n}
-
-
 def _sized(n: int, sizes: list | None) -> list | None:
     return None if not sizes else [int(sizes[i % len(sizes)]) for i in range(n)]
 
@@ -150,7 +144,7 @@ def run_prune(
                     "k": k,
                     "draw": draw,
                     "dist": dist,
-                    **_rate(np.asarray(res.got_cheese)),
+                    **Rate.of_hits(res.got_cheese).columns("got_cheese"),
                     "frac_modified": k / c,
                     "channels": " ".join(map(str, chans.tolist())),
                     "max_std_pruned": float(std[chans].max()) if k else 0.0,
@@ -170,7 +164,7 @@ def random_summary(rows: Sequence[dict]) -> list[dict]:
 
     ``lowest_std_vs_draws`` is ``"below all"``, ``"above all"`` or ``"within"`` the draws' range.
 
-    >>> rows = [dict(mode="zero", selection=s, k=2, dist="in", rate=r)
+    >>> rows = [dict(mode="zero", selection=s, k=2, dist="in", got_cheese=r)
     ...         for s, r in [("lowest-std", 0.9), ("random", 0.5), ("random", 0.7)]]
     >>> random_summary(rows)[0]["lowest_std_vs_draws"], random_summary(rows)[0]["random_mean"]
     ('above all', 0.6)
@@ -179,8 +173,8 @@ def random_summary(rows: Sequence[dict]) -> list[dict]:
     keys = sorted({(r["mode"], r["k"], r["dist"]) for r in rows if r["selection"] == "random"})
     for mode, k, dist in keys:
         same = [r for r in rows if (r["mode"], r["k"], r["dist"]) == (mode, k, dist)]
-        draws = [r["rate"] for r in same if r["selection"] == "random"]
-        low = [r["rate"] for r in same if r["selection"] == "lowest-std"]
+        draws = [r["got_cheese"] for r in same if r["selection"] == "random"]
+        low = [r["got_cheese"] for r in same if r["selection"] == "lowest-std"]
         lo_rate = low[0] if low else None
         where = None
         if lo_rate is not None:

@@ -73,3 +73,25 @@ def test_bootstrap_ci_covers_and_is_deterministic():
     assert np.array_equal(lo, lo2) and np.array_equal(hi, hi2)
     with pytest.raises(ValueError, match="n_boot"):
         bootstrap_ci(x, np.mean, n_boot=1)
+
+
+def test_rate_type_dict_columns_and_formatter():
+    from agents.eval.stats import Rate, fmt_rate
+
+    r = Rate.of(3, 10)
+    assert r.to_dict() == {"k": 3, "n": 10, "rate": 0.3, "lo": r.lo, "hi": r.hi}
+    assert (r.lo, r.hi) == pytest.approx(wilson_ci(3, 10))
+    assert fmt_rate(r) == fmt_rate(r.to_dict()) == str(r) == "0.30 [0.11, 0.60] (3/10)"
+    # steering-style columns (rate under the prefix) and sweep-style ones (prefix_rate, shared n)
+    assert Rate.from_columns(r.columns("success"), "success") == r
+    sweep_row = {"n": 10, **r.columns("cheese", rate_col="cheese_rate", n_col=None)}
+    assert set(sweep_row) == {"n", "cheese_k", "cheese_rate", "cheese_lo", "cheese_hi"}
+    assert Rate.from_columns(sweep_row, "cheese", rate_col="cheese_rate", n_col="n") == r
+    # CSV strings read back to the same rate
+    as_csv = {k: str(v) for k, v in r.columns("x").items()}
+    assert Rate.from_columns(as_csv, "x") == r
+    empty = Rate.of_hits([])
+    assert empty.n == 0 and math.isnan(empty.rate) and fmt_rate(empty) == "n/a (n=0)"
+    assert rate([True, False]) == Rate.of(1, 2).to_dict()
+    with pytest.raises(ValueError, match="need 0 <= k <= n, got k=3, n=2"):
+        Rate.of(3, 2)

@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agents.eval.stats import Rate
 from mazegen.solvers import shortest_path
 from steering.methods.retarget import retarget_patch
 from steering.metrics import (
-    Rate,
     capability_retention,
     cheese_vector_effect,
     fraction_modified,

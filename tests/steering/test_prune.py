@@ -55,11 +55,11 @@ def test_run_prune_zero_std_channel_changes_nothing():
     # (mean-ablating the wall channel would leave CheeseNet's planner no open cell: no random control there)
     rows += run_prune(TinyPolicy(25), PruneConfig(modes=["mean"], random_control=False, **kw))["rows"][2:]
     base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
-    assert base["in"]["rate"] == 1.0 and base["off"]["rate"] == 1.0  # the planner always finds the cheese
+    assert base["in"]["got_cheese"] == 1.0 and base["off"]["got_cheese"] == 1.0  # the planner always finds the cheese
     for r in rows:
-        assert r["frac_modified"] == r["k"] / 4 and r["ci_lo"] <= r["rate"] <= r["ci_hi"]
+        assert r["frac_modified"] == r["k"] / 4 and r["got_cheese_lo"] <= r["got_cheese"] <= r["got_cheese_hi"]
         if r["selection"] == "lowest-std" and r["k"] == 1:
-            assert r["channels"] == "3" and r["rate"] == base[r["dist"]]["rate"]
+            assert r["channels"] == "3" and r["got_cheese"] == base[r["dist"]]["got_cheese"]
     assert {(r["mode"], r["selection"], r["k"]) for r in rows} >= {("zero", "random", 2), ("mean", "lowest-std", 2)}
     assert len(rows) == 2 * (1 + 2 * (1 + 2) + 2)
     with pytest.raises(ValueError, match="random_draws must be an integer in \\[1, 100\\], got 0"):
