@@ -133,3 +133,12 @@ def tiny_model():
     from agents.model import ImpalaModel
 
     return ImpalaModel(obs_size=5, channels=(4, 8, 8))
+
+
+def test_readme_architecture_names_every_subpackage():
+    readme = (ROOT / "README.md").read_text()
+    arch = readme[readme.index("## Architecture") : readme.index("\n## ", readme.index("## Architecture") + 1)]
+    subs = sorted(
+        str(p.parent.relative_to(ROOT)) for pkg in PACKAGES for p in (ROOT / pkg).glob("*/__init__.py")
+    )
+    assert subs and all(f"`{s}/`" in arch for s in subs), [s for s in subs if f"`{s}/`" not in arch]
