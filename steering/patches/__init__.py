@@ -7,34 +7,13 @@ The public names are importable from here: ``from steering.patches import Clamp,
 
 from __future__ import annotations
 
+from . import base as _base
 from .apply import apply_patches, rollout_patch
-from .base import (
-    PATCH_TYPES,
-    Ablate,
-    Add,
-    Clamp,
-    Compose,
-    Patch,
-    Resample,
-    Scale,
-    Stack,
-    flatten_patches,
-    patch_from_json,
-)
+from .base import *  # noqa: F403 - the patch types and their JSON form: base.__all__
 from .io import load_patches, patches_to_json, save_patches
 
 __all__ = [
-    "PATCH_TYPES",
-    "Ablate",
-    "Add",
-    "Clamp",
-    "Compose",
-    "Patch",
-    "Resample",
-    "Scale",
-    "Stack",
-    "flatten_patches",
-    "patch_from_json",
+    *_base.__all__,
     "apply_patches",
     "rollout_patch",
     "load_patches",
