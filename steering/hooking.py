@@ -14,8 +14,6 @@ The hook points are listed by :func:`agents.model.hook_names` (names, forward or
 
 >>> import torch
 >>> from torch import nn
-
-from agents.model import hook_names
 >>> net = nn.Sequential()
 >>> net.add_module("lin", nn.Linear(2, 2)); net.add_module("relu", nn.ReLU())
 >>> x = torch.ones(1, 2)
