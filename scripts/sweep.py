@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "stats":
         return _run_stats(argv[1:])
     args = _sweep_parser().parse_args(argv)
+    from agents.eval.report import unit_rate
+    from agents.eval.stats import fmt_rate
     from agents.eval.sweep import SweepConfig, run_sweep
 
     try:
@@ -114,11 +116,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     stream = sys.stderr if args.json else sys.stdout
-    print(f"{'size':>4}  {'placement':<14} {'n':>6}  P(cheese) [95% CI]     P(top-right) [95% CI]", file=stream)
+    print(f"{'size':>4}  {'placement':<14} {'n':>6}  {'P(cheese) [95% CI] (k/n)':<30}  P(top-right) [95% CI] (k/n)",
+          file=stream)
     for u in res["units"]:
-        print(f"{u['size']:>4}  {u['placement']:<14} {u['n']:>6}  {u['cheese_rate']:.3f} [{u['cheese_lo']:.3f}, "
-              f"{u['cheese_hi']:.3f}]  {u['top_right_rate']:.3f} [{u['top_right_lo']:.3f}, {u['top_right_hi']:.3f}]",
-              file=stream)
+        cheese, top_right = fmt_rate(unit_rate(u, "cheese")), fmt_rate(unit_rate(u, "top_right"))
+        print(f"{u['size']:>4}  {u['placement']:<14} {u['n']:>6}  {cheese:<30}  {top_right}", file=stream)
     print(f"results in {Path(args.out).resolve()}", file=stream)
     if args.json:
         print(json.dumps({"out_dir": str(Path(args.out).resolve()), "units": res["units"], "files": res["files"]}))
