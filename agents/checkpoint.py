@@ -46,6 +46,8 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -172,8 +174,14 @@ def _torch_load(path: Path, trusted: bool) -> Any:
     another format) raises one ValueError starting with :data:`NOT_A_CHECKPOINT`."""
     if path.stat().st_size == 0:
         raise _not_a_checkpoint(path, "the file is empty")
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if not zipfile.is_zipfile(path) and not (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
+        raise _not_a_checkpoint(path, "neither a torch.save zip archive nor a legacy torch pickle: empty, truncated or another format")
     try:
-        return torch.load(path, map_location="cpu", weights_only=not trusted)
+        with warnings.catch_warnings():  # random bytes can look like an odd pickle protocol
+            warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=not trusted)
     except pickle.UnpicklingError as e:
         if "weights only load failed" in str(e).lower():
             raise ValueError(
@@ -181,7 +189,7 @@ def _torch_load(path: Path, trusted: bool) -> Any:
                 "pass trusted=True if you trust its origin"
             ) from e
         raise _not_a_checkpoint(path, f"unreadable: {str(e).splitlines()[0][:200]}") from e
-    except (RuntimeError, EOFError, TypeError, ValueError, KeyError, AttributeError, OSError) as e:
+    except Exception as e:  # torch raises many types here (RuntimeError, EOFError, IndexError, ...)
         first = (str(e).splitlines() or [type(e).__name__])[0][:200]
         raise _not_a_checkpoint(path, f"unreadable, truncated or another format: {first}") from e
 
