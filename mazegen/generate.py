@@ -1,7 +1,7 @@
 """procgen-faithful maze generation, batched in numba, with controllable size and placement.
 
 :func:`procgen_level` builds exactly the level procgen's ``maze`` builds for a level seed
-(RESEARCH.md section 1). Per level, one ``std::mt19937`` seeded with the level seed makes,
+(``docs/procgen-maze.md``, sections 3-5). Per level, one ``std::mt19937`` seeded with the level seed makes,
 in order:
 
 1. one draw for ``bg_pct_x`` (unused here);
