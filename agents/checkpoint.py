@@ -176,8 +176,13 @@ def _torch_load(path: Path, trusted: bool) -> Any:
         raise _not_a_checkpoint(path, "the file is empty")
     with open(path, "rb") as f:
         head = f.read(2)
-    if not zipfile.is_zipfile(path) and not (head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")):
-        raise _not_a_checkpoint(path, "neither a torch.save zip archive nor a legacy torch pickle: empty, truncated or another format")
+    if not zipfile.is_zipfile(path) and not (
+        head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    ):
+        raise _not_a_checkpoint(
+            path,
+            "neither a torch.save zip archive nor a legacy torch pickle: empty, truncated or another format",
+        )
     try:
         with warnings.catch_warnings():  # random bytes can look like an odd pickle protocol
             warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
@@ -279,7 +284,8 @@ def load(
         policy = _from_procgen_tools(data["model_state_dict"], device=device, fast=fast, source=p)
     else:
         raise _not_a_checkpoint(
-            p, f"it holds a {type(data).__name__} without 'format': {FORMAT!r} or 'model_state_dict'"
+            p,
+            f"it holds a {type(data).__name__} without 'format': {FORMAT!r} or 'model_state_dict'",
         )
     if card is not None:
         policy.metadata["card"] = card
@@ -288,7 +294,9 @@ def load(
 
 def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Policy:
     if not isinstance(state, dict):
-        raise _not_a_checkpoint(source, f"its model_state_dict is a {type(state).__name__}, not a dict")
+        raise _not_a_checkpoint(
+            source, f"its model_state_dict is a {type(state).__name__}, not a dict"
+        )
     state = {k.removeprefix("module."): v for k, v in state.items()}
     try:
         c1 = state["embedder.block1.conv.weight"].shape[0]

@@ -127,7 +127,9 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
     ) -> None:
         n = check_num_envs(num_envs)
         if obs not in OBS_KINDS:
-            raise ValueError(f"obs must be one of {OBS_KINDS} (the native env's kinds), got {obs!r}")
+            raise ValueError(
+                f"obs must be one of {OBS_KINDS} (the native env's kinds), got {obs!r}"
+            )
         opts = LevelOptions(**level_options)
         self.obs_kind = obs
         self.use_backgrounds = check_bool("use_backgrounds", use_backgrounds)

@@ -195,10 +195,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in ("sizes", "in_sizes", "off_sizes"):
             for v in getattr(a, name, None) or []:
                 if v % 2 == 0 or not 3 <= v <= 25:
-                    raise ValueError(f"--{name.replace('_', '-')}: maze sizes must be odd in [3, 25], got {v}")
+                    raise ValueError(
+                        f"--{name.replace('_', '-')}: maze sizes must be odd in [3, 25], got {v}"
+                    )
         for k in getattr(a, "ks", None) or []:
             if not (k == -1 or 0 <= k <= channels):
-                raise ValueError(f"--ks: each k must be -1 (half) or in [0, {channels}] for {a.layer}, got {k}")
+                raise ValueError(
+                    f"--ks: each k must be -1 (half) or in [0, {channels}] for {a.layer}, got {k}"
+                )
         if a.command == "probe":
             from steering.probes import probe_levels
 

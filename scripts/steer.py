@@ -146,7 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="channel-set size taken from discovery (default 4)",
     )
     r.add_argument(
-        "--discover-mazes", type=int_at_least(1, "--discover-mazes"), default=200, help="mazes for channel discovery (default 200)"
+        "--discover-mazes",
+        type=int_at_least(1, "--discover-mazes"),
+        default=200,
+        help="mazes for channel discovery (default 200)",
     )
     r.add_argument("--no-controls", action="store_true", help="skip the control rows")
     r.add_argument("--no-cheese-variant", action="store_true", help="skip the with-cheese success")
@@ -160,7 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="which vector (default cheese)",
     )
     v.add_argument(
-        "--coeffs", type=_finite_floats, default=[1.0], help="comma list of coefficients (default 1)"
+        "--coeffs",
+        type=_finite_floats,
+        default=[1.0],
+        help="comma list of coefficients (default 1)",
     )
     v.add_argument(
         "--sizes", type=_sizes, default=[15], help="comma list of odd maze sizes (default 15)"
@@ -178,13 +184,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, default=None, help="maze size (default: procgen's size draw)"
     )
     d.add_argument(
-        "--validate-top", type=int_at_least(1, "--validate-top"), default=6, help="channels validated by retargeting (default 6)"
+        "--validate-top",
+        type=int_at_least(1, "--validate-top"),
+        default=6,
+        help="channels validated by retargeting (default 6)",
     )
     d.add_argument(
-        "--validate-mazes", type=int_at_least(1, "--validate-mazes"), default=12, help="mazes per validated channel (default 12)"
+        "--validate-mazes",
+        type=int_at_least(1, "--validate-mazes"),
+        default=12,
+        help="mazes per validated channel (default 12)",
     )
     d.add_argument(
-        "--magnitude", type=_finite_float, default=None, help="clamp value for validation (default 5.5)"
+        "--magnitude",
+        type=_finite_float,
+        default=None,
+        help="clamp value for validation (default 5.5)",
     )
     return p
 
@@ -238,7 +253,9 @@ def _check_for_agent(args, cfg, policy) -> None:
     shape = layer_shape(policy, args.layer)  # lists the hook points when the name is unknown
     if args.cmd == "discover":
         if len(shape) != 3:
-            raise ValueError(f"--layer {args.layer!r} has shape {tuple(shape)}; discover needs a (C, H, W) conv layer")
+            raise ValueError(
+                f"--layer {args.layer!r} has shape {tuple(shape)}; discover needs a (C, H, W) conv layer"
+            )
         if args.validate_top > shape[0]:
             raise ValueError(
                 f"--validate-top must be in [1, {shape[0]}] (channels of {args.layer}), got {args.validate_top}"

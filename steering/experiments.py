@@ -143,7 +143,9 @@ class RetargetConfig:
         """Check every field (ValueError naming the field, the value and what is allowed)."""
         for name in ("targets", "sizes", "methods"):
             if not list(getattr(self, name)):
-                raise ValueError(f"{name} must name at least one entry, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must name at least one entry, got {getattr(self, name)!r}"
+                )
         for m in self.methods:
             if m not in METHODS:
                 raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
@@ -166,12 +168,16 @@ class RetargetConfig:
             setattr(self, name, check_int(name, getattr(self, name), 1))
         if self.magnitudes is not None:
             if not list(self.magnitudes):
-                raise ValueError("magnitudes must name at least one value (or be None for the defaults)")
+                raise ValueError(
+                    "magnitudes must name at least one value (or be None for the defaults)"
+                )
             if not all(math.isfinite(m) for m in self.magnitudes):
                 raise ValueError(f"magnitudes must be finite numbers, got {self.magnitudes}")
         if self.channels is not None:
             if not list(self.channels):
-                raise ValueError("channels must name at least one channel (or be None: from discovery)")
+                raise ValueError(
+                    "channels must name at least one channel (or be None: from discovery)"
+                )
             for c in self.channels:
                 check_int("channel", c, 0)
         return self
@@ -192,7 +198,9 @@ class RetargetConfig:
                     f"[0, {shape[0] - 1}]"
                 )
         if self.n_channels > shape[0]:
-            raise ValueError(f"n_channels must be in [1, {shape[0]}] for layer {self.layer!r}, got {self.n_channels}")
+            raise ValueError(
+                f"n_channels must be in [1, {shape[0]}] for layer {self.layer!r}, got {self.n_channels}"
+            )
         return self
 
     def to_dict(self) -> dict:

@@ -54,7 +54,9 @@ class VectorConfig:
         """Check every field (ValueError naming the field, the value and what is allowed)."""
         for name in ("coeffs", "sizes"):
             if not list(getattr(self, name)):
-                raise ValueError(f"{name} must name at least one entry, got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"{name} must name at least one entry, got {getattr(self, name)!r}"
+                )
         if not all(isinstance(c, (int, float)) and math.isfinite(c) for c in self.coeffs):
             raise ValueError(f"coeffs must be finite numbers, got {self.coeffs}")
         self.seed = check_int("seed", self.seed, 0)

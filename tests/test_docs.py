@@ -15,7 +15,10 @@ OUTSIDE_NOTES = "RESEARCH" + ".md"
 def _tracked_text_files() -> list[Path]:
     out = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     keep = (".py", ".md", ".toml", ".yaml", ".yml", ".json", ".txt", ".cfg", ".sh", "")
     files = [ROOT / f for f in out if Path(f).suffix in keep and (ROOT / f).is_file()]
@@ -46,11 +49,14 @@ def test_docs_pointed_to_exist_and_are_linked_from_the_readme():
         except UnicodeDecodeError:
             continue
         for name in re.findall(r"docs/([\w-]+\.md)", text):
-            assert (ROOT / "docs" / name).is_file(), f"{f.relative_to(ROOT)} points to missing docs/{name}"
+            assert (ROOT / "docs" / name).is_file(), (
+                f"{f.relative_to(ROOT)} points to missing docs/{name}"
+            )
 
 
 def test_docs_section_links_resolve():
     """``file.md#anchor`` links between the docs name headings that exist (GitHub's anchors)."""
+
     def anchors(path: Path) -> set[str]:
         heads = re.findall(r"^#+ (.+)$", path.read_text(), flags=re.M)
         return {re.sub(r"[^\w\- ]", "", h.lower()).replace(" ", "-") for h in heads}
