@@ -240,6 +240,8 @@ def _config(args):
         ).validate()
     if args.size is not None and (args.size % 2 == 0 or not 3 <= args.size <= 25):
         raise ValueError(f"--size must be odd in [3, 25], got {args.size}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     return None
 
 

@@ -558,6 +558,16 @@ CLI_CASES = [
         r"--size must be odd in \[3, 25\], got 4",
     ),
     (
+        "steer",
+        ["discover", "--agent", TINY, "--seed", "-1"],
+        r"--seed must be an integer >= 0, got -1",
+    ),
+    (
+        "steer",
+        ["retarget", "--agent", TINY, "--seed", "-1", "--sizes", "5"],
+        r"seed must be an integer >= 0, got -1",
+    ),
+    (
         "probe",
         ["probe", "--agent", TINY, "--max-steps", "0"],
         r"--max-steps must be an integer >= 1, got 0",
