@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         for k in getattr(a, "ks", None) or []:
             if not (k == -1 or 0 <= k <= channels):
                 raise ValueError(
-                    f"--ks: each k must be -1 (half) or in [0, {channels}] for {a.layer}, got {k}"
+                    f"--ks: k must be in [0, {channels}] (or -1 for half) for {a.layer}, got {k}"
                 )
         if a.command == "probe":
             from steering.probes import probe_levels

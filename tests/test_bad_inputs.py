@@ -495,7 +495,7 @@ CLI_CASES = [
     (
         "probe",
         ["prune", "--agent", TINY, "--ks", "99"],
-        r"--ks: each k must be -1 \(half\) or in \[0, 8\]",
+        r"--ks: k must be in \[0, 8\] \(or -1 for half\)",
     ),
     (
         "probe",
