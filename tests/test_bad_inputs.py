@@ -604,3 +604,17 @@ def test_sweep_accepts_cell_placements_in_its_comma_list():
     cfg = SweepConfig(agent="x", sizes=(5,), placements="top-left,cell:12,12,cell:10, 14", mazes=3)
     assert cfg.placements == ("top-left", "cell:12,12", "cell:10,14")
     assert cfg.unit_names() == ["5_top-left", "5_cell-12-12", "5_cell-10-14"]
+
+
+def test_an_accepted_cell_placement_survives_auto_resets():
+    """The counterpart of the refusals: a node cell of the one allowed size is open in every
+    level, so the env plays through many auto-resets with the cheese exactly there."""
+    env = make_vec_env(4, cheese="cell:12,12", maze_size=5, seed=1)
+    env.reset()
+    rng = np.random.default_rng(0)
+    ends = 0
+    for _ in range(300):
+        _, _, done, _ = env.step(rng.choice([1, 3, 5, 7], 4))
+        ends += int(done.sum())
+        assert (env.venv.levels.cheese == (12, 12)).all()
+    assert ends > 0
