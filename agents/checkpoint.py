@@ -46,6 +46,8 @@ import json
 import os
 import pickle
 import tempfile
+import warnings
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
@@ -159,14 +161,42 @@ def save(
     return atomic_torch_save(payload, path)
 
 
+#: The start of the error for a file that is no checkpoint at all.
+NOT_A_CHECKPOINT = "not a checkpoint of this project or of procgen-tools"
+
+
+def _not_a_checkpoint(path: Path, why: str) -> ValueError:
+    return ValueError(f"{NOT_A_CHECKPOINT}: {path} ({why})")
+
+
 def _torch_load(path: Path, trusted: bool) -> Any:
+    """``torch.load`` of ``path``; a file torch cannot read (empty, truncated, random bytes,
+    another format) raises one ValueError starting with :data:`NOT_A_CHECKPOINT`."""
+    if path.stat().st_size == 0:
+        raise _not_a_checkpoint(path, "the file is empty")
+    with open(path, "rb") as f:
+        head = f.read(2)
+    if not zipfile.is_zipfile(path) and not (
+        head[:1] == b"\x80" and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05")
+    ):
+        raise _not_a_checkpoint(
+            path,
+            "neither a torch.save zip archive nor a legacy torch pickle: empty, truncated or another format",
+        )
     try:
-        return torch.load(path, map_location="cpu", weights_only=not trusted)
+        with warnings.catch_warnings():  # random bytes can look like an odd pickle protocol
+            warnings.filterwarnings("ignore", message=".*pickle protocol", category=UserWarning)
+            return torch.load(path, map_location="cpu", weights_only=not trusted)
     except pickle.UnpicklingError as e:
-        raise ValueError(
-            f"{path} holds pickled objects other than tensors and plain containers; "
-            "pass trusted=True if you trust its origin"
-        ) from e
+        if "weights only load failed" in str(e).lower():
+            raise ValueError(
+                f"{path} holds pickled objects other than tensors and plain containers; "
+                "pass trusted=True if you trust its origin"
+            ) from e
+        raise _not_a_checkpoint(path, f"unreadable: {str(e).splitlines()[0][:200]}") from e
+    except Exception as e:  # torch raises many types here (RuntimeError, EOFError, IndexError, ...)
+        first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+        raise _not_a_checkpoint(path, f"unreadable, truncated or another format: {first}") from e
 
 
 def read_checkpoint(path: str | os.PathLike, *, trusted: bool = False) -> dict:
@@ -242,20 +272,31 @@ def load(
         p = p / "model.pt"
     data = _torch_load(p, trusted)
     if isinstance(data, dict) and data.get("format") == FORMAT:
-        model = ImpalaModel(**data["model_config"])
-        model.load_state_dict(data["model_state_dict"])
-        policy = Policy(model, obs=data["obs"], device=device, fast=fast)
+        try:
+            model = ImpalaModel(**data["model_config"])
+            model.load_state_dict(data["model_state_dict"])
+            policy = Policy(model, obs=data["obs"], device=device, fast=fast)
+        except (KeyError, TypeError, RuntimeError, ValueError) as e:
+            first = (str(e).splitlines() or [type(e).__name__])[0][:200]
+            raise _not_a_checkpoint(p, f"a damaged {FORMAT} file: {first}") from e
         policy.metadata = dict(data.get("metadata") or {})
     elif isinstance(data, dict) and "model_state_dict" in data:
         policy = _from_procgen_tools(data["model_state_dict"], device=device, fast=fast, source=p)
     else:
-        raise ValueError(f"{p} is neither a {FORMAT} checkpoint nor a procgen-tools checkpoint")
+        raise _not_a_checkpoint(
+            p,
+            f"it holds a {type(data).__name__} without 'format': {FORMAT!r} or 'model_state_dict'",
+        )
     if card is not None:
         policy.metadata["card"] = card
     return policy
 
 
 def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Policy:
+    if not isinstance(state, dict):
+        raise _not_a_checkpoint(
+            source, f"its model_state_dict is a {type(state).__name__}, not a dict"
+        )
     state = {k.removeprefix("module."): v for k, v in state.items()}
     try:
         c1 = state["embedder.block1.conv.weight"].shape[0]
@@ -264,9 +305,9 @@ def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Pol
         c3 = state["embedder.block3.conv.weight"].shape[0]
         fc_dim, fc_in = state["embedder.fc.weight"].shape
         n_actions = state["fc_policy.weight"].shape[0]
-    except KeyError as e:
-        raise ValueError(
-            f"{source}: model_state_dict lacks the procgen-tools key {e.args[0]!r}"
+    except (KeyError, AttributeError, TypeError, ValueError) as e:
+        raise _not_a_checkpoint(
+            source, f"its model_state_dict lacks the procgen-tools key or shape {e.args[0]!r}"
         ) from None
     side = pooled_size(pooled_size(pooled_size(64)))
     if fc_in != c3 * side * side:
@@ -277,7 +318,10 @@ def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Pol
     model = ImpalaModel(
         in_channels=in_ch, channels=(c1, c2, c3), num_actions=n_actions, obs_size=64, fc_dim=fc_dim
     )
-    model.load_state_dict(state)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise _not_a_checkpoint(source, f"its model_state_dict does not fit: {str(e)[:200]}") from e
     policy = Policy(model, obs="rgb", device=device, fast=fast)
     policy.metadata = {"source": str(source), "format": "procgen-tools", "scale": c1 // 16}
     return policy

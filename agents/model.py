@@ -2,7 +2,7 @@
 
 Every activation of the forward pass is produced by its own named module, so a forward hook on
 that module sees it (and may replace it by returning a new tensor). Module and parameter names
-follow procgen-tools (RESEARCH.md section 6), so a published state dict loads unchanged::
+follow procgen-tools (``docs/published-agent.md``, section 2), so a published state dict loads unchanged::
 
     embedder.block{1,2,3}.conv          conv3x3, C_in -> C
     embedder.block{1,2,3}.maxpool       maxpool 3, stride 2, pad 1 (halves H and W, rounding up)
@@ -251,7 +251,7 @@ def activation_shapes(model: nn.Module, obs_size: int | None = None) -> dict[str
 
 @contextlib.contextmanager
 def fast_inference(enabled: bool = True, device: str | torch.device = "cpu") -> Iterator[None]:
-    """bf16 autocast context (about 2x faster on CPU with channels_last inputs; RESEARCH s.5).
+    """bf16 autocast context (about 2x faster on CPU with channels_last inputs; BENCHMARKS.md).
 
     Outputs come out in bfloat16: cast them with ``.float()``. Use fp32 (``enabled=False``,
     the default everywhere outside training and rollouts) for analysis.

@@ -6,7 +6,7 @@ Observation batches are exactly what ``mazegen.make_vec_env`` returns:
   float, **not** divided by 255.
 - ``obs="rgb"``: uint8 ``(B, 64, 64, 3)`` (HWC), turned into float CHW in [0, 1].
 
-procgen's 15 actions have 5 effects (RESEARCH.md section 2). :meth:`Policy.move_probs`
+procgen's 15 actions have 5 effects (``docs/procgen-maze.md``, section 7). :meth:`Policy.move_probs`
 aggregates the action probabilities per effect, in the order of :data:`MOVES`::
 
     left  = P(0) + P(1) + P(2)

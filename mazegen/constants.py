@@ -1,6 +1,6 @@
 """The one table of object ids and observation channels.
 
-procgen stores the maze as a flat grid of ints (RESEARCH.md section 1). The mouse is an
+procgen stores the maze as a flat grid of ints (``docs/procgen-maze.md``, section 1). The mouse is an
 entity, not a grid value. Our levels store walls as a boolean array and the cheese and mouse
 as ``(row, col)`` cells; these ids are used only at the procgen boundary (state parsing,
 the real-procgen backend) and in ASCII art.

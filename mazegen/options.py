@@ -31,7 +31,7 @@ from .checks import check_int, is_int
 from .constants import MAX_STEPS, WORLD_SIZE
 from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .level_source import SOURCE_OPTIONS, LevelSource, ProcgenLevelSource
-from .placement import Placement, parse_placement
+from .placement import Placement, check_cell_placements, parse_placement
 from .procgen.seeds import INT32_MAX
 
 __all__ = [
@@ -138,6 +138,7 @@ class LevelOptions:
         self._set("maze_size", check_maze_size(self.maze_size, self.distribution_mode))
         self._set("cheese", parse_placement(self.cheese, what="cheese"))
         self._set("mouse", parse_placement(self.mouse, what="mouse"))
+        check_cell_placements(self.cheese, self.mouse, self.world_size, self.maze_size)
         self._set("num_levels", check_int("num_levels", self.num_levels, 0, INT32_MAX))
         self._set("start_level", check_int("start_level", self.start_level, 0, INT32_MAX))
         self._set("seed", check_seed(self.seed))

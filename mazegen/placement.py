@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .checks import check_int
-from .level import CORNERS
+from .constants import WORLD_SIZE
+from .level import CORNERS, inner_margin
 
 __all__ = [
     "Placement",
@@ -56,6 +57,8 @@ __all__ = [
     "NoCheese",
     "Start",
     "parse_placement",
+    "cell_issue",
+    "check_cell_placements",
     "CHEESE_SPECS",
     "MOUSE_SPECS",
 ]
@@ -101,8 +104,86 @@ class AtCell(Placement):
     row: int
     col: int
 
+    def __post_init__(self) -> None:
+        top = max(WORLD_SIZE.values()) - 1
+        object.__setattr__(self, "row", check_int("cell row", self.row, 0, top))
+        object.__setattr__(self, "col", check_int("cell col", self.col, 0, top))
+
     def __str__(self) -> str:
         return f"cell:{self.row},{self.col}"
+
+
+def cell_issue(row: int, col: int, world_size: int, maze_size: int) -> str | None:
+    """Why world cell ``(row, col)`` is not open in *every* maze of ``maze_size`` (None if it is).
+
+    In a procgen maze the inner cells with even local row and column (the *node* cells) are
+    always open, those with both odd are always wall, and the others (corridors between two
+    nodes) are open in some mazes and wall in others (see ``docs/procgen-maze.md``, "Kruskal
+    generation").
+
+    >>> cell_issue(12, 12, 25, 5) is None, cell_issue(11, 12, 25, 5)
+    (True, 'it is a corridor cell of a 5x5 maze, open in some mazes and a wall in others')
+    >>> cell_issue(0, 1, 25, 23)
+    'it is outside the 23x23 inner maze (rows and cols in [1, 23])'
+    """
+    m = inner_margin(world_size, maze_size)
+    if not (m <= row < m + maze_size and m <= col < m + maze_size):
+        return f"it is outside the {maze_size}x{maze_size} inner maze (rows and cols in [{m}, {m + maze_size - 1}])"
+    odd_r, odd_c = (row - m) % 2, (col - m) % 2
+    if odd_r and odd_c:
+        return f"it is a wall in every {maze_size}x{maze_size} maze"
+    if odd_r or odd_c:
+        return f"it is a corridor cell of a {maze_size}x{maze_size} maze, open in some mazes and a wall in others"
+    return None
+
+
+def check_cell_placements(
+    cheese: Placement, mouse: Placement, world_size: int, maze_size: "int | tuple[int, ...] | None"
+) -> None:
+    """Refuse ``cell:R,C`` placements that some level of an endless level stream would put on a
+    wall (or on the other object): such a cell must be a node cell of every allowed maze size.
+
+    ``maze_size`` is a checked one (None: procgen's own size draw, every odd size in
+    ``[3, world_size]``; an int; or a tuple of allowed sizes). Raises ValueError naming the
+    placement, the maze size and the allowed cells.
+
+    >>> check_cell_placements(AtCell(0, 1), Start(), 25, None)
+    Traceback (most recent call last):
+    ...
+    ValueError: cheese placement 'cell:0,1' cannot be used with procgen's size draw (3..25): it is outside the 3x3 inner maze (rows and cols in [11, 13]). A cell placement must be open in every level: a node cell (row and col each one of 11, 13) of every allowed maze size; pass one maze_size, or use a corner or top-right:N spec instead
+    """
+    if maze_size is None:
+        sizes, told = tuple(range(3, world_size + 1, 2)), f"procgen's size draw (3..{world_size})"
+    elif isinstance(maze_size, tuple):
+        sizes, told = maze_size, f"maze_size {maze_size}"
+    else:
+        sizes, told = (int(maze_size),), f"maze_size {maze_size}"
+    for what, spec in (("cheese", cheese), ("mouse", mouse)):
+        if not isinstance(spec, AtCell):
+            continue
+        for md in sizes:
+            why = cell_issue(spec.row, spec.col, world_size, md)
+            if why is not None:
+                m = inner_margin(world_size, md)
+                nodes = list(range(m, m + md, 2))
+                listed = ", ".join(map(str, nodes)) if len(nodes) <= 4 else f"{m}, {m + 2}, ..., {nodes[-1]}"
+                raise ValueError(
+                    f"{what} placement {str(spec)!r} cannot be used with {told}: {why}. A cell "
+                    f"placement must be open in every level: a node cell (row and col each one of "
+                    f"{listed}) of every allowed maze size; pass one maze_size, or use a corner "
+                    "or top-right:N spec instead"
+                )
+    if isinstance(cheese, AtCell):
+        cell = (cheese.row, cheese.col)
+        for md in sizes:
+            m = inner_margin(world_size, md)
+            if (isinstance(mouse, AtCell) and cell == (mouse.row, mouse.col)) or (
+                isinstance(mouse, Start) and cell == (m + md - 1, m)
+            ):
+                raise ValueError(
+                    f"cheese placement {str(cheese)!r} is the mouse's start cell {cell} "
+                    f"(mouse {str(mouse)!r}, maze size {md}); pick another cell"
+                )
 
 
 @dataclass(frozen=True)

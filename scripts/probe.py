@@ -172,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     for m in getattr(a, "modes", []):
         if m not in ("zero", "mean"):
             ap.error(f"--modes: each must be 'zero' or 'mean', got {m!r}")
+    for name in ("sizes", "ks", "modes", "in_sizes", "off_sizes"):
+        if getattr(a, name, None) == []:
+            ap.error(f"--{name.replace('_', '-')} must name at least one value, got ''")
     if a.command == "probe" and not 0 < a.test_frac < 1:
         ap.error(f"--test-frac must be in (0, 1), got {a.test_frac}")
 
@@ -182,17 +185,35 @@ def main(argv: list[str] | None = None) -> int:
     from agents.rundir import write_csv
 
     out = run_dir(a.out, f"probe-{a.command}")
-    out.mkdir(parents=True, exist_ok=True)
     say = (lambda m: None) if a.no_progress else (lambda m: print(m, file=sys.stderr, flush=True))
-    policy = agents.load(a.agent)
+    # every check before the run directory is made: a refused run leaves nothing behind
+    try:
+        policy = agents.load(a.agent)
+        from steering.activations import layer_shape
+
+        channels = layer_shape(policy, a.layer)[0]  # lists the hook points for an unknown name
+        for name in ("sizes", "in_sizes", "off_sizes"):
+            for v in getattr(a, name, None) or []:
+                if v % 2 == 0 or not 3 <= v <= 25:
+                    raise ValueError(
+                        f"--{name.replace('_', '-')}: maze sizes must be odd in [3, 25], got {v}"
+                    )
+        for k in getattr(a, "ks", None) or []:
+            if not (k == -1 or 0 <= k <= channels):
+                raise ValueError(
+                    f"--ks: k must be in [0, {channels}] (or -1 for half) for {a.layer}, got {k}"
+                )
+        if a.command == "probe":
+            from steering.methods.probes import probe_levels
+
+            levels = probe_levels(a.mazes, a.seed, a.sizes)
+    except ValueError as e:
+        ap.error(str(e))
+    out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     if a.command == "probe":
-        from steering.methods.probes import probe_levels, random_policy_like, run_probes
+        from steering.methods.probes import random_policy_like, run_probes
 
-        try:
-            levels = probe_levels(a.mazes, a.seed, a.sizes)
-        except ValueError as e:
-            ap.error(str(e))
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
         say(f"probing {a.mazes} mazes at {a.layer}")
         rows = run_probes(

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -38,15 +39,51 @@ from steering.cli import (
     comma_ints,
     comma_strs,
     finish_run,
+    int_at_least,
     jsonable,
     run_dir,
 )
 
 
+def _finite_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        v = float("nan")
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return v
+
+
 def _sizes(s: str) -> list[int]:
-    if s == "all":
+    if s.strip() == "all":
         return list(range(3, 26, 2))
-    return comma_ints(s)
+    sizes = comma_ints(s)
+    bad = [v for v in sizes if v % 2 == 0 or not 3 <= v <= 25]
+    if not sizes or bad:
+        raise argparse.ArgumentTypeError(
+            f"expected 'all' or comma-separated odd maze sizes in [3, 25], got {s!r}"
+        )
+    return sizes
+
+
+def _nonempty(parse, what: str):
+    """An argparse type: ``parse`` (a comma-list type) refusing an empty list."""
+
+    def check(text: str) -> list:
+        out = parse(text)
+        if not out:
+            raise argparse.ArgumentTypeError(f"expected at least one {what}, got {text!r}")
+        return out
+
+    return check
+
+
+def _finite_floats(text: str) -> list[float]:
+    vals = comma_floats(text)
+    if not vals or not all(math.isfinite(v) for v in vals):
+        raise argparse.ArgumentTypeError(f"expected comma-separated finite numbers, got {text!r}")
+    return vals
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     common(r)
     r.add_argument(
         "--targets",
-        type=comma_strs,
+        type=_nonempty(comma_strs, "target"),
         default=["top-left", "bottom-right"],
         help="comma list of top-left,top-right,bottom-left,bottom-right or grid:K (KxK node cells)",
     )
@@ -87,30 +124,33 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--methods",
-        type=comma_strs,
+        type=_nonempty(comma_strs, "method"),
         default=["single", "channels", "discovered"],
         help="comma list of single (one activation), channels (a channel set), discovered",
     )
     r.add_argument(
         "--magnitudes",
-        type=comma_floats,
+        type=_finite_floats,
         default=None,
         help="comma list of clamp values (default: single 5.5, channel sets 2.3)",
     )
     r.add_argument(
         "--channels",
-        type=comma_ints,
+        type=_nonempty(comma_ints, "channel"),
         default=None,
         help="channel(s) for single/channels (default: from discovery)",
     )
     r.add_argument(
         "--n-channels",
-        type=int,
+        type=int_at_least(1, "--n-channels"),
         default=4,
         help="channel-set size taken from discovery (default 4)",
     )
     r.add_argument(
-        "--discover-mazes", type=int, default=200, help="mazes for channel discovery (default 200)"
+        "--discover-mazes",
+        type=int_at_least(1, "--discover-mazes"),
+        default=200,
+        help="mazes for channel discovery (default 200)",
     )
     r.add_argument("--no-controls", action="store_true", help="skip the control rows")
     r.add_argument("--no-cheese-variant", action="store_true", help="skip the with-cheese success")
@@ -124,7 +164,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="which vector (default cheese)",
     )
     v.add_argument(
-        "--coeffs", type=comma_floats, default=[1.0], help="comma list of coefficients (default 1)"
+        "--coeffs",
+        type=_finite_floats,
+        default=[1.0],
+        help="comma list of coefficients (default 1)",
     )
     v.add_argument(
         "--sizes", type=_sizes, default=[15], help="comma list of odd maze sizes (default 15)"
@@ -142,13 +185,22 @@ def build_parser() -> argparse.ArgumentParser:
         "--size", type=int, default=None, help="maze size (default: procgen's size draw)"
     )
     d.add_argument(
-        "--validate-top", type=int, default=6, help="channels validated by retargeting (default 6)"
+        "--validate-top",
+        type=int_at_least(1, "--validate-top"),
+        default=6,
+        help="channels validated by retargeting (default 6)",
     )
     d.add_argument(
-        "--validate-mazes", type=int, default=12, help="mazes per validated channel (default 12)"
+        "--validate-mazes",
+        type=int_at_least(1, "--validate-mazes"),
+        default=12,
+        help="mazes per validated channel (default 12)",
     )
     d.add_argument(
-        "--magnitude", type=float, default=None, help="clamp value for validation (default 5.5)"
+        "--magnitude",
+        type=_finite_float,
+        default=None,
+        help="clamp value for validation (default 5.5)",
     )
     return p
 
@@ -189,7 +241,28 @@ def _config(args):
         ).validate()
     if args.size is not None and (args.size % 2 == 0 or not 3 <= args.size <= 25):
         raise ValueError(f"--size must be odd in [3, 25], got {args.size}")
+    if args.seed < 0:
+        raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     return None
+
+
+def _check_for_agent(args, cfg, policy) -> None:
+    """The checks that need the agent (layer name, channel range), before any file is written."""
+    from steering.activations import layer_shape
+
+    if cfg is not None and hasattr(cfg, "check_for"):
+        cfg.check_for(policy)
+        return
+    shape = layer_shape(policy, args.layer)  # lists the hook points when the name is unknown
+    if args.cmd == "discover":
+        if len(shape) != 3:
+            raise ValueError(
+                f"--layer {args.layer!r} has shape {tuple(shape)}; discover needs a (C, H, W) conv layer"
+            )
+        if args.validate_top > shape[0]:
+            raise ValueError(
+                f"--validate-top must be in [1, {shape[0]}] (channels of {args.layer}), got {args.validate_top}"
+            )
 
 
 def _retarget(args, cfg, policy, out: Path, bar) -> dict:
@@ -327,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = _config(args)
         policy = agents.load(args.agent)
+        _check_for_agent(args, cfg, policy)
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
             run = {"retarget": _retarget, "vector": _vector, "discover": _discover}[args.cmd]

@@ -40,7 +40,7 @@ __all__ = [
     "policy_obs",
 ]
 
-#: The layer analysed by Mini et al. (RESEARCH.md section 6): the default of the experiments.
+#: The layer analysed by Mini et al. (``docs/published-agent.md``, section 3): the default of the experiments.
 DEFAULT_LAYER = "embedder.block2.res1.resadd_out"
 #: Forward-pass batch size for activation sweeps.
 BATCH = 256

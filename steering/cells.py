@@ -12,8 +12,8 @@ map a cell to the activation cell whose centre is nearest, ties to the larger in
 (``floor(row / 2**L + 1/2)``). At 13x13 every node cell (even row, even col of a full-size
 maze) has its own activation cell; corridor cells share.
 
-**rgb agents** (``obs_kind="rgb"``: 64x64 pixels, a cell is 64/25 = 2.56 px). RESEARCH.md
-section 6: ``pixel = (row + 0.5) * 64 / world_size`` (the cell's centre pixel) and
+**rgb agents** (``obs_kind="rgb"``: 64x64 pixels, a cell is 64/25 = 2.56 px). ``docs/published-agent.md``
+section 3: ``pixel = (row + 0.5) * 64 / world_size`` (the cell's centre pixel) and
 ``act_cell = pixel // (64 / H)``; 64 -> 32 -> 16 -> 8.
 
 Neither mapping is one-to-one once ``H < world_size``: several maze cells share an activation

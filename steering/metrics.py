@@ -4,7 +4,7 @@
   (cheese removed, or present: reported separately)?
 - :func:`path_probability`: normalized path probability, the geometric mean over the
   shortest path start -> target of the policy's probability of the on-path move, computed by
-  placing the mouse on each path cell (RESEARCH.md section 6).
+  placing the mouse on each path cell (``docs/published-agent.md``, section 6).
 - :func:`fraction_modified`: how many activation elements a patch changes at its own layer
   (vs the unpatched forward pass), as counts and as fractions of the layer and of all hook
   sites together.

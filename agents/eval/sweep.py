@@ -29,6 +29,7 @@ Outputs in the run directory (every file written atomically):
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ import numpy as np
 from mazegen.checks import check_int, check_optional_int, is_int
 from mazegen.constants import WORLD_SIZE
 from mazegen.level import Levels
-from mazegen.placement import Corner, Region, parse_placement
+from mazegen.placement import AtCell, Corner, Region, parse_placement
 
 from ..checkpoint import atomic_write_text
 from ..rundir import open_run, read_csv, unit_stem, write_csv
@@ -101,13 +102,28 @@ def parse_sizes(text: str | Sequence[int]) -> tuple[int, ...]:
     return tuple(sorted(set(vals)))
 
 
+def _split_placements(text: str) -> list[str]:
+    """Split a comma list of placements, keeping ``cell:R,C`` whole (its comma is not a separator).
+
+    >>> _split_placements("top-left, cell:12,12,uniform")
+    ['top-left', 'cell:12,12', 'uniform']
+    """
+    out: list[str] = []
+    for part in (x.strip() for x in text.split(",")):
+        if out and re.fullmatch(r"-?\d+", part) and re.fullmatch(r"cell:\s*-?\d+", out[-1].lower()):
+            out[-1] = f"{out[-1]},{part}"
+        else:
+            out.append(part)
+    return out
+
+
 def parse_placements(text: str | Sequence[str]) -> tuple[str, ...]:
     """Comma-separated placement names -> validated tuple (``every-cell`` or any cheese spec).
 
-    >>> parse_placements("top-left,region:5,every-cell")
-    ('top-left', 'region:5', 'every-cell')
+    >>> parse_placements("top-left,region:5,every-cell,cell:12,12")
+    ('top-left', 'region:5', 'every-cell', 'cell:12,12')
     """
-    items = [x.strip() for x in text.split(",")] if isinstance(text, str) else [str(x).strip() for x in text]
+    items = _split_placements(text) if isinstance(text, str) else [str(x).strip() for x in text]
     items = [x for x in items if x]
     if not items:
         raise ValueError("placements must name at least one placement")
@@ -193,6 +209,22 @@ class SweepConfig:
             setattr(self, name, check_int(name, getattr(self, name), lo))
         self.train_region = check_optional_int("train_region", self.train_region, 1)
         self.threads = check_optional_int("threads", self.threads, 1)
+        self._check_unit_levels()
+
+    def _check_unit_levels(self) -> None:
+        """Build the mazes of every unit whose placement can fail on some maze (``cell:R,C``),
+        so that a cell on a wall is refused before any unit runs or any file is written."""
+        from mazegen.procgen.generate import generate_levels
+
+        seeds = level_seeds(self.seed, self.mazes)
+        for placement in self.placements:
+            if placement == "every-cell" or not isinstance(parse_placement(placement), AtCell):
+                continue
+            for size in self.sizes:
+                try:
+                    generate_levels(seeds, maze_size=size, cheese=placement)
+                except ValueError as e:
+                    raise ValueError(f"sweep unit {unit_name(size, placement)}: {e}") from None
 
     def unit_names(self) -> list[str]:
         return [unit_name(s, p) for s in self.sizes for p in self.placements]

@@ -34,8 +34,8 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from ..constants import ACTION_DELTAS, FRAME, MAX_STEPS, NUM_ACTIONS
-from ..env import EpisodeState, check_actions
+from ..constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, FRAME, MAX_STEPS, NUM_ACTIONS
+from ..env import OBS_KINDS, EpisodeState, check_actions
 from ..level import Level, Levels
 from ..level_source import levels_for_seeds
 from ..options import LevelKwargs, LevelOptions, check_bool, check_num_envs, check_seed
@@ -118,12 +118,18 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self,
         num_envs: int,
         *,
+        obs: str = "rgb",
         use_backgrounds: bool = True,
         use_monochrome_assets: bool = False,
         **level_options: Unpack[LevelKwargs],
     ) -> None:
         n = check_num_envs(num_envs)
+        if obs not in OBS_KINDS:
+            raise ValueError(
+                f"obs must be one of {OBS_KINDS} (the native env's kinds), got {obs!r}"
+            )
         opts = LevelOptions(**level_options)
+        self.obs_kind = obs
         self.use_backgrounds = check_bool("use_backgrounds", use_backgrounds)
         self.use_monochrome_assets = check_bool("use_monochrome_assets", use_monochrome_assets)
         self.distribution_mode = opts.distribution_mode
@@ -138,7 +144,12 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self.native_levels = (
             self.maze_size is None and self.cheese == Uniform() and self.mouse_spec == Start()
         )
-        obs_space = gym.spaces.Box(0, 255, (FRAME, FRAME, 3), np.uint8)
+        w = self.world_size
+        obs_space = (
+            gym.spaces.Box(0, 1, (3, w, w), np.uint8)
+            if obs == "grid"
+            else gym.spaces.Box(0, 255, (FRAME, FRAME, 3), np.uint8)
+        )
         self.render_mode = None
         super().__init__(n, obs_space, gym.spaces.Discrete(NUM_ACTIONS))
         n, w = self.num_envs, self.world_size
@@ -155,7 +166,7 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self._seed = np.full(n, -1, np.int64)
         self._maze_size = np.zeros(n, np.int64)
         self._background = np.zeros(n, np.int64)
-        self._obs = np.zeros((n, FRAME, FRAME, 3), np.uint8)
+        self._obs = np.zeros((n, *obs_space.shape), np.uint8)
         self._actions: np.ndarray | None = None
         self._renderer = None
         self._t0 = time.time()
@@ -199,7 +210,42 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
     def _read_obs(self) -> np.ndarray:
         return np.asarray(self.engine.observe()[1]["rgb"])
 
+    def _read_grid(self, ids: Iterable[int]) -> None:
+        """Fill ``self._obs[ids]`` with ``(3, W, W)`` wall / mouse / cheese planes read from the
+        engine's own serialized state (its grid and its mouse entity), not from the tracking."""
+        from .state import level_from_state, parse_state
+
+        for i in ids:
+            lvl = level_from_state(parse_state(get_state(self.engine, int(i))))
+            planes = self._obs[i]
+            planes[:] = 0
+            planes[CH_WALL] = lvl.walls
+            planes[CH_MOUSE][lvl.mouse] = 1
+            if lvl.cheese is not None:
+                planes[CH_CHEESE][lvl.cheese] = 1
+
+    def _observe(self, ids: np.ndarray | None = None) -> None:
+        """Re-read the observation of ``ids`` (all envs by default) from the engine."""
+        ids = np.arange(self.num_envs) if ids is None else ids
+        if self.obs_kind == "grid":
+            self._read_grid(ids.tolist())
+        else:
+            self._obs[ids] = self._read_obs()[ids]
+
+    def _terminal_grids(self, ids: np.ndarray) -> np.ndarray:
+        """Last grid observation of the episodes ending on ``ids`` (from the tracked state, as
+        the native env shows it: the mouse on the cheese when it got it)."""
+        out = np.zeros((self.num_envs, *self._obs.shape[1:]), np.uint8)
+        for i in ids.tolist():
+            out[i, CH_WALL] = self._walls[i]
+            out[i, CH_MOUSE][tuple(self._mouse[i])] = 1
+            if self._cheese[i, 0] >= 0:
+                out[i, CH_CHEESE][tuple(self._cheese[i])] = 1
+        return out
+
     def _terminal_frames(self, ids: np.ndarray) -> np.ndarray:
+        if self.obs_kind == "grid":
+            return self._terminal_grids(ids)
         if self._renderer is None:
             if self.use_monochrome_assets:
                 from ..render.mono import MonoRenderer as R
@@ -225,7 +271,7 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
             )
         ids = np.array([i])
         self._begin(ids, Levels.from_list([level]), write=True)
-        self._obs[i] = self._read_obs()[i]
+        self._observe(ids)
         return self._obs[i].copy()
 
     # ------------------------------------------------------------------ VecEnv API
@@ -242,7 +288,7 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self._reset_options()
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._new_levels(np.arange(self.num_envs))
-        self._obs[:] = self._read_obs()
+        self._observe()
         self._t0 = time.time()
         return self._obs.copy()
 
@@ -260,7 +306,8 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self.engine.act(a.astype(np.int32))
         rew, ob, first = self.engine.observe()
         reward = np.asarray(rew, np.float32).copy()
-        self._obs[:] = np.asarray(ob["rgb"])
+        if self.obs_kind == "rgb":
+            self._obs[:] = np.asarray(ob["rgb"])
         # track the mouse with procgen's dynamics
         d = ACTION_DELTAS[a]
         tgt = self._mouse + d
@@ -300,8 +347,10 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
                     "maze_size": int(self._maze_size[i]),
                 }
             self._new_levels(ids)
-            if not self.native_levels:
+            if not self.native_levels and self.obs_kind == "rgb":
                 self._obs[ids] = self._read_obs()[ids]
+        if self.obs_kind == "grid":
+            self._observe()
         return self._obs.copy(), reward, done, infos
 
     def close(self) -> None:
@@ -351,7 +400,9 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         return [False for _ in self._indices(indices)]
 
     def get_images(self) -> Sequence[np.ndarray | None]:
-        return [self._obs[i].copy() for i in range(self.num_envs)]
+        """The engine's rgb frame of every env (whatever the observation kind)."""
+        frames = self._obs if self.obs_kind == "rgb" else self._read_obs()
+        return [frames[i].copy() for i in range(self.num_envs)]
 
     def __repr__(self) -> str:
         return (
@@ -370,9 +421,14 @@ def make_procgen_vec_env(num_envs: int, **options: Any) -> ProcgenMazeVecEnv:
             ``maze_size``, ``cheese``, ``mouse``, ``num_levels``, ``start_level``, ``seed`` =
             procgen's ``rand_seed``; a ``maze_size`` sequence is chosen per level seed as in
             :class:`mazegen.level_source.ProcgenLevelSource`), plus ``use_backgrounds`` and
-            ``use_monochrome_assets`` (procgen's own flags; the latter gives solid-colour frames).
+            ``use_monochrome_assets`` (procgen's own flags; the latter gives solid-colour frames),
+            and ``obs``: the native env's observation kinds (:data:`mazegen.env.OBS_KINDS`).
 
-    Observations are ``uint8 (64, 64, 3)`` frames straight from the engine.
+    Observations: ``obs="rgb"`` (default) ``uint8 (64, 64, 3)`` frames straight from the
+    engine; ``obs="grid"`` ``uint8 (3, W, W)`` wall / mouse / cheese planes (channel order
+    :data:`mazegen.constants.GRID_CHANNELS`, as the native env's) built every step from the engine's
+    own serialized state (its grid and mouse entity), so a grid agent runs on the engine
+    unchanged.
 
     >>> venv = make_procgen_vec_env(2, maze_size=5, cheese="top-right")
     >>> venv.reset().shape

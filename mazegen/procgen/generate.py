@@ -1,7 +1,7 @@
 """procgen-faithful maze generation, batched in numba, with controllable size and placement.
 
 :func:`procgen_level` builds exactly the level procgen's ``maze`` builds for a level seed
-(RESEARCH.md section 1). Per level, one ``std::mt19937`` seeded with the level seed makes,
+(``docs/procgen-maze.md``, sections 3-5). Per level, one ``std::mt19937`` seeded with the level seed makes,
 in order:
 
 1. one draw for ``bg_pct_x`` (unused here);
@@ -148,6 +148,11 @@ def _sizes(maze_size, n: int, world: int) -> np.ndarray:
         return np.zeros(n, dtype=np.int64)
     if is_int(maze_size):
         return np.full(n, _check_size(maze_size, world), dtype=np.int64)
+    if not isinstance(maze_size, (list, tuple, np.ndarray)) or np.ndim(maze_size) != 1:
+        raise ValueError(
+            f"maze_size must be None, an odd int in [3, {world}] or a sequence of such ints "
+            f"(one per seed), got {maze_size!r}"
+        )
     sizes = list(maze_size)
     if len(sizes) != n:
         raise ValueError(

@@ -1,12 +1,12 @@
 """The numba kernel behind :mod:`mazegen.procgen.generate`: procgen's maze generation, batched.
 
 :func:`generate_kernel` builds one level per seed into preallocated output arrays. Per level it
-replays procgen's ``std::mt19937`` stream in procgen's order (RESEARCH.md section 1, "RNG"):
+replays procgen's ``std::mt19937`` stream in procgen's order (``docs/procgen-maze.md``, section 3):
 the ``bg_pct_x`` draw, the background draw, the maze-size draw (consumed even when the size is
 overridden), then Kruskal on the local ``maze_dim`` grid with one draw per candidate wall
-(RESEARCH.md section 1, "Kruskal generation"), recording ``free_cells`` in opening order. It
-then places the mouse, then the cheese, from the same stream (RESEARCH.md section 1, "Cheese
-placement"; the placement rules are in :mod:`mazegen.procgen.generate`'s docstring).
+(``docs/procgen-maze.md``, section 4), recording ``free_cells`` in opening order. It
+then places the mouse, then the cheese, from the same stream (``docs/procgen-maze.md``,
+section 5; the placement rules are in :mod:`mazegen.procgen.generate`'s docstring).
 
 Placements are passed encoded as a kind and two ints ``a, b`` (a cell's row and col, a corner's
 index in :data:`mazegen.level.CORNERS`, or a region's ``n``) plus a mask:

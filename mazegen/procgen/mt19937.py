@@ -1,7 +1,7 @@
 """procgen's random number generator: ``std::mt19937``, in numba and in plain Python.
 
 procgen seeds one ``std::mt19937`` per level with the level seed and draws with
-``randn(h) = rng() % h`` (RESEARCH.md section 1). This module gives:
+``randn(h) = rng() % h`` (``docs/procgen-maze.md``, section 3). This module gives:
 
 * numba kernels on a ``(625,)`` uint32 state array (624 words plus the position in the last
   slot): :func:`mt_seed` and :func:`mt_next`, used by the level generator;

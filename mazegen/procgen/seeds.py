@@ -4,7 +4,7 @@ procgen's ``VecGame`` seeds one ``std::mt19937`` with ``rand_seed``; env ``i`` g
 ``level_seed_rand_gen`` seeded with the i-th output of it. Every time env ``i`` starts a
 level (its first level, then after each episode end) it draws
 ``start_level + gen() % num_levels``, or ``gen() % INT32_MAX`` when ``num_levels == 0``
-(RESEARCH.md "Level seeds"). :class:`LevelSeeds` reproduces that stream, so a batched env
+(``docs/procgen-maze.md``, section 6). :class:`LevelSeeds` reproduces that stream, so a batched env
 fed by it plays the same levels in the same order as the real engine.
 
 >>> ls = LevelSeeds(3, rand_seed=0)

@@ -2,7 +2,7 @@
 
 ``ProcgenGym3Env.callmethod("get_state")`` returns one ``bytes`` per env: native-endian
 int32/float32 fields written in sequence by procgen's ``Game``, ``BasicAbstractGame`` and
-``MazeGame`` ``serialize`` methods (RESEARCH.md section 4). Strings (the game name and the
+``MazeGame`` ``serialize`` methods (``docs/procgen-maze.md``, section 9). Strings (the game name and the
 three ``std::mt19937`` text states) are an int32 length followed by bytes, so nothing has a
 fixed offset: :func:`parse_state` reads the buffer sequentially into a :class:`ProcgenState`
 holding every field in order, and :func:`serialize_state` writes it back byte-identically.

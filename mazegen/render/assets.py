@@ -6,7 +6,7 @@ through the import system (without importing procgen) and the PNGs are decoded w
 procgen loads sprites with Qt 5 as ``QImage::Format_ARGB32_Premultiplied`` and backgrounds as
 ``QImage::Format_RGB32`` (``src/resources.cpp``); :func:`premultiply` reproduces Qt's
 ``qPremultiply`` rounding (``c' = (t + (t >> 8) + 0x80) >> 8`` with ``t = c * a``), so
-compositing with these arrays matches procgen bit for bit (RESEARCH.md section 3).
+compositing with these arrays matches procgen bit for bit (``docs/procgen-maze.md``, section 8).
 
 >>> tex = maze_textures()
 >>> tex.wall.shape, tex.mouse.shape, tex.cheese.shape, len(tex.backgrounds)

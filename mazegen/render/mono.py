@@ -19,8 +19,8 @@ Renderer protocol
 Monochrome frames
 =================
 With ``use_monochrome_assets=True`` procgen draws walls, cheese and mouse as solid rectangles
-(``mazegen.constants.MONO_RGB``), with the same geometry as its textured frames (RESEARCH.md
-section 3: float32 rectangles, cells enlarged by 0.02 on every side, pixel spans
+(``mazegen.constants.MONO_RGB``), with the same geometry as its textured frames (``docs/procgen-maze.md``
+section 8: float32 rectangles, cells enlarged by 0.02 on every side, pixel spans
 ``qRound(left) .. qRound(right) - 1``). The background is *not* monochrome: with
 ``use_backgrounds=True`` procgen still stretches the level's textured background image over
 the world, so these frames show it between the walls; with ``use_backgrounds=False`` the

@@ -1,6 +1,6 @@
 """Pixel-exact re-rendering of procgen's textured 64x64 maze frames.
 
-procgen draws with Qt 5 (``src/basic-abstract-game.cpp``, RESEARCH.md section 3): fill black,
+procgen draws with Qt 5 (``src/basic-abstract-game.cpp``, ``docs/procgen-maze.md`` section 8): fill black,
 stretch the level's background over the world (unless ``use_backgrounds=False``), draw the wall
 and cheese cells (x outer, y inner; each cell rectangle is enlarged by ``RENDER_EPS = 0.02``
 on every side so neighbours overlap), then the mouse sprite, mirrored when it faces right.

@@ -140,17 +140,67 @@ class RetargetConfig:
     fraction_mazes: int = 8
 
     def validate(self) -> RetargetConfig:
+        """Check every field (ValueError naming the field, the value and what is allowed)."""
+        for name in ("targets", "sizes", "methods"):
+            if not list(getattr(self, name)):
+                raise ValueError(
+                    f"{name} must name at least one entry, got {getattr(self, name)!r}"
+                )
         for m in self.methods:
             if m not in METHODS:
                 raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
-        parse_targets(self.targets)
         for s in self.sizes:
             if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
                 raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
+        parse_targets(self.targets)
+        nodes = (min(self.sizes) + 1) // 2  # node cells per side of the smallest maze
+        for t in self.targets:
+            if t.strip().startswith("grid:") and int(t.split(":")[1]) > nodes:
+                raise ValueError(
+                    f"target {t.strip()!r} asks for a {t.split(':')[1]}x{t.split(':')[1]} grid of node "
+                    f"cells but a {min(self.sizes)}x{min(self.sizes)} maze has {nodes}x{nodes}; "
+                    f"K must be in [2, {nodes}]"
+                )
         self.mazes = check_int("mazes", self.mazes, 1)
+        self.seed = check_int("seed", self.seed, 0)
         self.max_steps = check_int("max_steps", self.max_steps, 1)
-        if self.magnitudes is not None and not all(math.isfinite(m) for m in self.magnitudes):
-            raise ValueError(f"magnitudes must be finite, got {self.magnitudes}")
+        for name in ("n_channels", "discover_mazes", "discover_validate", "fraction_mazes"):
+            setattr(self, name, check_int(name, getattr(self, name), 1))
+        if self.magnitudes is not None:
+            if not list(self.magnitudes):
+                raise ValueError(
+                    "magnitudes must name at least one value (or be None for the defaults)"
+                )
+            if not all(math.isfinite(m) for m in self.magnitudes):
+                raise ValueError(f"magnitudes must be finite numbers, got {self.magnitudes}")
+        if self.channels is not None:
+            if not list(self.channels):
+                raise ValueError(
+                    "channels must name at least one channel (or be None: from discovery)"
+                )
+            for c in self.channels:
+                check_int("channel", c, 0)
+        return self
+
+    def check_for(self, policy: Any) -> RetargetConfig:
+        """Check the fields that depend on the agent (the layer and the channels) against
+        ``policy`` before any work: ValueError listing the hook points or the channel range."""
+        shape = layer_shape(policy, self.layer)
+        if len(shape) != 3:
+            raise ValueError(
+                f"layer {self.layer!r} has shape {tuple(shape)}; retargeting needs a (C, H, W) "
+                "conv layer such as embedder.block2.res1.resadd_out"
+            )
+        for c in self.channels or ():
+            if not 0 <= c < shape[0]:
+                raise ValueError(
+                    f"channel {c} is out of range for layer {self.layer!r}: channels must be in "
+                    f"[0, {shape[0] - 1}]"
+                )
+        if self.n_channels > shape[0]:
+            raise ValueError(
+                f"n_channels must be in [1, {shape[0]}] for layer {self.layer!r}, got {self.n_channels}"
+            )
         return self
 
     def to_dict(self) -> dict:
@@ -190,7 +240,7 @@ def run_retarget(
     progress: Callable[[str], None] | None = None,
 ) -> dict:
     """Run the retargeting grid; returns ``{"rows": [...], "ranking": ..., "config": ...}``."""
-    cfg.validate()
+    cfg.validate().check_for(policy)
     shape = layer_shape(policy, cfg.layer)
     if ranking is None:
         ranking = retarget_ranking(policy, cfg, progress)

@@ -52,6 +52,16 @@ class VectorConfig:
     deterministic: bool = False
 
     def validate(self) -> VectorConfig:
+        """Check every field (ValueError naming the field, the value and what is allowed)."""
+        for name in ("coeffs", "sizes"):
+            if not list(getattr(self, name)):
+                raise ValueError(
+                    f"{name} must name at least one entry, got {getattr(self, name)!r}"
+                )
+        if not all(isinstance(c, (int, float)) and math.isfinite(c) for c in self.coeffs):
+            raise ValueError(f"coeffs must be finite numbers, got {self.coeffs}")
+        self.seed = check_int("seed", self.seed, 0)
+        self.max_steps = check_int("max_steps", self.max_steps, 1)
         if self.kind not in ("cheese", "top-right"):
             raise ValueError(f"kind must be 'cheese' or 'top-right', got {self.kind!r}")
         if self.source not in ("own", "transfer"):

@@ -1,6 +1,6 @@
 """Retargeting: clamp cheese-tracking activations at a target cell so the mouse goes there.
 
-RESEARCH.md section 6: in the published agent, clamping one activation of cheese channel 55
+``docs/published-agent.md``, section 5: in the published agent, clamping one activation of cheese channel 55
 of ``embedder.block2.res1.resadd_out`` at the target's channel cell to +5.5 sends the mouse
 to the target; variants clamp a set of channels at a smaller value. Here:
 
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 METHODS = ("single", "channels", "discovered")
-#: Published clamp values (RESEARCH.md section 6): one activation at +5.5, a channel set at +2.3.
+#: Published clamp values (``docs/published-agent.md``, section 5): one activation at +5.5, a channel set at +2.3.
 DEFAULT_MAGNITUDE = {"single": 5.5, "channels": 2.3, "discovered": 2.3}
 #: Level seeds used for steering evaluations start here (training draws seeds uniformly from
 #: [0, 2^31 - 1), so any fixed range overlaps with probability ~N / 2^31; we use a high one).

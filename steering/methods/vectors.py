@@ -1,6 +1,6 @@
 """Steering vectors: activation differences between pairs of levels, applied as Add patches.
 
-RESEARCH.md section 6:
+``docs/published-agent.md``, section 4:
 
 - **cheese vector**: activations(maze with cheese) - activations(same maze without cheese),
   both with the mouse at the start; *subtracted* (``coeff=-1``) on every forward pass.

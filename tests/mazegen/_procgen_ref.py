@@ -1,7 +1,7 @@
 """Test helpers: the real procgen engine, and a slow pure-Python oracle of the draw order.
 
 The oracle re-implements procgen's maze generation straight from the description in
-RESEARCH.md section 1 with plain lists (``list.pop(k)`` for Kruskal, a dict of sets for the
+``docs/procgen-maze.md`` (sections 4-5) with plain lists (``list.pop(k)`` for Kruskal, a dict of sets for the
 cell sets, as procgen does), independently of the numba kernel in ``mazegen.procgen.kernel``.
 """
 

@@ -184,3 +184,47 @@ def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match="action 15 out of range \\[0, 14\\]"):
         venv.step(np.array([1, 15]))
     venv.close()
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        dict(seed=5),  # procgen's own levels: nothing written into the engine
+        dict(maze_size=(5, 7), cheese="top-right:3", mouse="uniform", num_levels=20, seed=3),
+        dict(maze_size=3, cheese="top-left", mouse="top-right", distribution_mode="easy"),
+    ],
+    ids=["native-levels", "controlled", "easy"],
+)
+def test_grid_obs_from_the_engine_equal_the_native_envs(kw):
+    """obs="grid" on the real engine: (3, W, W) planes read from the engine's own state, equal
+    to the native env's for the same levels, step for step (auto-resets included)."""
+    n, steps = 4, 300
+    nat = make_vec_env(n, obs="grid", **kw)
+    eng = make_procgen_vec_env(n, obs="grid", **kw)
+    try:
+        assert eng.observation_space == nat.observation_space
+        o1, o2 = nat.reset(), eng.reset()
+        assert o2.dtype == np.uint8 and np.array_equal(o1, o2)
+        rng = np.random.default_rng(1)
+        ends = 0
+        for k in range(steps):
+            a = rng.integers(0, 15, n)
+            o1, r1, d1, i1 = nat.step(a)
+            o2, r2, d2, i2 = eng.step(a)
+            assert np.array_equal(r1, r2) and np.array_equal(d1, d2), k
+            assert np.array_equal(o1, o2), (k, np.argwhere(o1 != o2)[:4].tolist())
+            for i in np.flatnonzero(d1).tolist():
+                ends += 1
+                assert np.array_equal(i1[i]["terminal_observation"], i2[i]["terminal_observation"])
+        assert ends > 0 or kw.get("maze_size") is None
+        # an agent for grid observations runs on the engine unchanged
+        from agents.model import ImpalaModel
+        from agents.policy import Policy
+
+        w = eng.world_size
+        policy = Policy(ImpalaModel(channels=(4, 8, 8), fc_dim=16, obs_size=w), obs="grid")
+        assert policy.act(o2).shape == (n,)
+        assert eng.get_images()[0].shape == (64, 64, 3)  # frames stay available
+    finally:
+        nat.close()
+        eng.close()
