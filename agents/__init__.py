@@ -30,6 +30,7 @@ _LAZY = {
     "wilson_ci": "stats",
     "behaviour_stats": "behaviour",
     "vector_field": "vector_field",
+    "field_difference": "vector_field",
 }
 
 __all__ = list(_LAZY)
