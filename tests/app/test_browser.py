@@ -15,7 +15,7 @@ import threading
 import time
 
 import pytest
-from _planted import MAZE, PLANTED_RETARGET, far_target, planted_store
+from _planted import MAZE, PLANTED_RETARGET, ZOO_AGENT, ZOO_MAZE, ZOO_TARGET, TinyPolicy, far_target
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -46,10 +46,11 @@ def server():
     import torch
     import uvicorn
 
-    from steering.app import create_app
+    import agents
+    from steering.app import AgentStore, create_app
 
     torch.set_num_threads(1)
-    store = planted_store()
+    store = AgentStore(zoo=True, policies={"planted": TinyPolicy(25)}, default="planted")
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port, log_level="warning"))
     t = threading.Thread(target=srv.run, daemon=True)
@@ -76,10 +77,15 @@ def _digest(page) -> str:
     return page.get_attribute("#arrows", "data-digest")
 
 
-def _load_maze(page, url, maze=MAZE):
+def _load_maze(page, url, maze=MAZE, agent=None):
     page.goto(url)
     page.wait_for_selector("body[data-ready='1']", timeout=15000)
+    if agent is not None:
+        version = page.get_attribute("#arrows", "data-version")
+        page.select_option("#agent", agent)
+        page.wait_for_function(f"document.querySelector('#arrows').dataset.version !== '{version}'")
     page.fill("#seed", str(maze["seed"]))
+    page.fill("#cheese-spec", maze.get("cheese", "uniform"))
     page.select_option("#size", str(maze["size"]))
     page.set_checked("#no-cheese", maze.get("no_cheese", False))
     version = page.get_attribute("#arrows", "data-version")
@@ -158,3 +164,24 @@ def test_url_state_reopens_in_another_tab_without_sharing_the_session(server, br
     assert a.get_attribute("#outcome", "data-outcome") == "target"
     b.screenshot(path=str(tmp_path / "tab-b.png"))
     ctx.close()
+
+
+def test_default_zoo_agent_retargeted_by_a_click(server, browser, tmp_path):
+    """The new user's path: the default agent, a maze, one click, the mouse goes there."""
+    import agents
+
+    if ZOO_AGENT not in agents.zoo_names():
+        pytest.skip(f"zoo agent {ZOO_AGENT} missing")
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 860})
+    _load_maze(page, url, ZOO_MAZE, agent=ZOO_AGENT)
+    before = _digest(page)
+    page.click(f"#maze rect[data-r='{ZOO_TARGET[0]}'][data-c='{ZOO_TARGET[1]}']")  # default channels
+    page.wait_for_selector("#target", timeout=30000)
+    assert _digest(page) != before
+    assert "0.510% of the patched layer" in page.inner_text("#modified")
+    page.fill("#speed", "10")
+    page.click("#run-rollout")
+    page.wait_for_function("document.querySelector('#outcome').dataset.outcome !== ''", timeout=20000)
+    assert page.get_attribute("#outcome", "data-outcome") == "target"
+    page.screenshot(path=str(tmp_path / "zoo-agent.png"))
