@@ -185,3 +185,31 @@ def test_default_zoo_agent_retargeted_by_a_click(server, browser, tmp_path):
     page.wait_for_function("document.querySelector('#outcome').dataset.outcome !== ''", timeout=20000)
     assert page.get_attribute("#outcome", "data-outcome") == "target"
     page.screenshot(path=str(tmp_path / "zoo-agent.png"))
+
+
+def test_toggle_a_wall_and_drag_the_mouse(server, browser, tmp_path):
+    url, _ = server
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    _load_maze(page, url)
+    mouse = [int(float(page.get_attribute("#mouse", a)) - 0.5) for a in ("cy", "cx")]
+    open_cells = page.eval_on_selector_all(
+        "#maze rect.open", "els => els.map(e => [Number(e.dataset.r), Number(e.dataset.c)])"
+    )
+    far = max(open_cells, key=lambda rc: abs(rc[0] - mouse[0]) + abs(rc[1] - mouse[1]))
+    wall = next(rc for rc in open_cells if rc != mouse and rc != far)
+    # toggle a wall on an open cell
+    page.check("input[name=mode][value=walls]")
+    version = page.get_attribute("#arrows", "data-version")
+    page.click(f"#maze rect[data-r='{wall[0]}'][data-c='{wall[1]}']")
+    page.wait_for_function(f"document.querySelector('#arrows').dataset.version !== '{version}'")
+    assert page.get_attribute(f"#maze rect[data-r='{wall[0]}'][data-c='{wall[1]}']", "class") == "cell wall"
+    # drag the mouse to the far cell
+    src = page.locator(f"#maze rect[data-r='{mouse[0]}'][data-c='{mouse[1]}']").bounding_box()
+    dst = page.locator(f"#maze rect[data-r='{far[0]}'][data-c='{far[1]}']").bounding_box()
+    page.mouse.move(src["x"] + src["width"] / 2, src["y"] + src["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(dst["x"] + dst["width"] / 2, dst["y"] + dst["height"] / 2, steps=5)
+    page.mouse.up()
+    page.wait_for_function(f"document.querySelector('#mouse').getAttribute('cx') === '{far[1] + 0.5}'")
+    assert float(page.get_attribute("#mouse", "cy")) == far[0] + 0.5
+    page.screenshot(path=str(tmp_path / "edited.png"))
