@@ -155,7 +155,8 @@ def create_app(store: AgentStore | None = None, *, max_sessions: int = 32) -> Fa
     @app.post("/api/session")
     def new_session() -> dict:
         sid, s = sessions.new()
-        return {"session": sid, "view": s.view()}
+        with s.lock:
+            return {"session": sid, "view": s.view()}
 
     @app.get("/api/session/{sid}/state")
     def get_state(sid: str) -> dict:
@@ -164,32 +165,41 @@ def create_app(store: AgentStore | None = None, *, max_sessions: int = 32) -> Fa
     @app.put("/api/session/{sid}/state")
     def put_state(sid: str, body: State) -> dict:
         s = sessions.get(sid)
-        s.set_state(body)
-        return s.view()
+        with s.lock:
+            s.set_state(body)
+            return s.view()
 
     @app.post("/api/session/{sid}/retarget")
     def retarget(sid: str, body: RetargetRequest) -> dict:
         s = sessions.get(sid)
-        s.retarget(body)
-        return s.view()
+        with s.lock:
+            s.retarget(body)
+            return s.view()
 
     @app.post("/api/session/{sid}/vector")
     def vector(sid: str, body: VectorRequest) -> dict:
         s = sessions.get(sid)
-        s.add_vector(body)
-        return s.view()
+        with s.lock:
+            s.add_vector(body)
+            return s.view()
 
     @app.post("/api/session/{sid}/rollout")
     def rollout(sid: str, body: RolloutRequest) -> dict:
-        return sessions.get(sid).rollout(body)
+        s = sessions.get(sid)
+        with s.lock:
+            return s.rollout(body)
 
     @app.post("/api/session/{sid}/rollouts")
     def rollouts(sid: str, body: RolloutsRequest) -> dict:
-        return sessions.get(sid).rollouts(body)
+        s = sessions.get(sid)
+        with s.lock:
+            return s.rollouts(body)
 
     @app.post("/api/session/{sid}/activations")
     def activations(sid: str, body: ActivationsRequest) -> dict:
-        return sessions.get(sid).activations(body)
+        s = sessions.get(sid)
+        with s.lock:
+            return s.activations(body)
 
     @app.get("/api/session/{sid}/patches")
     def export_patches(sid: str) -> Any:

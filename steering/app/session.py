@@ -159,7 +159,7 @@ def _no_file_refs(x: Any, where: str) -> None:
     if isinstance(x, dict):
         if "npy" in x:
             raise InputError(where, "array files ({'npy': path}) are not accepted here; inline the array")
-        for k, v in x.items():
+        for v in x.values():
             _no_file_refs(v, where)
     elif isinstance(x, list):
         for v in x:
@@ -212,6 +212,8 @@ class Session:
 
     def __init__(self, store: AgentStore, state: State | dict | None = None) -> None:
         self.store = store
+        #: held by the server around each request, so one tab's overlapping requests queue
+        self.lock = threading.RLock()
         self._base_cache: dict = {}
         self._retarget_json: dict | None = None
         self.state = State(agent=store.default())

@@ -214,3 +214,27 @@ def test_python_session_gives_the_same_results(client, planted_store):
     s.retarget({"cell": target, **PLANTED_RETARGET})
     assert json.loads(json.dumps(s.view())) == v
     assert s.rollout({"max_steps": 100}) == client.post(f"/api/session/{sid}/rollout", json={"max_steps": 100}).json()
+
+
+def test_an_rgb_agent_works_too():
+    """rgb agents: activation cells map through the 64-pixel frame (untrained, shapes only)."""
+    from fastapi.testclient import TestClient
+
+    from agents.model import ImpalaModel
+    from agents.policy import Policy
+    from steering.app import AgentStore, create_app
+
+    store = AgentStore(zoo=False, policies={"rgb": Policy(ImpalaModel(obs_size=64, channels=(4, 8, 8)), obs="rgb")})
+    with TestClient(create_app(store)) as c:
+        sid = c.post("/api/session").json()["session"]
+        v = c.put(f"/api/session/{sid}/state", json={"agent": "rgb", "maze": {"seed": 1, "size": 9}})
+        assert v.status_code == 200, v.text
+        lv = v.json()["level"]
+        cell = [lv["margin"], lv["margin"]]
+        r = c.post(f"/api/session/{sid}/retarget", json={"cell": cell, "layer": "embedder.block2.res1.resadd_out", "channels": [0, 3], "magnitude": 3.0})
+        assert r.status_code == 200, r.text
+        assert r.json()["modified"]["total"]["modified"] == 2
+        a = c.post(f"/api/session/{sid}/activations", json={"layer": "embedder.block2.res1.resadd_out", "channel": 3}).json()
+        assert a["shape"] == [8, 16, 16] and len(a["axis"]) == 25 and max(a["axis"]) == 15
+        roll = c.post(f"/api/session/{sid}/rollout", json={"max_steps": 20}).json()
+        assert roll["steps"] == len(roll["trajectory"]) - 1

@@ -46,7 +46,6 @@ def server():
     import torch
     import uvicorn
 
-    import agents
     from steering.app import AgentStore, create_app
 
     torch.set_num_threads(1)
