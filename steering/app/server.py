@@ -123,6 +123,11 @@ def create_app(store: AgentStore | None = None, *, max_sessions: int = 32) -> Fa
     async def _input_error(request: Request, e: InputError):
         return _err(e)
 
+    @app.exception_handler(ValueError)
+    async def _value_error(request: Request, e: ValueError):
+        # a bad value met deeper down (a patch that does not fit a computation): still a 4xx
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": str(e)}]}, 422)
+
     @app.exception_handler(ValidationError)
     async def _validation_error(request: Request, e: ValidationError):
         return JSONResponse({"detail": [{"loc": ["body", *map(str, x["loc"])], "msg": x["msg"]} for x in e.errors()]}, 422)

@@ -303,7 +303,7 @@ class Session:
             try:  # a dry run: shapes, channels and cells must fit the layer
                 with self.store.lock(state.agent):
                     steering.fraction_modified(pol, [p], [level])
-            except (ValueError, IndexError, RuntimeError) as e:
+            except (ValueError, TypeError, IndexError, RuntimeError) as e:
                 raise InputError(where, str(e)) from None
             out.append(p)
         return out
@@ -325,7 +325,12 @@ class Session:
         }
 
     def _patch_factory(self):
-        return steering.rollout_patch(self._policy(), self.patches) if self.patches else None
+        """The rollout patch factory; every row shows this one level, so per-level patch data
+        is always taken from its first row (as ``agents.vector_field`` does)."""
+        if not self.patches:
+            return None
+        factory = steering.rollout_patch(self._policy(), self.patches)
+        return lambda level_indices: factory(np.zeros_like(np.asarray(level_indices)))
 
     def base_field(self):
         """The unpatched vector field (cached per agent and level)."""

@@ -146,6 +146,10 @@ def test_activations(client):
         ("put", "state", {"agent": "planted", "patches": [{"type": "add", "layer": PLANTED_RETARGET["layer"], "vector": {"npy": "/etc/passwd"}}]},
          "body.patches.0", "not accepted"),
         ("put", "state", {"agent": "planted", "patches": [{"type": "nope"}]}, "body.patches.0", "unknown patch type"),
+        ("put", "state", {"agent": "planted", "patches": [{"type": "add", "layer": PLANTED_RETARGET["layer"], "vector": [[1, 2]]}]},
+         "body.patches.0", "(4, 25, 25)"),
+        ("put", "state", {"agent": "planted", "patches": [{"type": "scale", "layer": PLANTED_RETARGET["layer"], "channels": "abc", "factor": 1}]},
+         "body.patches.0", "abc"),
         ("put", "state", {"agent": "planted", "patches": [{"type": "scale", "layer": "x", "channels": None, "factor": 1}] * 17},
          "body.patches", "16"),
         ("post", "rollouts", {"n": 201}, "body.n", "200"),
@@ -238,3 +242,15 @@ def test_an_rgb_agent_works_too():
         assert a["shape"] == [8, 16, 16] and len(a["axis"]) == 25 and max(a["axis"]) == 15
         roll = c.post(f"/api/session/{sid}/rollout", json={"max_steps": 20}).json()
         assert roll["steps"] == len(roll["trajectory"]) - 1
+
+
+def test_per_level_patches_apply_to_every_copy_of_the_maze(client, planted_store):
+    """N rollouts play N copies of the one maze; per-level data comes from the first row."""
+    target = far_target(planted_store)
+    sid, _ = _session(client)
+    clamp = {"type": "clamp", "layer": PLANTED_RETARGET["layer"], "channels": [1], "cells": [list(target), [0, 0]],
+             "value": 2.0, "per_level": True}
+    r = client.put(f"/api/session/{sid}/state", json={"agent": "planted", "maze": MAZE, "patches": [clamp], "target": list(target)})
+    assert r.status_code == 200, r.text
+    rate = client.post(f"/api/session/{sid}/rollouts", json={"n": 5, "max_steps": 60}).json()
+    assert rate["k"] == 5
