@@ -34,6 +34,10 @@ def test_page_and_assets_are_served_and_local(client):
         assert "http://" not in r.text.replace("http://www.w3.org/2000/svg", "")
         assert "https://" not in r.text
     assert "https://" not in page.text and "http://" not in page.text.replace("http://www.w3.org/2000/svg", "")
+    # only the static folder is served
+    for path in ("/static/../session.py", "/static/%2e%2e/session.py", "/static/..%2fschemas.py", "/api/session/x/../../etc/passwd"):
+        r = client.get(path)
+        assert r.status_code == 404 and "InputError" not in r.text, path
 
 
 def test_agents_and_patch_types(client):
