@@ -122,6 +122,11 @@ def test_click_retargets_and_the_rollout_reaches_the_target(server, browser, tmp
     cx, cy = float(page.get_attribute("#mouse", "cx")), float(page.get_attribute("#mouse", "cy"))
     assert (cy - 0.5, cx - 0.5) == target
     page.screenshot(path=str(tmp_path / "3-rollout.png"))
+    page.fill("#n-rollouts", "10")
+    page.fill("#max-steps", "60")
+    page.click("#run-rollouts")
+    page.wait_for_function("document.querySelector('#rate').textContent.includes('Wilson')", timeout=20000)
+    assert "reached target: 10/10" in page.inner_text("#rate")
 
     # the difference view, the activation viewer and the URL state
     page.check("input[name=show][value=diff]")

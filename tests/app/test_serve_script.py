@@ -61,3 +61,20 @@ def test_serves_a_checkpoint_given_at_start_up(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_bench_app_prints_its_json():
+    import agents
+
+    if "grid-r5-s1" not in agents.zoo_names():
+        pytest.skip("zoo agent grid-r5-s1 missing")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    r = subprocess.run([sys.executable, "scripts/bench_app.py", "--reps", "1", "--seed", "3"], cwd=ROOT,
+                       capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    import json
+
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["open_cells"] == 336 and out["rollout_steps"] == 500
+    assert set(out["met"]) == set(out["cpu_ms"]) - {"view_patched_ms"} == {"field_ms", "field_patched_ms", "rollout_500_ms"}
+    assert all(out[k] > 0 for k in ("field_ms", "field_patched_ms", "view_patched_ms", "rollout_500_ms"))

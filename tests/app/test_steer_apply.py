@@ -21,11 +21,11 @@ def _run(args):
 
 
 def test_apply_reruns_the_apps_export(tmp_path):
+    from fastapi.testclient import TestClient
+
     import agents
     from agents.model import ImpalaModel
     from agents.policy import Policy
-    from fastapi.testclient import TestClient
-
     from steering.app import AgentStore, create_app
 
     ckpt = agents.save(Policy(ImpalaModel(obs_size=25, channels=(4, 8, 8)), obs="grid"), tmp_path / "a" / "model.pt")
