@@ -9,14 +9,17 @@ Screenshots go to the test's temporary directory.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from _planted import MAZE, PLANTED_RETARGET, ZOO_AGENT, ZOO_MAZE, ZOO_TARGET, TinyPolicy, far_target
 
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 try:
@@ -189,6 +192,13 @@ def test_default_zoo_agent_retargeted_by_a_click(server, browser, tmp_path):
     page.wait_for_function("document.querySelector('#outcome').dataset.outcome !== ''", timeout=20000)
     assert page.get_attribute("#outcome", "data-outcome") == "target"
     page.screenshot(path=str(tmp_path / "zoo-agent.png"))
+    # the README's link opens that maze
+    link = re.search(r"http://127\.0\.0\.1:8765/(#s=[\w=+/]+)", (ROOT / "README.md").read_text()).group(1)
+    other = browser.new_page()
+    other.goto(url + link)
+    other.wait_for_selector("body[data-ready='1']", timeout=15000)
+    assert other.input_value("#seed") == str(ZOO_MAZE["seed"]) and other.input_value("#size") == str(ZOO_MAZE["size"])
+    assert other.input_value("#agent") == ZOO_AGENT
 
 
 def test_toggle_a_wall_and_drag_the_mouse(server, browser, tmp_path):

@@ -1,6 +1,6 @@
 // cheese-maze activation patching: the page. Plain JS + SVG, no build step, nothing external.
 // The state (agent, maze, patches, target) lives in the URL hash (#s=<base64 JSON>) and in a
-// server-side session whose id this tab keeps in sessionStorage (one per tab).
+// server-side session created for each page load (its id is also left in sessionStorage).
 "use strict";
 const $ = (id) => document.getElementById(id);
 const SVGNS = "http://www.w3.org/2000/svg";
@@ -337,18 +337,11 @@ async function main() {
   $("agent").innerHTML = ag.agents.map((n) => `<option>${n}</option>`).join("");
   patchTypes = await api("GET", "/api/patch_types");
   $("pt-type").innerHTML = patchTypes.map((t) => `<option>${t.type}</option>`).join("");
+  // a fresh server-side session for every page load (a duplicated tab must not share one);
+  // the state itself comes back from the URL
   const fromUrl = stateFromHash();
-  sid = sessionStorage.getItem("sid");
-  let v = null;
-  if (sid) {
-    try { v = fromUrl ? await api("PUT", `/api/session/${sid}/state`, fromUrl) : null; }
-    catch (e) { if (e.status !== 404) showError(e); }
-  }
-  if (!v) {
-    const r = await newSession();
-    v = r.view;
-    if (fromUrl) { try { v = await api("PUT", `/api/session/${sid}/state`, fromUrl); } catch (e) { showError(e); } }
-  }
+  let v = (await newSession()).view;
+  if (fromUrl) { try { v = await api("PUT", `/api/session/${sid}/state`, fromUrl); } catch (e) { showError(e); } }
   await adopt(v);
   onPatchType();
 
