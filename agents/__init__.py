@@ -18,6 +18,7 @@ _LAZY = {
     "load": "checkpoint",
     "save": "checkpoint",
     "zoo_names": "checkpoint",
+    "zoo_dir": "checkpoint",
     "default_zoo_agent": "checkpoint",
     "load_procgen_tools_checkpoint": "checkpoint",
     # training (the loop itself is agents.train.train: "agents.train" is that module's name)

@@ -11,9 +11,9 @@
 A notebook user gets exactly what the page shows::
 
     store = AgentStore()
-    s = Session(store, State(agent="grid-r5-s1", maze=MazeSpec(seed=3, size=13)))
-    s.retarget((3, 3))
-    s.view()["modified"], s.rollout()["outcome"]
+    s = Session(store, State(agent="grid-r5-s1", maze=MazeSpec(seed=5, size=7, cheese="none")))
+    s.retarget((9, 9))                    # clamp cheese channels at the top-left cell
+    s.view()["modified"]["total"], s.rollout()["outcome"]     # 8 activations; "target"
 
 Cells are world cells ``(row, col)``, row 0 at the top.
 """
@@ -78,8 +78,8 @@ class AgentStore:
         default: str | None = None,
     ) -> None:
         self._paths: dict[str, Path] = {}
-        if zoo:
-            self._paths.update({n: Path(n) for n in agents.zoo_names()})
+        if zoo:  # absolute paths: a file of the same name in the working directory never wins
+            self._paths.update({n: agents.zoo_dir(n) / "model.pt" for n in agents.zoo_names()})
         for name, p in (paths or {}).items():
             if not Path(p).exists():
                 raise ValueError(f"agent path {str(p)!r} does not exist")
@@ -114,8 +114,7 @@ class AgentStore:
         self.check(name)
         with self._guard:
             if name not in self._policies:
-                p = self._paths[name]
-                self._policies[name] = agents.load(str(p) if p.exists() else name)
+                self._policies[name] = agents.load(self._paths[name])
             self._locks.setdefault(name, threading.Lock())
             return self._policies[name]
 
