@@ -130,7 +130,10 @@ function drawArrows() {
   const which = shown(), f = view[which];
   const g = el("g", { id: "arrows", class: "arrows" + (which === "diff" ? " diff" : "") });
   svg.insertBefore(g, svg.querySelector(".overlay"));
-  const scale = which === "diff" ? 0.9 : 0.45;
+  // probabilities: full length 0.45 cell; the difference: its longest arrow is 0.45 cell
+  const longest = Math.max(0, ...f.vectors.map(([a, b]) => Math.hypot(a, b)));
+  const scale = which === "diff" ? (longest > 1e-4 ? 0.45 / longest : 0) : 0.45;
+  $("scale-note").textContent = which === "diff" ? `difference arrows scaled: the longest is ${longest.toFixed(3)}` : "";
   f.cells.forEach(([r, c], i) => {
     const [dx, dy] = f.vectors[i];
     const x = c + 0.5, y = r + 0.5, x2 = x + scale * dx, y2 = y - scale * dy;
