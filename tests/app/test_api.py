@@ -186,6 +186,15 @@ def test_malformed_oversized_and_unknown_session(client):
     big = b'{"agent": "planted", "patches": [' + b"0," * 2_100_000 + b"0]}"
     r = client.put(f"/api/session/{sid}/state", content=big, headers={"content-type": "application/json"})
     assert r.status_code == 413 and "4000000" in r.text
+
+    def chunks():  # no content-length: the limit holds for a streamed body too
+        yield b'{"agent": "planted", "patches": ['
+        for _ in range(100):
+            yield b"0," * 30000
+        yield b"0]}"
+
+    r = client.put(f"/api/session/{sid}/state", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and r.request.headers.get("transfer-encoding") == "chunked"
     r = client.post("/api/session/nope/rollout", json={})
     assert r.status_code == 404 and "session" in r.text
     assert client.get(f"/api/session/{sid}/state").status_code == 200
