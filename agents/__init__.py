@@ -12,12 +12,14 @@ _LAZY = {
     # the network: every activation is a named identity hook module
     "ImpalaModel": "model",
     "hook_names": "model",
+    "activation_shapes": "model",
     # the analysis-facing policy object
     "Policy": "policy",
     # checkpoints and the zoo
     "load": "checkpoint",
     "save": "checkpoint",
     "zoo_names": "checkpoint",
+    "zoo_dir": "checkpoint",
     "default_zoo_agent": "checkpoint",
     "load_procgen_tools_checkpoint": "checkpoint",
     # training (the loop itself is agents.train.train, in the agents.train subpackage)
@@ -30,6 +32,7 @@ _LAZY = {
     "wilson_ci": "eval.stats",
     "behaviour_stats": "eval.behaviour",
     "vector_field": "eval.vector_field",
+    "field_difference": "eval.vector_field",
 }
 
 __all__ = list(_LAZY)

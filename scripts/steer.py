@@ -8,6 +8,8 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
               same-norm random vector), path probability and fraction of activations modified
     vector    cheese / top-right steering vectors over coefficients (random-vector control)
     discover  rank a layer's channels by cheese tracking and validate them causally
+    apply     rerun a patch file (as the app exports it) on one maze: arrival rate with and
+              without the patches, share of activations modified
 
 Examples::
 
@@ -15,6 +17,8 @@ Examples::
         --sizes 25 --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
     python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
+    python scripts/steer.py apply --agent grid-r5-s1 --patches patches.json --level-seed 5 \\
+        --size 7 --cheese none --target 9,9 --mazes 50
 
 Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json``, PNG figures; the directory is printed at the end (``--json``: then the
@@ -202,6 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="clamp value for validation (default 5.5)",
     )
+    a = sub.add_parser("apply", help="rerun a patch file on one maze (the app's export)")
+    common(a)
+    a.add_argument("--patches", required=True, help="patch JSON file (steering.load_patches format)")
+    a.add_argument("--level-seed", type=int_at_least(0, "--level-seed"), default=0, help="level seed (default 0)")
+    a.add_argument("--size", type=int, default=None, help="maze size (default: procgen's size draw)")
+    a.add_argument("--cheese", default="uniform", help="cheese placement spec (default uniform)")
+    a.add_argument("--target", type=comma_ints, default=None, help="target cell R,C (default: none; rate = cheese)")
     return p
 
 
@@ -388,6 +399,36 @@ def _discover(args, cfg, policy, out: Path, bar) -> dict:
     }
 
 
+def _apply(args, cfg, policy, out: Path, bar) -> dict:
+    """The app's numbers for one maze: ``steering.app.Session`` with and without the patches."""
+    import steering
+    from steering.app import AgentStore, Session
+
+    patches = [p.to_json() for p in steering.load_patches(args.patches)]
+    if args.target is not None and len(args.target) != 2:
+        raise ValueError(f"--target must be R,C, got {args.target}")
+    store = AgentStore(zoo=False, policies={args.agent: policy})
+    maze = {"seed": args.level_seed, "size": args.size, "cheese": args.cheese}
+    target = None if args.target is None else tuple(args.target)
+    bar.reset(total=2)
+    rows = []
+    for name, ps in (("unpatched", []), ("patched", patches)):
+        s = Session(store, {"agent": args.agent, "maze": maze, "patches": ps, "target": target})
+        r = s.rollouts({"n": args.mazes, "seed": args.seed, "max_steps": args.max_steps, "greedy": args.greedy})
+        greedy = s.rollout({"max_steps": args.max_steps})
+        m = s.modified()
+        rows.append({
+            "variant": name, "goal": r["goal"], "rate": r["rate"], "lo": r["lo"], "hi": r["hi"],
+            "k": r["k"], "n": r["n"], "greedy_outcome": greedy["outcome"], "greedy_steps": greedy["steps"],
+            "fraction_layer": 0.0 if m is None else m["total"]["fraction_layer"],
+            "fraction_network": 0.0 if m is None else m["total"]["fraction_network"],
+        })
+        bar.update(1)
+    write_csv(out / "rows.csv", rows)
+    return {"command": "apply", "agent": args.agent, "patches": str(args.patches), "maze": maze,
+            "target": target, "rows": rows}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import torch
@@ -403,7 +444,7 @@ def main(argv: list[str] | None = None) -> int:
         _check_for_agent(args, cfg, policy)
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
-            run = {"retarget": _retarget, "vector": _vector, "discover": _discover}[args.cmd]
+            run = {"retarget": _retarget, "vector": _vector, "discover": _discover, "apply": _apply}[args.cmd]
             summary = run(args, cfg, policy, out, bar)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -1,0 +1,36 @@
+"""steering.app: the interactive activation-patching web app (``scripts/serve.py``).
+
+:class:`Session` holds one tab's state (agent, maze and its edits, patches, retarget cell) and
+computes what the page shows; :func:`create_app` serves sessions over HTTP with the page in
+``static/`` (plain HTML/JS/SVG, no build step, nothing fetched from outside). Notebook users
+call :class:`Session` directly and get the same numbers.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_LAZY = {
+    "AgentStore": "session",
+    "Session": "session",
+    "InputError": "session",
+    "patch_types": "session",
+    "State": "schemas",
+    "MazeSpec": "schemas",
+    "create_app": "server",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'steering.app' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{mod}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
