@@ -37,6 +37,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from mazegen.checks import check_int
+from mazegen.constants import FRAME
 
 __all__ = [
     "POOL",
@@ -48,8 +49,8 @@ __all__ = [
     "pool_depth",
 ]
 
-#: Side of the rgb observation (procgen renders 64x64).
-RGB_SIZE = 64
+#: Side of the rgb observation (procgen renders 64x64: ``mazegen.constants.FRAME``).
+RGB_SIZE = FRAME
 #: ``(kernel, stride, padding)`` of the IMPALA maxpool.
 POOL = (3, 2, 1)
 

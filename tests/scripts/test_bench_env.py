@@ -18,7 +18,7 @@ def test_bench_env_quick_json(run_script, tmp_path):
     for key in ("grid_sps", "rgb_mono_sps", "procgen_sps"):
         assert res[key] > 0, key
     assert res["rgb_sps"] is None or res["rgb_sps"] > 0
-    assert res["rgb_sps"] is not None or "render_textured" in res["note"]
+    assert res["rgb_sps"] is not None or "mazegen.render.textured" in res["note"]
     assert res["n_envs"] == 256 and res["quick"] is True
     assert res["machine"]["cpu_count"] >= 1 and res["date"]
     t = res["targets"]
