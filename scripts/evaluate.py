@@ -42,7 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", type=comma_strs, default=["sampled", "greedy"],
                    help=f"comma-separated action modes from {list(ACTION_MODES)} (default sampled,greedy)")
     p.add_argument("--sizes", default=None,
-                   help="comma-separated odd maze sizes in [3, 25] (default: procgen's draw)")
+                   help="comma-separated odd maze sizes in [3, 25], levels spread over them in turn "
+                        "(default: procgen's draw)")
     p.add_argument("--cheese", default=None,
                    help="cheese placement (default: top-right:N, N the agent's training region, else 5)")
     p.add_argument("--max-steps", type=int_at_least(1, "--max-steps"), default=500,
@@ -70,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.torch_threads)
         results = evaluate_modes(
             policy, args.modes, n_levels=args.levels, seed=args.level_seed, cheese=cheese,
-            sizes=list(sizes) if sizes else None, max_steps=args.max_steps,
+            sizes=None if not sizes else sizes[0] if len(sizes) == 1
+            else [sizes[i % len(sizes)] for i in range(args.levels)],  # sizes in turn
+            max_steps=args.max_steps,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
