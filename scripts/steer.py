@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         "retarget", help="retargeting success vs magnitude, per method, with controls"
     )
     common(r)
+    from agents.cluster import add_ray_option
+
+    add_ray_option(r)  # each (size, target) unit a Ray task; same files as without
     r.add_argument(
         "--targets",
         type=comma_strs,
@@ -192,9 +195,11 @@ def _config(args):
 
 
 def _retarget(args, cfg, policy, out: Path, bar) -> dict:
-    from steering.experiments import RetargetConfig, parse_targets, retarget_ranking, run_retarget
+    from agents.cluster import map_units
+    from steering.experiments import parse_targets, retarget_ranking
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
     from steering.retarget import ChannelRanking
+    from steering.retarget_units import retarget_unit
 
     cfg_path = out / "config.json"
     meta = {"agent": args.agent, "config": cfg.to_dict()}
@@ -216,18 +221,22 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
     units = [(s, t) for s in cfg.sizes for t in parse_targets(cfg.targets)]
     bar.reset(total=len(units))
     (out / "units").mkdir(exist_ok=True)
+
+    def upath(s: int, t: str) -> Path:
+        return out / "units" / f"{s}_{t.replace(':', '-').replace(',', '-')}.json"
+
+    todo = [u for u in units if not upath(*u).exists()]
+    bar.update(len(units) - len(todo))
+
+    def write(i: int, unit_rows: list) -> None:  # the driver alone writes the run directory
+        atomic_write_text(upath(*todo[i]), json.dumps(unit_rows))
+        bar.update(1)
+
+    map_units(retarget_unit, [(policy, cfg, s, t, ranking, args.torch_threads) for s, t in todo],
+              ray=args.ray, on_result=write)
     rows: list[dict] = []
     for s, t in units:
-        upath = out / "units" / f"{s}_{t.replace(':', '-').replace(',', '-')}.json"
-        if upath.exists():
-            rows += json.loads(upath.read_text())
-        else:
-            bar.set_description(f"size {s} target {t}")
-            sub = RetargetConfig(**{**cfg.to_dict(), "sizes": [s], "targets": [t]})
-            res = run_retarget(policy, sub, ranking=ranking)
-            atomic_write_text(upath, json.dumps(jsonable(res["rows"])))
-            rows += json.loads(upath.read_text())
-        bar.update(1)
+        rows += json.loads(upath(s, t).read_text())
     write_csv(out / "rows.csv", rows)
     figs = []
     figs.append(str(plot_success_vs_magnitude(rows, out / "success_vs_magnitude.png")))

@@ -119,3 +119,32 @@ def test_train_many_trains_two_tiny_configs_to_cards_and_resumes(tmp_path, ray_l
     assert [r["steps"] for r in res2] == [512, 256] and all(r["resumed"] for r in res2)
     with pytest.raises(ValueError, match="both train into"):
         plan_runs([files[0], files[0]], runs_root=tmp_path / "runs")
+
+
+def test_steer_retarget_on_ray_address_gives_the_same_files(tmp_path, ray_local):
+    import runpy
+    import subprocess
+
+    root = Path(__file__).resolve().parents[2]
+    torch.manual_seed(0)
+    ckpt = save(Policy(ImpalaModel(obs_size=25), obs="grid"), tmp_path / "a" / "model.pt")
+    opts = ("retarget --targets top-left,bottom-right --sizes 5,7 --methods single --magnitudes 1,5"
+            " --discover-mazes 6 --max-steps 15 --mazes 2 --no-progress --torch-threads 1").split()
+    env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
+    outs = {"here": tmp_path / "here", "ray": tmp_path / "ray"}
+    steer = runpy.run_path(str(root / "scripts" / "steer.py"), run_name="steer_script")
+    threads = torch.get_num_threads()
+    try:
+        assert steer["main"]([*opts, "--agent", str(ckpt), "--out", str(outs["here"])]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    # `--ray` alone joins the cluster named by $RAY_ADDRESS (here: this module's Ray)
+    env = {**env, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
+    r = subprocess.run([sys.executable, "scripts/steer.py", *opts, "--ray", "--agent", str(ckpt),
+                        "--out", str(outs["ray"])], cwd=root, env=env, capture_output=True,
+                       text=True, timeout=240)
+    assert r.returncode == 0, r.stderr
+    here, there = _files(outs["here"]), _files(outs["ray"])
+    assert set(here) == set(there) and len(here) >= 6
+    # summary.json names its own run directory; everything else is byte-identical
+    assert [k for k in here if here[k] != there[k]] == ["summary.json"]
