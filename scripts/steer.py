@@ -19,7 +19,8 @@ Examples::
 Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json``, PNG figures; the directory is printed at the end (``--json``: then the
 summary as one JSON object, the last line). ``retarget`` is resumable: each (size, target) unit is saved
-when done and skipped on a re-run with the same arguments (other arguments: an error).
+when done and skipped on a re-run with the same arguments (other arguments: an error);
+``retarget --ray [ADDRESS]`` runs each unit as a Ray task (same files; README "On a cluster").
 """
 
 from __future__ import annotations
