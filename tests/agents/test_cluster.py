@@ -109,6 +109,9 @@ def test_train_many_trains_two_tiny_configs_to_cards_and_resumes(tmp_path, ray_l
     for r, name in zip(res, ("tiny-r1", "tiny-r5")):
         card = json.loads(Path(r["card"]).read_text())
         assert r["steps"] == 256 and card["steps"] == 256 and card["evaluation"]["n_levels"] == 4
+        greedy = card["evaluation"]["greedy"]  # argmax rates next to the sampled ones
+        assert greedy["action_mode"] == "greedy" and set(greedy["by_maze_size"]) == set(
+            card["evaluation"]["by_maze_size"])
         assert Path(r["run_dir"]) == tmp_path / "runs" / name and r["torch_threads"] == 1
     assert json.loads(Path(res[0]["card"]).read_text())["config"]["cheese_region"] == 1
     # more steps in one config: that run resumes from its checkpoint, the other is finished

@@ -116,6 +116,20 @@ def test_checkpoint_schedule_does_not_change_training(tmp_path):
         assert torch.equal(a["rng"]["torch"], other["rng"]["torch"])
 
 
+def test_resume_is_deterministic(tmp_path):
+    """Two resumes of one checkpoint give identical weights (a resumed run is not bit-identical
+    to an uninterrupted one: the environments restart, episodes in flight are lost)."""
+    import shutil
+
+    train(_cfg(tmp_path, "r0", seed=2, total_steps=512), env_fn=_env_fn)
+    shutil.copytree(tmp_path / "r0", tmp_path / "r1")
+    w = []
+    for name in ("r0", "r1"):
+        s = train(_cfg(tmp_path, name, seed=2, total_steps=1024), resume=True, env_fn=_env_fn)
+        w.append(load(Path(s["run_dir"]) / "model.pt").model.state_dict())
+    assert all(torch.equal(w[0][k], w[1][k]) for k in w[0])
+
+
 def test_resume_falls_back_past_an_unreadable_checkpoint_and_cleans_temp_files(tmp_path, capsys):
     cfg = _cfg(tmp_path, "f", checkpoint_steps=256, keep_checkpoints=3, total_steps=768)
     run = Path(train(cfg, env_fn=_env_fn)["run_dir"])
