@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import tempfile
@@ -42,8 +43,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--project-agents", type=int, default=15, help="agents in the projected sweep (default 15)")
     p.add_argument("--project-mazes", type=int, default=1000, help="mazes per size in the projection (default 1000)")
     p.add_argument("--project-cores", type=int, default=64, help="cores in the projection (default 64)")
+    p.add_argument("--workers", default="1,2", help="Ray CPU counts to run (default %(default)s)")
     p.add_argument("--json", action="store_true", help="print one JSON object last")
     args = p.parse_args(argv)
+    args.workers = [int(x) for x in args.workers.split(",")]
+    if not {1, 2} <= set(args.workers) or min(args.workers) < 1:
+        p.error(f"--workers must include 1 and 2 (positive CPU counts), got {args.workers}")
 
     import ray
 
@@ -58,37 +63,32 @@ def main(argv: list[str] | None = None) -> int:
     episodes = units * args.mazes
     tmp = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
     runs: dict[str, dict] = {}
+    out = tmp / "run"  # every run in the same directory (summary.json names it), one after another
     try:
         t0 = time.perf_counter()
-        run_agent_sweeps(cfg, agents, tmp / "no_ray")
-        wall = time.perf_counter() - t0
-        runs["no_ray"] = {"wall_s": wall}
-        reference = _files(tmp / "no_ray")
-        for workers in (2, 1):
+        run_agent_sweeps(cfg, agents, out)
+        runs["no_ray"] = {"wall_s": time.perf_counter() - t0}
+        reference = _files(out)
+        for workers in args.workers:
+            shutil.rmtree(out)
             t0 = time.perf_counter()
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
             start = time.perf_counter() - t0
             try:
-                out = tmp / f"ray_{workers}"
                 t0 = time.perf_counter()
                 run_agent_sweeps(cfg, agents, out, ray="local")
                 wall = time.perf_counter() - t0
             finally:
                 ray.shutdown()
-            # the same files as without Ray, once the run directory is renamed to match
-            shutil.move(tmp / "no_ray", tmp / "ref")
-            shutil.move(out, tmp / "no_ray")
-            same = _files(tmp / "no_ray") == reference
-            shutil.move(tmp / "no_ray", out)
-            shutil.move(tmp / "ref", tmp / "no_ray")
-            runs[f"ray_{workers}_workers"] = {"wall_s": wall, "ray_start_s": start, "identical_files": same}
+            runs[f"ray_{workers}_workers"] = {"wall_s": wall, "ray_start_s": start,
+                                              "identical_files": _files(out) == reference}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for r in runs.values():
         r["units_per_s"] = units / r["wall_s"]
         r["episodes_per_s"] = episodes / r["wall_s"]
         r["wall_s"] = round(r["wall_s"], 2)
-    base, one, two = runs["no_ray"], runs["ray_1_workers"], runs["ray_2_workers"]
+    base, one, two = runs["no_ray"], runs["ray_1_workers"], runs["ray_2_workers"]  # needs 1 and 2
     k = [(s + 1) // 2 for s in SIZES_ALL]
     proj_episodes = args.project_agents * args.project_mazes * sum(2 * x * x - 2 for x in k)
     proj_s = proj_episodes / (one["episodes_per_s"] * args.project_cores)
@@ -114,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
             "assumes": "the measured 1-worker episodes/s of these placements per core, perfect scaling",
         },
         "machine": machine_info(),
+        "load_average_1min_at_end": os.getloadavg()[0],
     }
     stream = sys.stderr if args.json else sys.stdout
     for name, r in runs.items():
