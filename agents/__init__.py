@@ -27,6 +27,13 @@ _LAZY = {
     "RolloutResult": "rollout",
     "run_sweep": "sweep",
     "SweepConfig": "sweep",
+    "run_agent_sweeps": "sweep_agents",
+    "resolve_agents": "sweep_agents",
+    # held-out evaluation by action mode (sampled / greedy / greedy-untried); the single-mode
+    # function is agents.evaluate.evaluate ("agents.evaluate" is that module's name)
+    "evaluate_modes": "evaluate",
+    # the Ray task layer (optional extra "cluster")
+    "map_units": "cluster",
     "wilson_ci": "stats",
     "behaviour_stats": "behaviour",
     "vector_field": "vector_field",

@@ -51,9 +51,12 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--workers must include 1 and 2 (positive CPU counts), got {args.workers}")
 
     import ray
+    import torch
 
+    from agents.model import ImpalaModel
     from agents.model_card import machine_info
-    from agents.sweep import SIZES_ALL, SweepConfig
+    from agents.policy import Policy
+    from agents.sweep import SIZES_ALL, SweepConfig, prepare_sweep, run_units
     from agents.sweep_agents import resolve_agents, run_agent_sweeps
 
     agents = resolve_agents(args.agents)
@@ -64,6 +67,21 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench_cluster_"))
     runs: dict[str, dict] = {}
     out = tmp / "run"  # every run in the same directory (summary.json names it), one after another
+    # Ray's own cost per task: a sweep of near-empty units (1 maze, 1 step, a tiny network)
+    torch.manual_seed(0)
+    tiny = {"tiny": Policy(ImpalaModel(channels=(4, 8, 8), fc_dim=16, obs_size=25), obs="grid")}
+    tiny_cfg = SweepConfig(agent="tiny", sizes="all", placements="top-left,top-right", mazes=1, max_steps=1,
+                           examples=0, threads=1)
+    tiny_units = len(tiny_cfg.sizes) * len(tiny_cfg.placements)
+
+    def tiny_sweep(ray_arg) -> float:
+        shutil.rmtree(tmp / "tiny", ignore_errors=True)
+        t0 = time.perf_counter()
+        run_units([prepare_sweep(tiny_cfg, tmp / "tiny", policy=tiny["tiny"])], ray=ray_arg)
+        return time.perf_counter() - t0
+
+    tiny_sweep(None)  # warm up (numba and torch first calls), as the Ray workers are below
+    dispatch = {"units": tiny_units, "no_ray_s_per_unit": tiny_sweep(None) / tiny_units}
     try:
         t0 = time.perf_counter()
         run_agent_sweeps(cfg, agents, out)
@@ -75,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             ray.init(num_cpus=workers, include_dashboard=False, log_to_driver=False)
             start = time.perf_counter() - t0
             try:
+                tiny_sweep("local")  # warm the workers up
+                dispatch[f"ray_{workers}_workers_s_per_unit"] = tiny_sweep("local") / tiny_units
                 t0 = time.perf_counter()
                 run_agent_sweeps(cfg, agents, out, ray="local")
                 wall = time.perf_counter() - t0
@@ -102,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         "runs": runs,
         "ray_1_worker_vs_no_ray": one["wall_s"] / base["wall_s"],
         "ray_per_unit_overhead_s": (one["wall_s"] - base["wall_s"]) / units,
+        "near_empty_units": dispatch,
+        "ray_dispatch_overhead_s_per_unit": dispatch["ray_1_workers_s_per_unit"] - dispatch["no_ray_s_per_unit"],
         "scaling_2_vs_1_workers": one["wall_s"] / two["wall_s"],
         "projection": {
             "agents": args.project_agents,
@@ -122,7 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<14} {r['wall_s']:7.2f} s  {r['units_per_s']:.3f} units/s  {r['episodes_per_s']:.1f} ep/s{extra}",
               file=stream)
     print(f"Ray (1 worker) / no Ray: {result['ray_1_worker_vs_no_ray']:.3f}; per-unit overhead "
-          f"{result['ray_per_unit_overhead_s']:.3f} s; 2 vs 1 workers: {result['scaling_2_vs_1_workers']:.2f}x; "
+          f"{result['ray_per_unit_overhead_s']:.3f} s (near-empty units: "
+          f"{result['ray_dispatch_overhead_s_per_unit']:.3f} s); 2 vs 1 workers: {result['scaling_2_vs_1_workers']:.2f}x; "
           f"projected full sweep: {result['projection']['hours']:.1f} h on {args.project_cores} cores", file=stream)
     if args.json:
         print(json.dumps(result))
