@@ -22,15 +22,17 @@ the ``eval_levels`` consecutive seeds starting at ``eval_start_level`` (default
 explicitly, because then no seed range is guaranteed unseen.
 
 **Resuming.** ``train(config, resume=True)`` continues from the newest checkpoint in
-``config.run_dir`` that reads back (an unreadable newer one, e.g. from a full disk, is renamed
-``*.unreadable`` and the fallback is reported on stderr): policy, optimizer, step counter, learning-rate schedule position, torch /
-numpy / python RNG states and reward-normalisation statistics are restored, ``train_log.csv``
-is cut back to the checkpoint's step, and training continues up to ``total_steps``. The
-environments are rebuilt with seed ``env_seed + steps`` (episodes in flight at the kill are
-lost), so a resumed run is deterministic but not bit-identical to an uninterrupted one.
-Temp files left by a write that was killed (``.<name>.<random>.tmp`` in the run directory or
-``checkpoints/``) are deleted at the next start. SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation, no card) and
-returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last checkpoint.
+``config.run_dir`` that reads back (a newer unreadable one, e.g. cut short by a full disk, is
+renamed ``*.unreadable`` and the fallback is reported on stderr): policy, optimizer, step
+counter, learning-rate schedule position, torch / numpy / python RNG states and
+reward-normalisation statistics are restored, ``train_log.csv`` is cut back to the
+checkpoint's step, and training continues up to ``total_steps``. The environments are rebuilt
+with seed ``env_seed + steps`` (episodes in flight at the kill are lost), so a resumed run is
+deterministic but not bit-identical to an uninterrupted one. Temp files left by a write that
+was killed (``.<name>.<random>.tmp`` in the run directory or ``checkpoints/``) are deleted at
+the next start. SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation,
+no card) and returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last
+checkpoint.
 
 The pieces live in their own modules: :mod:`agents.train_config` (config and CLI),
 :mod:`agents.train_state` (checkpoints), :mod:`agents.train_log` (the CSV log and curves) and
@@ -122,8 +124,6 @@ def train(
     torch.set_num_threads(config.torch_threads)
 
     ckpt = None
-    for tmp in clean_orphaned_temp_files(run_dir):
-        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
     if resume:
         if latest_checkpoint(run_dir) is None:
             raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
@@ -133,6 +133,8 @@ def train(
         ckpt = found[1]
     elif latest_checkpoint(run_dir) is not None:
         raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
+    for tmp in clean_orphaned_temp_files(run_dir):
+        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 
