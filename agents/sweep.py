@@ -61,6 +61,7 @@ __all__ = [
     "agent_fingerprint",
     "write_csv",
     "prepare_sweep",
+    "agent_train_region",
     "run_units",
     "SweepJob",
 ]
@@ -321,6 +322,12 @@ def _run_unit(policy, cfg: SweepConfig, size: int, placement: str, train_region:
 def _train_region(policy: Any, cfg: SweepConfig) -> int:
     if cfg.train_region is not None:
         return cfg.train_region
+    return agent_train_region(policy)
+
+
+def agent_train_region(policy: Any) -> int:
+    """The side of the top-right cheese region ``policy`` was trained on, from its metadata or
+    card (``cheese_region`` / ``train_region`` / ``rand_region``), else 5."""
     meta = getattr(policy, "metadata", None) or {}
     card = meta.get("card") or {}
     sources = (meta, card, card.get("config") if isinstance(card, dict) else None, meta.get("config"),

@@ -62,12 +62,12 @@ def main(argv: list[str] | None = None) -> int:
 
     import agents
     from agents.evaluate import evaluate_modes
-    from agents.sweep import SweepConfig, _train_region, parse_sizes, write_csv
+    from agents.sweep import agent_train_region, parse_sizes, write_csv
 
     try:
         sizes = parse_sizes(args.sizes) if args.sizes is not None else None
         policy = agents.load(args.agent, fast=not args.fp32)
-        cheese = args.cheese or f"top-right:{_train_region(policy, SweepConfig(agent=args.agent))}"
+        cheese = args.cheese or f"top-right:{agent_train_region(policy)}"
         torch.set_num_threads(args.torch_threads)
         results = evaluate_modes(
             policy, args.modes, n_levels=args.levels, seed=args.level_seed, cheese=cheese,
