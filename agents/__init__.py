@@ -33,6 +33,13 @@ _LAZY = {
     "behaviour_stats": "eval.behaviour",
     "vector_field": "eval.vector_field",
     "field_difference": "eval.vector_field",
+    "run_agent_sweeps": "eval.sweep_agents",
+    "resolve_agents": "eval.sweep_agents",
+    # held-out evaluation by action mode (sampled / greedy / greedy-untried); the single-mode
+    # function is agents.eval.evaluate.evaluate
+    "evaluate_modes": "eval.evaluate",
+    # the Ray task layer (optional extra "cluster")
+    "map_units": "cluster",
 }
 
 __all__ = list(_LAZY)

@@ -62,22 +62,34 @@ def machine_info(device: str = "cpu") -> dict:
     return info
 
 
-def evaluate_held_out(policy: Any, config: TrainConfig, n_levels: int | None = None) -> dict:
+def evaluate_held_out(
+    policy: Any, config: TrainConfig, n_levels: int | None = None, *, greedy: bool = True
+) -> dict:
     """The card's evaluation of ``policy``: ``n_levels`` (default ``config.eval_levels``)
     consecutive level seeds from ``config.held_out_start``, never used in training, with the
-    run's cheese region, maze sizes, mode, timeout and sampling (:func:`agents.eval.evaluate.evaluate`)."""
+    run's cheese region, maze sizes, mode, timeout and sampling (:func:`agents.eval.evaluate.evaluate`).
+
+    With ``greedy`` (and sampled actions in the config) the same levels are also played with
+    argmax actions; that evaluation's rates (overall, by maze size and bucket, mean episode
+    length) go under the key ``"greedy"``, next to the sampled ones.
+    """
     from .eval.evaluate import evaluate
 
-    return evaluate(
-        policy,
+    kwargs = dict(
         n_levels=config.eval_levels if n_levels is None else n_levels,
         seed=config.held_out_start,
         cheese=config.cheese,
         sizes=config.maze_sizes(),
         distribution_mode=config.distribution_mode,
         max_steps=config.max_steps,
-        deterministic=config.eval_deterministic,
     )
+    out = evaluate(policy, deterministic=config.eval_deterministic, **kwargs)
+    if greedy and not config.eval_deterministic:
+        g = evaluate(policy, action_mode="greedy", **kwargs)
+        keep = ("cheese_rate", "ci95", "hits", "action_mode", "mean_episode_length",
+                "by_maze_size", "by_size_bucket")
+        out["greedy"] = {k: g[k] for k in keep}
+    return out
 
 
 def make_card(

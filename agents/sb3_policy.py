@@ -161,7 +161,13 @@ def impala_state_dict(policy: ImpalaActorCriticPolicy) -> dict[str, torch.Tensor
 
 
 def policy_from_sb3(policy: ImpalaActorCriticPolicy, *, fast: bool = False) -> Policy:
-    """A standalone :class:`Policy` holding a copy of the SB3 policy's weights."""
-    model = ImpalaModel(**policy.impala.config())
+    """A standalone :class:`Policy` holding a copy of the SB3 policy's weights.
+
+    The copy is built under ``torch.random.fork_rng``: constructing its (immediately
+    overwritten) initial weights does not advance the global torch RNG, so writing a
+    checkpoint mid-training leaves the rest of training unchanged.
+    """
+    with torch.random.fork_rng(devices=[]):
+        model = ImpalaModel(**policy.impala.config())
     model.load_state_dict(impala_state_dict(policy))
     return Policy(model, obs=policy.obs_kind, fast=fast)

@@ -23,9 +23,10 @@ STAMP="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)"
 if [ ! -f "$STAMP" ]; then
   echo "[setup] installing the project and its dependencies into $VENV" >&2
   "$VENV/bin/python" -m pip install -q --upgrade pip >&2
+  # The cluster extra (Ray) is installed too so its tests run in CI.
   # torch first and pinned: the CPU wheel is found locally; an unpinned torch pulls CUDA wheels.
   "$VENV/bin/python" -m pip install -q "torch==2.13.0" >&2
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev]" >&2
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[dev,cluster]" >&2
   rm -f "$VENV"/.installed-*
   touch "$STAMP"
 fi

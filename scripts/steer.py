@@ -25,6 +25,7 @@ Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.c
 summary as one JSON object, the last line). ``retarget`` is resumable: each (size, target) unit is saved
 when done and skipped on a re-run with the same arguments and the same agent weights (other
 arguments, or an agent retrained under the same name: an error naming what differs).
+``retarget --ray [ADDRESS]`` runs each unit as a Ray task (same files; README "On a cluster").
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ import sys
 from pathlib import Path
 
 from agents.checkpoint import atomic_write_text
-from agents.rundir import load_or_run_unit, open_run, unit_stem, write_csv
+from agents.rundir import open_run, unit_stem, write_csv, write_json
 from steering.cli import (
     add_run_options,
     comma_floats,
@@ -114,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
         "retarget", help="retargeting success vs magnitude, per method, with controls"
     )
     common(r)
+    from agents.cluster import add_ray_option
+
+    add_ray_option(r)  # each (size, target) unit a Ray task; same files as without
     r.add_argument(
         "--targets",
         type=_nonempty(comma_strs, "target"),
@@ -277,12 +281,9 @@ def _check_for_agent(args, cfg, policy) -> None:
 
 
 def _retarget(args, cfg, policy, out: Path, bar) -> dict:
-    from steering.experiments.retarget import (
-        RetargetConfig,
-        parse_targets,
-        retarget_ranking,
-        run_retarget,
-    )
+    from steering.experiments.retarget import parse_targets, retarget_ranking
+    from agents.cluster import map_units
+    from steering.experiments.retarget_units import retarget_unit
     from steering.methods.retarget import ChannelRanking
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
 
@@ -297,16 +298,23 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
             atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
     units = [(s, t) for s in cfg.sizes for t in parse_targets(cfg.targets)]
     bar.reset(total=len(units))
+    (out / "units").mkdir(exist_ok=True)
+
+    def upath(s: int, t: str) -> Path:
+        return (out / "units" / unit_stem(s, t)).with_suffix(".json")
+
+    todo = [u for u in units if not upath(*u).exists()]
+    bar.update(len(units) - len(todo))
+
+    def write(i: int, unit_rows: list) -> None:  # the driver alone writes the run directory
+        write_json(upath(*todo[i]), unit_rows)
+        bar.update(1)
+
+    map_units(retarget_unit, [(policy, cfg, s, t, ranking, args.torch_threads) for s, t in todo],
+              ray=args.ray, on_result=write)
     rows: list[dict] = []
     for s, t in units:
-
-        def unit(s=s, t=t):
-            bar.set_description(f"size {s} target {t}")
-            sub = RetargetConfig(**{**cfg.to_dict(), "sizes": [s], "targets": [t]})
-            return jsonable(run_retarget(policy, sub, ranking=ranking)["rows"])
-
-        rows += load_or_run_unit(out / "units" / unit_stem(s, t), unit)
-        bar.update(1)
+        rows += json.loads(upath(s, t).read_text())
     write_csv(out / "rows.csv", rows)
     figs = []
     figs.append(str(plot_success_vs_magnitude(rows, out / "success_vs_magnitude.png")))

@@ -4,6 +4,7 @@ and agents.eval.behaviour).
 
   python scripts/sweep.py --agent grid-r5-s1 --sizes 5,9,25 --placements top-left,top-right \\
       --mazes 100 --seed 0 --out runs/sweep1 [--greedy] [--json]
+  python scripts/sweep.py --agents 'grid-r5-*' --sizes 25 --placements top-left --out runs/zoo1 [--ray [ADDRESS]]
   python scripts/sweep.py stats --agent grid-r5-s1 --mazes 1000 --out runs/stats1 [--json]
 
 The sweep plays ``--mazes`` fresh mazes per (maze size, cheese placement) and writes outcome
@@ -11,6 +12,12 @@ rates with Wilson 95% CIs, per-episode CSVs, the phase-transition plot, every-ce
 and example trajectories into ``--out``. It is resumable: re-running with the same arguments
 skips finished (size, placement) units; other arguments in an existing directory are an
 error. Sweep mazes use level seeds 3e9 + seed*1e5 + i, disjoint from training seeds [0, 1e9).
+
+``--agents A,B,C`` (zoo names, checkpoint paths or globs) runs the same sweep for every agent
+into ``--out/agents/<name>/`` and writes one ``summary.csv`` (the agent as a column) and
+``phase_transition_agents.png`` across them. ``--ray [ADDRESS]`` runs each (agent, size,
+placement) unit as a Ray task (alone: $RAY_ADDRESS or a local Ray with this machine's cores);
+the driver alone writes the run directory, and the files are byte-identical to a run without it.
 
 ``stats`` reproduces Mini et al.'s behavioural regression: L1 logistic regression of
 got_cheese on maze geometry features, held-out accuracy vs base rate, coefficients with
@@ -30,7 +37,11 @@ def _sweep_parser() -> argparse.ArgumentParser:
 
     p = argparse.ArgumentParser(prog="sweep.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--agent", required=True, help="checkpoint path or zoo agent name")
+    from agents.cluster import add_ray_option
+
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--agent", help="checkpoint path or zoo agent name")
+    who.add_argument("--agents", help="comma-separated zoo names, checkpoint paths or globs (one table across them)")
     p.add_argument("--sizes", default="all", help="comma-separated odd maze sizes in [3, 25], or 'all' (default)")
     p.add_argument("--placements", default=",".join(DEFAULT_PLACEMENTS),
                    help="comma-separated cheese placements: top-left, bottom-right, top-right, bottom-left, "
@@ -49,6 +60,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
                    help="torch threads (default 1: faster than 2 on a 2-core machine, much faster under load)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON summary object last")
+    add_ray_option(p)
     return p
 
 
@@ -105,22 +117,31 @@ def main(argv: list[str] | None = None) -> int:
     from agents.eval.report import unit_rate
     from agents.eval.stats import fmt_rate
     from agents.eval.sweep import SweepConfig, run_sweep
+    from agents.eval.sweep_agents import resolve_agents, run_agent_sweeps
 
     try:
-        cfg = SweepConfig(agent=args.agent, sizes=args.sizes, placements=args.placements, mazes=args.mazes,
+        agent_list = resolve_agents(args.agents) if args.agents is not None else None
+        cfg = SweepConfig(agent=args.agent or agent_list[0][1], sizes=args.sizes, placements=args.placements, mazes=args.mazes,
                           seed=args.seed, greedy=args.greedy, max_steps=args.max_steps, batch_size=args.batch_size,
                           region=args.region, train_region=args.train_region, fast=not args.fp32,
                           threads=args.threads, progress=not args.no_progress)
-        res = run_sweep(cfg, args.out)
+        if agent_list is None:
+            res = run_sweep(cfg, args.out, ray=args.ray)
+        else:
+            res = run_agent_sweeps(cfg, agent_list, args.out, ray=args.ray)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     stream = sys.stderr if args.json else sys.stdout
-    print(f"{'size':>4}  {'placement':<14} {'n':>6}  {'P(cheese) [95% CI] (k/n)':<30}  P(top-right) [95% CI] (k/n)",
+    many = agent_list is not None
+    width = max([len(u.get("agent", "")) for u in res["units"]] + [5])
+    head = f"{'agent':<{width}}  " if many else ""
+    print(f"{head}{'size':>4}  {'placement':<14} {'n':>6}  {'P(cheese) [95% CI] (k/n)':<30}  P(top-right) [95% CI] (k/n)",
           file=stream)
     for u in res["units"]:
+        lead = f"{u['agent']:<{width}}  " if many else ""
         cheese, top_right = fmt_rate(unit_rate(u, "cheese")), fmt_rate(unit_rate(u, "top_right"))
-        print(f"{u['size']:>4}  {u['placement']:<14} {u['n']:>6}  {cheese:<30}  {top_right}", file=stream)
+        print(f"{lead}{u['size']:>4}  {u['placement']:<14} {u['n']:>6}  {cheese:<30}  {top_right}", file=stream)
     print(f"results in {Path(args.out).resolve()}", file=stream)
     if args.json:
         print(json.dumps({"out_dir": str(Path(args.out).resolve()), "units": res["units"], "files": res["files"]}))

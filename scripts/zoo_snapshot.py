@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 "steps": card["steps"],
                 "cheese_rate": ev.get("cheese_rate"),
                 "ci95": ev.get("ci95"),
+                "greedy_cheese_rate": (ev.get("greedy") or {}).get("cheese_rate"),
                 "milestones": card["learning_curve"].get("milestones"),
             }
         )

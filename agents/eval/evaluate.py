@@ -6,6 +6,11 @@ procgen's start) and plays each once with :func:`agents.eval.rollout.rollout`. P
 the training level range (``agents.train`` uses the first seed after it) so that every
 evaluation level is held out.
 
+Action modes (:data:`ACTION_MODES`): ``"sampled"`` (the agent as trained), ``"greedy"``
+(argmax) and ``"greedy-untried"`` (argmax, skipping moves already taken from the current cell;
+an evaluation option that breaks greedy loops, see :mod:`agents.rollout`; never a change to
+the agent). :func:`evaluate_modes` evaluates several on the same levels.
+
 >>> [round(x, 4) for x in rate_summary(np.array([True] * 45 + [False] * 5))["ci95"]]
 [0.7864, 0.9565]
 """
@@ -21,7 +26,14 @@ from mazegen.checks import check_int
 from ..policy import Policy
 from .stats import Rate
 
-__all__ = ["evaluate", "rate_summary", "size_buckets_of", "BUCKETS"]
+__all__ = ["evaluate", "evaluate_modes", "rate_summary", "size_buckets_of", "BUCKETS", "ACTION_MODES"]
+
+#: Action modes of :func:`evaluate`: name -> (deterministic, untried_moves_first).
+ACTION_MODES = {
+    "sampled": (False, False),
+    "greedy": (True, False),
+    "greedy-untried": (True, True),
+}
 
 #: Buckets reported next to per-size rates (inclusive odd-size ranges).
 BUCKETS = {"3-9": (3, 9), "11-17": (11, 17), "19-25": (19, 25)}
@@ -63,20 +75,32 @@ def evaluate(
     max_steps: int = 500,
     deterministic: bool = False,
     rollout_seed: int = 0,
+    action_mode: str | None = None,
 ) -> dict:
     """Play ``n_levels`` held-out levels once each; cheese rate with Wilson CIs.
 
     Returns a JSON-ready dict: ``cheese_rate``, ``ci95``, ``n_levels``, ``level_seeds``
     (first, last), ``mean_episode_length``, ``by_maze_size`` (``{size: {n, hits, rate,
-    ci95}}``) and ``by_size_bucket`` (3-9, 11-17, 19-25).
+    ci95}}``) and ``by_size_bucket`` (3-9, 11-17, 19-25). ``action_mode`` (one of
+    :data:`ACTION_MODES`) overrides ``deterministic``; the result names it (``action_mode``).
     """
+    if action_mode is None:
+        action_mode = "greedy" if deterministic else "sampled"
+    if action_mode not in ACTION_MODES:
+        raise ValueError(f"action_mode must be one of {list(ACTION_MODES)}, got {action_mode!r}")
+    deterministic, untried = ACTION_MODES[action_mode]
     n_levels = check_int("n_levels", n_levels, 1, 2**31 - 1)
     seed = check_int("seed", seed, 0, 2**31 - 1 - n_levels)
     from .rollout import rollout
 
     levels = _make_levels(n_levels, seed, cheese, sizes, distribution_mode)
     result = rollout(
-        policy, levels, deterministic=deterministic, seed=rollout_seed, max_steps=max_steps
+        policy,
+        levels,
+        deterministic=deterministic,
+        seed=rollout_seed,
+        max_steps=max_steps,
+        untried_moves_first=untried,
     )
     got = np.asarray(result.got_cheese, dtype=bool)
     maze_sizes = np.asarray(levels.maze_size)
@@ -88,6 +112,7 @@ def evaluate(
         "cheese": str(cheese),
         "distribution_mode": distribution_mode,
         "deterministic": bool(deterministic),
+        "action_mode": action_mode,
         "max_steps": int(max_steps),
         "mean_episode_length": float(np.mean(lengths)),
         "mean_episode_length_with_cheese": float(np.mean(lengths[got])) if got.any() else None,
@@ -99,3 +124,11 @@ def evaluate(
     }
     out["cheese_rate"] = out.pop("rate")
     return out
+
+
+def evaluate_modes(policy: Policy, modes: Sequence[str], **kwargs) -> dict[str, dict]:
+    """``{mode: evaluate(policy, action_mode=mode, **kwargs)}`` on the same levels."""
+    bad = [m for m in modes if m not in ACTION_MODES]
+    if bad or not modes:
+        raise ValueError(f"modes must be a non-empty list of {list(ACTION_MODES)}, got {list(modes)}")
+    return {m: evaluate(policy, action_mode=m, **kwargs) for m in modes}

@@ -104,6 +104,30 @@ def phase_transition(rows: Sequence[dict], path: str | Path, *, train_region: in
     return save_figure(fig, path)
 
 
+def phase_transition_agents(rows: Sequence[dict], path: str | Path) -> Path:
+    """P(cheese) vs maze size across agents: one panel per placement, one line per agent
+    (``rows`` carry an ``agent`` column), Wilson 95% bands."""
+    placements = list(dict.fromkeys(r["placement"] for r in rows))
+    agents = list(dict.fromkeys(r["agent"] for r in rows))
+    fig, axes = plt.subplots(1, len(placements), figsize=(3.6 * len(placements), 3.8), sharey=True,
+                             squeeze=False)
+    for ax, pl in zip(axes[0], placements):
+        for j, ag in enumerate(agents):
+            rs = sorted((r for r in rows if r["placement"] == pl and r["agent"] == ag), key=lambda r: int(r["size"]))
+            x = np.array([int(r["size"]) for r in rs])
+            c = _COLORS[j % len(_COLORS)]
+            ax.plot(x, [float(r["cheese_rate"]) for r in rs], marker=".", color=c, label=ag, lw=1.4)
+            ax.fill_between(x, [float(r["cheese_lo"]) for r in rs], [float(r["cheese_hi"]) for r in rs],
+                            color=c, alpha=0.15)
+        ax.set_title(f"cheese {pl}")
+        ax.set_xlabel("maze size")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("P(got cheese) (Wilson 95% band)")
+    axes[0][-1].legend(fontsize=7, loc="best")
+    return save_figure(fig, path)
+
+
 def every_cell_heatmap(k: np.ndarray, n: np.ndarray, size: int, path: str | Path, *, title: str = "") -> Path:
     """P(cheese) per cheese cell (``k / n`` where ``n > 0``) over the inner maze."""
     w = k.shape[0]

@@ -17,6 +17,17 @@ passes during which the rows' levels do not change; ``level_indices[i]`` is the 
 ``levels`` of row ``i`` of every forward pass inside (rows whose episode ended keep their last
 level's index). Agents never import ``steering``: it passes its hook contexts through this.
 
+Greedy, untried move first (an evaluation option, not a change to the agent). A greedy
+(argmax) policy whose observation depends only on the mouse's cell loops forever once it
+revisits a cell. With ``untried_moves_first=True`` (needs ``deterministic=True`` and a policy
+with ``action_probs``) each step groups the 15 actions by the move they make (up, down, left,
+right; staying and moves into a wall, both visible in the observation, are never chosen) and
+takes, among the open moves **taken least often from this cell so far in this episode**, the
+most probable one (as that move's most probable action). On a first visit this is the plain
+argmax (unless that bumps a wall); on later visits it skips what was already tried, in the
+policy's order, so a loop is left instead of repeated (a rotor walk ordered by the policy,
+which reaches every reachable cell eventually).
+
 Determinism. Sampled actions use one uniform per (level, step) drawn from a generator seeded
 with ``(seed, level index)``, so a level's episode does not depend on the batch it ran in
 (only on the policy's probabilities, which can differ at the 1e-7 level between batch
@@ -58,6 +69,11 @@ from mazegen.level import Level, Levels, as_levels
 from ..policy import rgb_style as rgb_style_of
 
 __all__ = ["rollout", "RolloutResult", "OUTCOMES", "FIRSTS", "level_uniforms"]
+
+_MOVES = np.unique(np.asarray(ACTION_DELTAS), axis=0)  # (5, 2): the distinct moves
+#: ``(15,)`` index into ``_MOVES`` of each action's move.
+_ACTION_MOVE = np.array([int(np.flatnonzero((_MOVES == d).all(1))[0]) for d in ACTION_DELTAS])
+_MOVE_ONEHOT = np.eye(len(_MOVES))[_ACTION_MOVE]  # (15, 5)
 
 #: Outcome labels: got the cheese / reached the top-right cell without the cheese / neither.
 OUTCOMES = ("cheese", "top_right", "neither")
@@ -182,6 +198,7 @@ def rollout(
     patch: Callable[[np.ndarray], ContextManager] | None = None,
     progress: bool = False,
     rgb_style: str | None = None,
+    untried_moves_first: bool = False,
 ) -> RolloutResult:
     """Play one episode of every level with ``policy``; see the module docstring.
 
@@ -202,6 +219,8 @@ def rollout(
         patch: optional ``patch(level_indices) -> context manager`` (see the module docstring).
         progress: show a tqdm bar over episodes.
         rgb_style: frame style for rgb policies (default: the policy's metadata, else mono).
+        untried_moves_first: with ``deterministic=True``, the greedy evaluation option of the
+            module docstring (skip moves already taken from the current cell).
     """
     lv = as_levels(levels)
     n = len(lv)
@@ -216,6 +235,10 @@ def rollout(
         raise ValueError(f"policy.obs must be 'grid' or 'rgb', got {obs_kind!r}")
     if patch is not None and not callable(patch):
         raise ValueError(f"patch must be None or a callable level_indices -> context manager, got {patch!r}")
+    if untried_moves_first and not (deterministic and hasattr(policy, "action_probs")):
+        raise ValueError(
+            "untried_moves_first=True needs deterministic=True and a policy with action_probs"
+        )
     style = rgb_style_of(policy, rgb_style) if obs_kind == "rgb" else "mono"
     w = lv.world_size
     tgt = None
@@ -237,7 +260,7 @@ def rollout(
     try:
         _play(policy, lv, out, w=w, obs_kind=obs_kind, style=style, deterministic=deterministic, seed=seed,
               max_steps=max_steps, batch_size=batch_size, region=region, tgt=tgt, stop_on_target=stop_on_target,
-              patch=patch, bar=bar)
+              patch=patch, bar=bar, untried=bool(untried_moves_first))
     finally:
         if bar is not None:
             bar.close()
@@ -256,7 +279,8 @@ def rollout(
         steps_to_target=out.to_tgt,
         targets=tgt,
         trajectories=out.trajs,
-        meta={"seed": seed, "deterministic": bool(deterministic), "max_steps": max_steps},
+        meta={"seed": seed, "deterministic": bool(deterministic), "max_steps": max_steps,
+              "untried_moves_first": bool(untried_moves_first)},
     )
 
 
@@ -284,7 +308,7 @@ class _Slots:
     """
 
     def __init__(self, lv: Levels, b: int, *, max_steps: int, region: int, tgt, sampling: bool, seed: int,
-                 record: bool) -> None:
+                 record: bool, untried: bool = False) -> None:
         w = lv.world_size
         self.lv, self.max_steps, self.region, self.tgt_all, self.seed = lv, max_steps, region, tgt, seed
         self.lvl = np.zeros(b, np.int64)
@@ -299,9 +323,11 @@ class _Slots:
         self.tgt = np.full((b, 2), -1, np.int64)
         self.u = np.zeros((b, max_steps)) if sampling else None
         self.traj = np.zeros((b, max_steps + 1, 2), np.int16) if record else None
+        # (B, W, W, 5): times each move was taken from each cell this episode (untried_moves_first)
+        self.tried = np.zeros((b, w, w, len(_MOVES)), np.int32) if untried else None
 
     def subset(self, keep: np.ndarray) -> None:
-        for name in ("lvl", "live", "walls", "cheese", "pos", "t", "tr", "reg_r_hi", "reg_c_lo", "tgt", "u", "traj"):
+        for name in ("lvl", "live", "walls", "cheese", "pos", "t", "tr", "reg_r_hi", "reg_c_lo", "tgt", "u", "traj", "tried"):
             a = getattr(self, name)
             if a is not None:
                 setattr(self, name, a[keep])
@@ -325,6 +351,8 @@ class _Slots:
             self.tgt[slots] = self.tgt_all[idx]
         if self.u is not None:
             self.u[slots] = level_uniforms(self.seed, idx, self.max_steps)
+        if self.tried is not None:
+            self.tried[slots] = 0
         return sub
 
     def current_levels(self, rows: np.ndarray) -> Levels:
@@ -363,7 +391,7 @@ class _Slots:
 
 
 def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministic, seed, max_steps, batch_size,
-          region, tgt, stop_on_target, patch, bar) -> None:
+          region, tgt, stop_on_target, patch, bar, untried=False) -> None:
     """Play every level once with a pool of ``batch_size`` rows, refilling finished rows with
     the next unplayed level; when none are left, shrink the pool as it empties (if the frames
     carry no hidden state)."""
@@ -378,7 +406,7 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
     act_rng = np.random.default_rng([seed, 1])
     b = min(batch_size, n)
     sl = _Slots(lv, b, max_steps=max_steps, region=region, tgt=tgt, sampling=sampling, seed=seed,
-                record=out.trajs is not None)
+                record=out.trajs is not None, untried=untried)
     nxt = 0
 
     def start(slots: np.ndarray) -> np.ndarray:
@@ -418,7 +446,9 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
             rows = np.flatnonzero(sl.live)
             if use_probs:
                 probs = np.asarray(policy.action_probs(obs), dtype=np.float64)
-                if deterministic:
+                if untried:
+                    act = _untried_argmax(probs, sl)
+                elif deterministic:
                     act = probs.argmax(axis=1)
                 else:
                     cdf = np.cumsum(probs, axis=1)
@@ -466,3 +496,24 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
                     env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(len(keep)))), len(keep),
                                      obs=obs_kind, max_steps=max_steps, rgb_style=style)
                     obs = env.reset()
+
+
+def _untried_argmax(probs: np.ndarray, sl: _Slots) -> np.ndarray:
+    """``(B,)`` actions: per row, the most probable of the open moves taken least often from
+    the mouse's cell, as that move's most probable action; counts the move. ``probs`` is
+    ``(B, 15)``."""
+    rows = np.arange(len(probs))
+    r, c = sl.pos[:, 0], sl.pos[:, 1]
+    move_p = probs @ _MOVE_ONEHOT  # (B, 5)
+    w = sl.walls.shape[1]
+    nr, nc = r[:, None] + _MOVES[None, :, 0], c[:, None] + _MOVES[None, :, 1]  # (B, 5)
+    inside = (nr >= 0) & (nr < w) & (nc >= 0) & (nc < w)
+    is_open = inside & ~(_MOVES == 0).all(axis=1)[None, :]
+    is_open[is_open] = ~sl.walls[np.broadcast_to(rows[:, None], nr.shape)[is_open], nr[is_open], nc[is_open]]
+    is_open[~is_open.any(axis=1)] = True  # no open move (a 1-cell maze): any move
+    taken = np.where(is_open, sl.tried[rows, r, c], np.iinfo(np.int32).max)  # (B, 5)
+    least = taken == taken.min(axis=1, keepdims=True)
+    move = np.where(least, move_p, -1.0).argmax(axis=1)
+    act = np.where(_ACTION_MOVE[None, :] == move[:, None], probs, -1.0).argmax(axis=1)
+    sl.tried[rows, r, c, move] += 1
+    return act

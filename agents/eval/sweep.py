@@ -58,6 +58,10 @@ __all__ = [
     "parse_placements",
     "in_training_region",
     "unit_name",
+    "prepare_sweep",
+    "agent_train_region",
+    "run_units",
+    "SweepJob",
 ]
 
 #: First level seed of sweep mazes (training uses [0, 1e9), card evaluation 1e9+).
@@ -312,6 +316,12 @@ def _run_unit(policy, cfg: SweepConfig, size: int, placement: str, train_region:
 def _train_region(policy: Any, cfg: SweepConfig) -> int:
     if cfg.train_region is not None:
         return cfg.train_region
+    return agent_train_region(policy)
+
+
+def agent_train_region(policy: Any) -> int:
+    """The side of the top-right cheese region ``policy`` was trained on, from its metadata or
+    card (``cheese_region`` / ``train_region`` / ``rand_region``), else 5."""
     meta = getattr(policy, "metadata", None) or {}
     card = meta.get("card") or {}
     sources = (meta, card, card.get("config") if isinstance(card, dict) else None, meta.get("config"),
@@ -325,12 +335,35 @@ def _train_region(policy: Any, cfg: SweepConfig) -> int:
     return 5
 
 
-def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> dict:
+def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None, ray: str | None = None) -> dict:
     """Run (or resume) the sweep into ``out_dir``; returns the summary dict (also in
     ``summary.json``): ``{"config", "out_dir", "units": [summary rows], "files": [...]}``.
 
-    ``policy``: a policy object to use instead of loading ``cfg.agent``.
+    ``policy``: a policy object to use instead of loading ``cfg.agent``. ``ray``: run the
+    units as Ray tasks (an address for :func:`agents.cluster.init_ray`; None = here). The
+    files are byte-identical either way.
     """
+    job = prepare_sweep(cfg, out_dir, policy=policy)
+    run_units([job], ray=ray, progress=cfg.progress)
+    return _aggregate(cfg, job.out, job.config)
+
+
+@dataclass
+class SweepJob:
+    """One agent's sweep, ready to run: its config, policy, run directory, the config dict
+    stored there and its unfinished units ``[(size, placement)]``."""
+
+    cfg: SweepConfig
+    policy: Any
+    out: Path
+    config: dict
+    todo: list
+    train_region: int
+
+
+def prepare_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> SweepJob:
+    """Load the agent, create ``out_dir`` (or check that the sweep there has the same
+    arguments) and list the units still to run."""
     if not isinstance(cfg, SweepConfig):
         raise ValueError(f"cfg must be a SweepConfig, got {type(cfg).__name__}")
     if policy is None:
@@ -347,28 +380,49 @@ def run_sweep(cfg: SweepConfig, out_dir: str | Path, *, policy: Any = None) -> d
     want = json.loads((out / "config.json").read_text())
     units_dir = out / "units"
     units_dir.mkdir(exist_ok=True)
+    todo = [(s, p) for s in cfg.sizes for p in cfg.placements
+            if not (units_dir / f"{unit_name(s, p)}.json").exists()]
+    return SweepJob(cfg, policy, out, want, todo, train_region)
 
-    todo = [(s, p) for s in cfg.sizes for p in cfg.placements]
+
+def _unit_task(policy, cfg: SweepConfig, size: int, placement: str, train_region: int) -> tuple[list[dict], dict]:
+    """One unit, wherever it runs (here or in a Ray worker): sets torch's threads first."""
+    if cfg.threads is not None:
+        import torch
+
+        torch.set_num_threads(cfg.threads)
+    return _run_unit(policy, cfg, size, placement, train_region)
+
+
+def run_units(jobs: Sequence[SweepJob], *, ray: str | None = None, progress: bool = False) -> None:
+    """Run every unfinished unit of ``jobs`` (here, or as Ray tasks); the driver writes each
+    unit's CSV and JSON as its result arrives."""
+    from ..cluster import map_units
+
+    units, where = [], []
+    for job in jobs:
+        for size, placement in job.todo:
+            units.append((job.policy, job.cfg, size, placement, job.train_region))
+            where.append(job.out / "units" / unit_name(size, placement))
+    total = sum(len(j.cfg.sizes) * len(j.cfg.placements) for j in jobs)
     bar = None
-    if cfg.progress:
+    if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo), desc="sweep units", unit="unit")
+        bar = tqdm(total=total, initial=total - len(units), desc="sweep units", unit="unit")
+
+    def write(i: int, result: tuple[list[dict], dict]) -> None:
+        rows, summary = result
+        write_csv(where[i].with_suffix(".csv"), rows)
+        atomic_write_text(where[i].with_suffix(".json"), json.dumps(summary, indent=1))
+        if bar is not None:
+            bar.update(1)
+
     try:
-        for size, placement in todo:
-            stem = units_dir / unit_name(size, placement)
-            if not (stem.with_suffix(".json")).exists():
-                if bar is not None:
-                    bar.set_postfix_str(f"size {size} {placement}")
-                rows, summary = _run_unit(policy, cfg, size, placement, train_region)
-                write_csv(stem.with_suffix(".csv"), rows)
-                atomic_write_text(stem.with_suffix(".json"), json.dumps(summary, indent=1))
-            if bar is not None:
-                bar.update(1)
+        map_units(_unit_task, units, ray=ray, on_result=write)
     finally:
         if bar is not None:
             bar.close()
-    return _aggregate(cfg, out, want)
 
 
 def _aggregate(cfg: SweepConfig, out: Path, config: dict) -> dict:

@@ -22,20 +22,25 @@ the ``eval_levels`` consecutive seeds starting at ``eval_start_level`` (default
 explicitly, because then no seed range is guaranteed unseen.
 
 **Resuming.** ``train(config, resume=True)`` continues from the newest checkpoint in
-``config.run_dir``: policy, optimizer, step counter, learning-rate schedule position, torch /
-numpy / python RNG states and reward-normalisation statistics are restored, ``train_log.csv``
-is cut back to the checkpoint's step, and training continues up to ``total_steps``. The
-environments are rebuilt with seed ``env_seed + steps`` (episodes in flight at the kill are
-lost), so a resumed run is deterministic but not bit-identical to an uninterrupted one.
-SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation, no card) and
-returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last checkpoint.
+``config.run_dir`` that reads back (a newer unreadable one, e.g. cut short by a full disk, is
+renamed ``*.unreadable`` and the fallback is reported on stderr): policy, optimizer, step
+counter, learning-rate schedule position, torch / numpy / python RNG states and
+reward-normalisation statistics are restored, ``train_log.csv`` is cut back to the
+checkpoint's step, and training continues up to ``total_steps``. The environments are rebuilt
+with seed ``env_seed + steps`` (episodes in flight at the kill are lost), so a resumed run is
+deterministic but not bit-identical to an uninterrupted one. Temp files left by a write that
+was killed (``.<name>.<random>.tmp`` in the run directory or ``checkpoints/``) are deleted at
+the next start. SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (no evaluation,
+no card) and returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last
+checkpoint.
 
 The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
 :mod:`agents.train.state` (checkpoints), :mod:`agents.train.log` (the CSV log and curves) and
 :mod:`agents.card` (cards and the zoo).
 
 **Determinism.** On CPU with a fixed ``seed`` and ``torch_threads``, two runs give identical
-weights.
+weights, whatever their checkpoint schedules (``checkpoint_steps`` / ``checkpoint_minutes``):
+writing a checkpoint draws from no RNG (torch, numpy, python or the environments').
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import sys
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -56,10 +62,11 @@ from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
 from .state import (
     TRAIN_FORMAT,
     _ckpt_name,
-    _read_train_checkpoint,
     _rng_state,
     _set_rng_state,
+    clean_orphaned_temp_files,
     latest_checkpoint,
+    newest_readable_checkpoint,
 )
 
 __all__ = ["TrainConfig", "config_from_args", "train"]
@@ -118,12 +125,16 @@ def train(
 
     ckpt = None
     if resume:
-        latest = latest_checkpoint(run_dir)
-        if latest is None:
+        if latest_checkpoint(run_dir) is None:
             raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
-        ckpt = _read_train_checkpoint(latest)
+        found = newest_readable_checkpoint(run_dir)
+        if found is None:
+            raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
+        ckpt = found[1]
     elif latest_checkpoint(run_dir) is not None:
         raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
+    for tmp in clean_orphaned_temp_files(run_dir):
+        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,16 @@ import torch
 
 from ..policy import Policy
 
-__all__ = ["TRAIN_FORMAT", "latest_checkpoint", "policy_from_train_checkpoint"]
+__all__ = [
+    "TRAIN_FORMAT",
+    "latest_checkpoint",
+    "newest_readable_checkpoint",
+    "clean_orphaned_temp_files",
+    "policy_from_train_checkpoint",
+]
+
+#: Suffix given to a checkpoint that could not be read (so that it no longer counts as one).
+UNREADABLE_SUFFIX = ".unreadable"
 
 TRAIN_FORMAT = "cheese-maze-train/1"
 
@@ -39,6 +49,49 @@ def _read_train_checkpoint(path: Path) -> dict:
     if not isinstance(data, dict) or data.get("format") != TRAIN_FORMAT:
         raise ValueError(f"{path} is not a {TRAIN_FORMAT} training checkpoint")
     return data
+
+
+def newest_readable_checkpoint(
+    run_dir: str | os.PathLike, *, warn=None
+) -> tuple[Path, dict] | None:
+    """``(path, checkpoint dict)`` of the newest checkpoint that reads back, or None if none does.
+
+    Each newer checkpoint that cannot be read (truncated, corrupt, not a training checkpoint)
+    is renamed to ``<name>.unreadable`` (kept for inspection, no longer a checkpoint) and
+    reported through ``warn(message)`` (default: a line on stderr).
+    """
+    if warn is None:
+
+        def warn(msg: str) -> None:
+            print(msg, file=sys.stderr, flush=True)
+
+    d = Path(run_dir) / "checkpoints"
+    for path in sorted(d.glob("ckpt_*.pt"), reverse=True) if d.is_dir() else []:
+        try:
+            return path, _read_train_checkpoint(path)
+        except Exception as e:  # noqa: BLE001 - any failure to read means "unreadable"
+            aside = path.with_name(path.name + UNREADABLE_SUFFIX)
+            os.replace(path, aside)
+            warn(
+                f"warning: checkpoint {path} is unreadable ({type(e).__name__}: "
+                f"{str(e).splitlines()[0] if str(e) else ''}); moved it to {aside.name} and "
+                "fell back to the next newest checkpoint"
+            )
+    return None
+
+
+def clean_orphaned_temp_files(run_dir: str | os.PathLike) -> list[Path]:
+    """Delete the temp files a killed atomic write left in ``run_dir`` and its
+    ``checkpoints/`` (``.<name>.<random>.tmp``, see :func:`agents.checkpoint.atomic_write`);
+    returns the paths removed."""
+    removed = []
+    for d in (Path(run_dir), Path(run_dir) / "checkpoints"):
+        if d.is_dir():
+            for tmp in sorted(d.glob(".*.tmp")):
+                if tmp.is_file():
+                    tmp.unlink()
+                    removed.append(tmp)
+    return removed
 
 
 def policy_from_train_checkpoint(path: str | os.PathLike) -> tuple[Policy, dict]:

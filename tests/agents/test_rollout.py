@@ -276,3 +276,35 @@ def test_rgb_policy_mono_and_textured(one_thread):
 def test_progress_bar_and_single_level(capsys):
     res = rollout(UpThenRight(), ROOM, max_steps=10, progress=True)
     assert len(res) == 1 and res.to_rows()[0]["steps"] == 10
+
+
+class _FixedPreference:
+    """Same move ranking everywhere: up > right > down > left (stay never)."""
+
+    obs = "grid"
+
+    def action_probs(self, obs):
+        from mazegen.constants import ACTION_DOWN, ACTION_LEFT
+
+        p = np.zeros((len(obs), 15))
+        p[:, [ACTION_UP, ACTION_RIGHT, ACTION_DOWN, ACTION_LEFT]] = [0.4, 0.3, 0.2, 0.1]
+        return p
+
+
+def test_untried_moves_first_breaks_the_greedy_loop():
+    lv = Levels.from_list([MAZE, MAZE])
+    greedy = rollout(_FixedPreference(), lv, deterministic=True, max_steps=200)
+    # argmax climbs to (1,1) and pushes "up" into the wall until the timeout
+    assert not greedy.got_cheese.any() and greedy.final_cell.tolist()[0] == [1, 1]
+    kw = dict(deterministic=True, max_steps=200, untried_moves_first=True, record_trajectory=True)
+    a = rollout(_FixedPreference(), lv, **kw)
+    b = rollout(_FixedPreference(), lv, batch_size=1, **kw)
+    padded = rollout(_FixedPreference(), pad(MAZE), **kw)
+    assert a.got_cheese.all() and a.steps.tolist() == b.steps.tolist()
+    assert padded.got_cheese.all() and padded.steps[0] == a.steps[0]  # the world's size is moot
+    traj = a.trajectories[0]
+    # the first visit of each cell is the plain argmax: up the left column to (1,1)
+    assert traj[:5].tolist() == [[5, 1], [4, 1], [3, 1], [2, 1], [1, 1]]
+    assert a.meta["untried_moves_first"] is True
+    with pytest.raises(ValueError, match="untried_moves_first=True needs deterministic=True"):
+        rollout(_FixedPreference(), lv, untried_moves_first=True)

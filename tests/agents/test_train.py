@@ -95,6 +95,68 @@ def test_two_runs_give_identical_weights(tmp_path):
     assert [r["steps"] for r in _rows(s1["run_dir"])] == [str(256 * i) for i in range(1, 5)]
 
 
+def test_checkpoint_schedule_does_not_change_training(tmp_path):
+    """Same seed, three checkpoint schedules (every iteration, every third, only the last):
+    identical final weights and optimizer state, tensor for tensor."""
+    runs = {}
+    for name, every in (("every", 256), ("third", 768), ("none", 0)):
+        s = train(
+            _cfg(tmp_path, name, seed=5, total_steps=1536, checkpoint_steps=every),
+            env_fn=_env_fn,
+        )
+        runs[name] = torch.load(latest_checkpoint(s["run_dir"]), weights_only=True)
+    assert len(list((tmp_path / "every" / "checkpoints").iterdir())) == 3  # keep_checkpoints
+    a = runs["every"]
+    for other in (runs["third"], runs["none"]):
+        assert a["num_timesteps"] == other["num_timesteps"] == 1536
+        assert set(a["policy"]) == set(other["policy"])
+        assert all(torch.equal(a["policy"][k], other["policy"][k]) for k in a["policy"])
+        for sa, so in zip(a["optimizer"]["state"].values(), other["optimizer"]["state"].values()):
+            assert all(torch.equal(sa[k], so[k]) for k in sa)
+        assert torch.equal(a["rng"]["torch"], other["rng"]["torch"])
+
+
+def test_resume_is_deterministic(tmp_path):
+    """Two resumes of one checkpoint give identical weights (a resumed run is not bit-identical
+    to an uninterrupted one: the environments restart, episodes in flight are lost)."""
+    import shutil
+
+    train(_cfg(tmp_path, "r0", seed=2, total_steps=512), env_fn=_env_fn)
+    shutil.copytree(tmp_path / "r0", tmp_path / "r1")
+    w = []
+    for name in ("r0", "r1"):
+        s = train(_cfg(tmp_path, name, seed=2, total_steps=1024), resume=True, env_fn=_env_fn)
+        w.append(load(Path(s["run_dir"]) / "model.pt").model.state_dict())
+    assert all(torch.equal(w[0][k], w[1][k]) for k in w[0])
+
+
+def test_resume_falls_back_past_an_unreadable_checkpoint_and_cleans_temp_files(tmp_path, capsys):
+    cfg = _cfg(tmp_path, "f", checkpoint_steps=256, keep_checkpoints=3, total_steps=768)
+    run = Path(train(cfg, env_fn=_env_fn)["run_dir"])
+    ckpts = run / "checkpoints"
+    newest = ckpts / "ckpt_000000000768.pt"
+    newest.write_bytes(newest.read_bytes()[:100])  # a write cut short (full disk, crash)
+    orphans = [ckpts / ".ckpt_000000001024.pt.k3j2.tmp", run / ".model.pt.a8f1.tmp"]
+    for p in orphans:
+        p.write_bytes(b"half a file")
+    capsys.readouterr()
+    s = train(_cfg(tmp_path, "f", checkpoint_steps=256, keep_checkpoints=3, total_steps=1024),
+              resume=True, env_fn=_env_fn)
+    err = capsys.readouterr().err
+    assert "ckpt_000000000768.pt is unreadable" in err and "fell back" in err
+    assert all(str(p) in err for p in orphans) and not any(p.exists() for p in orphans)
+    assert (ckpts / "ckpt_000000000768.pt.unreadable").is_file()  # kept aside, not a checkpoint
+    assert s["steps"] == 1024
+    # resumed from 512: the log rows after it were dropped, then re-logged
+    assert [int(r["steps"]) for r in _rows(run)] == [256, 512, 768, 1024]
+    assert latest_checkpoint(run).name == "ckpt_000000001024.pt"
+    # nothing readable left: a clear error, no training
+    for p in ckpts.glob("ckpt_*.pt"):
+        p.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="no checkpoint in .* is readable"):
+        train(_cfg(tmp_path, "f", total_steps=2048), resume=True, env_fn=_env_fn)
+
+
 def test_resume_continues_step_counter_and_log(tmp_path):
     cfg = _cfg(tmp_path, "r", checkpoint_steps=256, keep_checkpoints=2)
     s = train(cfg, env_fn=_env_fn)
