@@ -56,6 +56,7 @@ __all__ = [
     "fit_readout",
     "generalisation_rows",
     "probe_rows",
+    "random_valid_cells",
 ]
 
 #: Families fitted as a direction.
@@ -208,11 +209,19 @@ def _acc(target, kind, correct, base, **extra) -> dict:
     }
 
 
-def _cell_rows(target, acts, cell, valid, tr, te, perm, seed, extra) -> list[dict]:
+def random_valid_cells(valid: np.ndarray, seed: int) -> np.ndarray:
+    """``(N,)`` one uniformly drawn valid cell per maze: the shuffled-label control of the cell
+    targets (labels independent of the activations, still on open cells of the maze)."""
+    rng = np.random.default_rng(seed)
+    return np.array([rng.choice(np.flatnonzero(v)) for v in valid], np.int64)
+
+
+def _cell_rows(target, acts, cell, valid, tr, te, shuffle, seed, extra) -> list[dict]:
     base = base_rate(cell[tr], cell[te])
+    lab = random_valid_cells(valid[tr], seed + 1) if shuffle else cell[tr]
     rows = []
     for name, kind in CELL_KINDS.items():
-        r = fit_cell_probe(kind, acts[tr], cell[tr][perm], valid[tr], seed=seed)
+        r = fit_cell_probe(kind, acts[tr], lab, valid[tr], seed=seed)
         pred = argmax_cells(r, acts[te], valid[te])
         rows.append(_acc(target, name, pred == cell[te], base, **extra))
     return rows
@@ -235,6 +244,11 @@ def probe_rows(
     the flattened multinomial logistic is :func:`steering.probes.fit_probes`' ``cheese_cell``),
     ``open_cell`` (mean-diff / pca / conv shared over positions), ``will_find_cheese`` and
     ``cheese_top_right`` (flattened logistic / mean-diff / pca).
+
+    ``shuffle_labels``: the per-maze and open-cell labels are permuted over the training mazes;
+    the cell targets' training labels become a random valid cell of each maze
+    (:func:`random_valid_cells`; a permuted cell from another maze is often a wall here, which a
+    probe would learn instead).
     """
     if data.valid_act is None or data.mouse_act is None:
         raise ValueError("probe_rows needs ProbeData from collect_probe_data (valid_act, mouse_act)")
@@ -242,8 +256,8 @@ def probe_rows(
     tr, te = split_indices(n, test_frac, seed)
     perm = np.random.default_rng(seed + 1).permutation(len(tr)) if shuffle_labels else np.arange(len(tr))
     extra = {"control": control, "split": "random"}
-    rows = _cell_rows("cheese_cell", data.acts, data.cheese_act, data.valid_act, tr, te, perm, seed, extra)
-    rows += _cell_rows("mouse_cell", data.acts, data.mouse_act, data.valid_act, tr, te, perm, seed, extra)
+    rows = _cell_rows("cheese_cell", data.acts, data.cheese_act, data.valid_act, tr, te, shuffle_labels, seed, extra)
+    rows += _cell_rows("mouse_cell", data.acts, data.mouse_act, data.valid_act, tr, te, shuffle_labels, seed, extra)
     flat = data.acts.reshape(n, -1).astype(np.float64)
     x_tr, x_te = _standardize(flat[tr], flat[te])
     pred = _logistic(x_tr, data.mouse_act[tr][perm], x_te, c, seed)
@@ -298,7 +312,7 @@ def generalisation_rows(data: ProbeData, *, seed: int = 0, c: float = 1.0) -> li
             continue
         extra = {"control": "", "split": split}
         rows += _cell_rows("cheese_cell", data.acts, data.cheese_act, data.valid_act, tr, te,
-                           np.arange(len(tr)), seed, extra)
+                           False, seed, extra)
         x_tr, x_te = _standardize(flat[tr], flat[te])
         pred = _logistic(x_tr, data.cheese_act[tr], x_te, c, seed)
         rows.append(_acc("cheese_cell", "logistic", pred == data.cheese_act[te],
