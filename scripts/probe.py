@@ -287,11 +287,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     extra: dict[str, list[dict]] = {}
     if a.command == "probe" and (a.all_layers or a.layers):
-        from steering.probe_layers import plot_depth, run_layer_probes, stream_layers
+        from steering.probe_layers import (
+            check_conv_layers,
+            plot_depth,
+            run_layer_probes,
+            stream_layers,
+        )
         from steering.probes import probe_levels, random_policy_like
 
         layers = a.layers or stream_layers(policy)
         try:
+            check_conv_layers(policy, layers)
             levels = probe_levels(a.mazes, a.seed, a.sizes, mouse=a.mouse or "uniform")
             ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
             out.mkdir(parents=True, exist_ok=True)

@@ -29,7 +29,7 @@ from .observe import layer_shape
 from .probe_kinds import generalisation_rows, probe_rows
 from .probes import collect_probe_data, fit_probes
 
-__all__ = ["plot_depth", "run_layer_probes", "stream_layers"]
+__all__ = ["check_conv_layers", "plot_depth", "run_layer_probes", "stream_layers"]
 
 _FIT_PROBES_KIND = {"cheese_cell": "logistic", "cheese_rowcol": "ridge", "open_cell": "logistic",
                     "will_find_cheese": "logistic"}
@@ -48,6 +48,15 @@ def stream_layers(policy: Any) -> list[str]:
     if not out:
         raise ValueError("policy.model has no embedder.block*.conv / resadd_out hook points")
     return out
+
+
+def check_conv_layers(policy: Any, layers: Sequence[str]) -> None:
+    """ValueError naming the first of ``layers`` that is not a conv activation ``(C, H, W)``."""
+    if not layers:
+        raise ValueError("need at least one layer")
+    for layer in layers:
+        if len(layer_shape(policy, layer)) != 3:
+            raise ValueError(f"layer {layer!r} is not a conv activation (C, H, W)")
 
 
 def _layer_rows(data, *, seed, test_frac, n_boot, control, shuffle) -> list[dict]:
@@ -79,9 +88,7 @@ def run_layer_probes(
     """Rows (``layer``, ``depth``, ``target``, ``kind``, ``control``, ``split``, ``value``,
     CI, ``base_rate``) for every layer; the "will find the cheese" label is one rollout per
     level by ``policy`` (sampled with ``seed``), shared by the random-init control."""
-    for layer in layers:
-        if len(layer_shape(policy, layer)) != 3:
-            raise ValueError(f"layer {layer!r} is not a conv activation (C, H, W)")
+    check_conv_layers(policy, layers)
     got = None
     rows: list[dict] = []
     for depth, layer in enumerate(layers):
