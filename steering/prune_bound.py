@@ -379,7 +379,7 @@ def plot_bound(rows: Sequence[dict], path) -> None:
     axes[0].plot([lo, hi], [lo, hi], "k--", lw=1, label="measured = bound")
     axes[0].set(xscale="log", yscale="log", xlabel="bound K·X (channel-restricted K)",
                 ylabel="measured RMS |Δ logits|₂ (mean-ablation)")
-    axes[1].set(xlabel="channel std", ylabel="mean KL(unpruned ‖ pruned)", yscale="symlog")
+    axes[1].set(xlabel="channel std", ylabel="mean KL(unpruned ‖ pruned)")
     axes[0].legend(fontsize=6)
     fig.tight_layout()
     save_figure(fig, path, dpi=100)
