@@ -20,6 +20,12 @@ _LAZY = {
     "maze_cell_to_act_cell": "cells",
     "run_probes": "probes",
     "run_prune": "prune",
+    "fit_readout": "probe_kinds",
+    "run_layer_probes": "probe_layers",
+    "run_probe_steer": "probe_steer",
+    "channel_lipschitz": "prune_bound",
+    "bound_rows": "prune_bound",
+    "run_explain": "explain",
 }
 
 __all__ = list(_LAZY)

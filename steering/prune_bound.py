@@ -110,7 +110,6 @@ def _downstream(model, layer: str) -> list[tuple[str, Any, int]]:
         pooled = (size + 1) // 2
         seq = [("conv", blk.conv, size), ("pool", blk.maxpool, size), ("res", blk.res1, pooled),
                ("res", blk.res2, pooled)]
-        names = ["conv", "maxpool", "res1", "res2"]
         if i == b:
             tail = ".".join(parts[2:])
             at = {"conv": 0, "res1.resadd_out": 2, "res2.resadd_out": 3}.get(tail)
@@ -119,7 +118,6 @@ def _downstream(model, layer: str) -> list[tuple[str, Any, int]]:
             ops += seq[at + 1:]
         elif i > b:
             ops += seq
-        del names
         size = pooled
     ops.append(("head", model, size))
     return ops
