@@ -155,7 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument(
         "--all-layers",
         action="store_true",
-        help="every residual-stream layer, every probe family and target (ignores --layer)",
+        help="every residual-stream layer, every probe family and target (ignores --layer); "
+        "finished layers are kept in OUT/layers and reused when re-run with the same agent and "
+        "arguments",
     )
     pp.add_argument(
         "--layers",
@@ -301,8 +303,15 @@ def main(argv: list[str] | None = None) -> int:
             levels = probe_levels(a.mazes, a.seed, a.sizes, mouse=a.mouse or "uniform")
             ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
             out.mkdir(parents=True, exist_ok=True)
+            from agents.sweep import agent_fingerprint
+
+            key = {"agent_fingerprint": agent_fingerprint(policy), "mazes": a.mazes,
+                   "seed": a.seed, "sizes": a.sizes, "mouse": a.mouse or "uniform",
+                   "test_frac": a.test_frac, "max_steps": a.max_steps,
+                   "random_init": not a.no_random_init}
             rows = run_layer_probes(policy, levels, layers, control_policy=ctl, seed=a.seed,
-                                    test_frac=a.test_frac, max_steps=a.max_steps, progress=say)
+                                    test_frac=a.test_frac, max_steps=a.max_steps, progress=say,
+                                    cache_dir=out / "layers", key=key)
         except ValueError as e:
             ap.error(str(e))
         plot_depth(rows, out / "probes_depth.png")

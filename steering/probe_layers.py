@@ -14,11 +14,18 @@ collects the first-frame activations of the same mazes at each of them and fits
 each on the agent, with shuffled training labels (``control="shuffled"``) and on a randomly
 initialised network of the same architecture (``control="random-init"``, same labels).
 :func:`plot_depth` draws held-out accuracy against depth, one panel per target.
+
+Resume: with ``cache_dir``, the rollout outcomes and each finished layer's rows are written
+there (``outcomes.json``, ``layer-<name>.json``, atomically) together with ``key`` (the agent's
+fingerprint and the arguments); a re-run with the same key reuses them, a different key
+recomputes and overwrites them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -84,20 +91,51 @@ def run_layer_probes(
     max_steps: int = 500,
     n_boot: int = 100,
     progress: Callable[[str], None] | None = None,
+    cache_dir: str | Path | None = None,
+    key: dict | None = None,
 ) -> list[dict]:
     """Rows (``layer``, ``depth``, ``target``, ``kind``, ``control``, ``split``, ``value``,
     CI, ``base_rate``) for every layer; the "will find the cheese" label is one rollout per
-    level by ``policy`` (sampled with ``seed``), shared by the random-init control."""
+    level by ``policy`` (sampled with ``seed``), shared by the random-init control. See the
+    module docstring for ``cache_dir`` / ``key`` (resume)."""
+    from agents.checkpoint import atomic_write_text
+
+    from .cli import jsonable
+
     check_conv_layers(policy, layers)
-    got = None
+    cache = None if cache_dir is None else Path(cache_dir)
+    want = jsonable(key or {})
+
+    def cached(name: str):
+        if cache is None or not (cache / name).exists():
+            return None
+        d = json.loads((cache / name).read_text())
+        return d["value"] if d.get("key") == want else None
+
+    def store(name: str, value) -> None:
+        if cache is not None:
+            cache.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(cache / name, json.dumps(jsonable({"key": want, "value": value})))
+
+    got = cached("outcomes.json")
+    if got is not None:
+        got = np.asarray(got, bool)
     rows: list[dict] = []
     for depth, layer in enumerate(layers):
+        name = f"layer-{layer}.json"
+        done = cached(name)
+        if done is not None:
+            if progress:
+                progress(f"probes at {layer} ({depth + 1}/{len(layers)}): reused from {cache}")
+            rows += done
+            continue
         if progress:
             progress(f"probes at {layer} ({depth + 1}/{len(layers)})")
         data = collect_probe_data(policy, levels, layer, outcomes=got is None,
                                   rollout_seed=seed, max_steps=max_steps)
         if got is None:
             got = data.got_cheese
+            store("outcomes.json", got.tolist())
         data.got_cheese = got
         lr = _layer_rows(data, seed=seed, test_frac=test_frac, n_boot=n_boot, control="", shuffle=False)
         lr += _layer_rows(data, seed=seed, test_frac=test_frac, n_boot=n_boot, control="shuffled", shuffle=True)
@@ -109,6 +147,7 @@ def run_layer_probes(
                               control="random-init", shuffle=False)
         for r in lr:
             r["layer"], r["depth"] = layer, depth
+        store(name, lr)
         rows += lr
     return rows
 

@@ -132,3 +132,25 @@ def test_mean_difference_direction_steers_the_planted_feature():
     assert table[("cheese_cell", "mean-diff")]["effect"] == 1.0
     with pytest.raises(ValueError, match="probe_mazes"):
         ProbeSteerConfig(probe_mazes=3)
+
+
+def test_layer_probes_resume_from_the_cache(tmp_path):
+    from steering.probe_layers import run_layer_probes, stream_layers
+
+    pol = TinyPolicy(25)
+    layers = stream_layers(pol)
+    assert layers == ["embedder.block1.conv", "embedder.block2.res1.resadd_out"]
+    lv = probe_levels(24, seed=0, sizes=[5, 7], mouse="uniform")
+    msgs: list[str] = []
+    kw = dict(max_steps=20, n_boot=10, cache_dir=tmp_path, progress=msgs.append)
+    first = run_layer_probes(pol, lv, layers, key={"a": 1}, **kw)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "layer-embedder.block1.conv.json", "layer-embedder.block2.res1.resadd_out.json", "outcomes.json"]
+    msgs.clear()
+    again = run_layer_probes(pol, lv, layers, key={"a": 1}, **kw)
+    assert again == first and all("reused" in m for m in msgs) and len(msgs) == 2
+    msgs.clear()
+    other = run_layer_probes(pol, lv, layers[:1], key={"a": 2}, **kw)  # new key: recomputed
+    assert not any("reused" in m for m in msgs)
+    assert [r["value"] for r in other] == [r["value"] for r in first if r["depth"] == 0]
+    assert {r["layer"] for r in first} == set(layers) and {r["depth"] for r in first} == {0, 1}
