@@ -53,11 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     import ray
     import torch
 
-    from agents.model import ImpalaModel
     from agents.card import machine_info
-    from agents.policy import Policy
     from agents.eval.sweep import SIZES_ALL, SweepConfig, prepare_sweep, run_units
     from agents.eval.sweep_agents import resolve_agents, run_agent_sweeps
+    from agents.model import ImpalaModel
+    from agents.policy import Policy
 
     agents = resolve_agents(args.agents)
     cfg = SweepConfig(agent=agents[0][1], sizes=args.sizes, placements=args.placements, mazes=args.mazes,

@@ -1,18 +1,32 @@
 #!/usr/bin/env python
-"""Linear probes and low-std channel pruning on one layer of a maze agent.
+"""Probes, probe-direction steering, pruning and its bound, and what the understood channels explain.
 
 Subcommands (``python scripts/probe.py SUBCOMMAND --help`` for the options)::
 
-    probe  fit held-out linear probes (cheese activation cell, cheese (row, col), open cells,
-           "will find cheese") on the layer's activations, with shuffled-label and
-           random-init-network controls
-    prune  ablate the k lowest-std channels (zero or mean) and measure the cheese rate in and
-           off distribution, with a random-channel control
+    probe           fit held-out linear probes (cheese activation cell, cheese (row, col), open
+                    cells, "will find cheese") on the layer's activations, with shuffled-label
+                    and random-init-network controls; ``--all-layers``: every residual-stream
+                    layer, every probe family (logistic/ridge, mean-difference, first PC of
+                    paired differences, convolutional) and target (also the mouse's cell and
+                    "the cheese is in the top-right 5x5"), and the in->out generalisation split
+    steer-by-probe  add each probe family's direction to the layer (alpha swept, norm-matched
+                    random control): read accuracy vs control effect
+    prune           ablate the k lowest-std channels (zero or mean) and measure the cheese rate in
+                    and off distribution, with a random-channel control; ``--bound``: the
+                    Lipschitz bound K*std per channel vs the measured logit change and KL under
+                    mean-ablation, and lowest-std vs random vs weight-magnitude pruning of k%
+                    of one layer and of all layers
+    explain         keep only (or ablate only) the channels probes and discovery tie to the
+                    cheese and the top-right: behaviour kept and action agreement
 
 Examples::
 
     python scripts/probe.py probe --agent grid-r5-s1 --mazes 300 --out runs/probe
+    python scripts/probe.py probe --agent grid-r5-s1 --all-layers --mazes 150
+    python scripts/probe.py steer-by-probe --agent grid-r5-s1 --mazes 40
     python scripts/probe.py prune --agent grid-r5-s1 --ks 0,4,8,16 --mazes 50
+    python scripts/probe.py prune --agent grid-r5-s1 --bound --mazes 40 --std-mazes 200
+    python scripts/probe.py explain --agent grid-r5-s1 --mazes 40
 
 Outputs in ``--out`` (default ``runs/probe-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json`` and a PNG; the directory is printed at the end (``--json``: then the summary
@@ -30,7 +44,15 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from steering.cli import add_run_options, comma_ints, comma_strs, finish_run, int_at_least, run_dir  # noqa: E402
+from steering.cli import (  # noqa: E402
+    add_run_options,
+    comma_floats,
+    comma_ints,
+    comma_strs,
+    finish_run,
+    int_at_least,
+    run_dir,
+)
 
 
 def _plot_probe(rows: list[dict], path: Path) -> None:
@@ -130,6 +152,39 @@ def main(argv: list[str] | None = None) -> int:
     pp.add_argument(
         "--no-random-init", action="store_true", help="skip the random-init network control"
     )
+    pp.add_argument(
+        "--all-layers",
+        action="store_true",
+        help="every residual-stream layer, every probe family and target (ignores --layer); "
+        "finished layers are kept in OUT/layers and reused when re-run with the same agent and "
+        "arguments",
+    )
+    pp.add_argument(
+        "--layers",
+        type=comma_strs,
+        default=None,
+        help="with --all-layers: only these layers (comma-separated hook points)",
+    )
+    pp.add_argument(
+        "--mouse",
+        choices=("start", "uniform"),
+        default=None,
+        help="mouse placement: procgen's start, or uniform over open cells (default: start; "
+        "uniform with --all-layers, so the mouse-cell target is not the maze size in disguise)",
+    )
+    ps = sub.add_parser("steer-by-probe", help="probe directions as activation edits")
+    add_run_options(ps, "probe-steer-by-probe", mazes=40, max_steps=150, torch_threads=1,
+                    mazes_help="mazes per (kind, alpha) for the behaviour")
+    ps.add_argument("--probe-mazes", type=int_at_least(10, "--probe-mazes"), default=200,
+                    help="mazes the probes are fitted on (default 200)")
+    ps.add_argument("--alphas", type=comma_floats, default=[1.0, 3.0, 10.0],
+                    help="cheese-cell edit strengths in class-mean-gap units (default 1,3,10)")
+    ps.add_argument("--tr-alphas", type=comma_floats, default=[-3.0, -1.0, 1.0, 3.0],
+                    help="top-right edit strengths (default -3,-1,1,3)")
+    ps.add_argument("--sizes", type=comma_ints, default=[13, 15, 17, 19, 21, 23, 25],
+                    help="maze sizes of the retargeting mazes (default 13..25)")
+    ps.add_argument("--tr-max-steps", type=int_at_least(1, "--tr-max-steps"), default=500,
+                    help="step cap of the 25x25 top-right episodes (default 500)")
     pr = sub.add_parser("prune", help="ablate the lowest-std channels")
     add_run_options(pr, "probe-prune", mazes=200, max_steps=500, torch_threads=1)
     pr.add_argument(
@@ -168,6 +223,30 @@ def main(argv: list[str] | None = None) -> int:
         default=3,
         help="random channel sets per (mode, k) for the control (default 3)",
     )
+    pr.add_argument(
+        "--bound",
+        action="store_true",
+        help="the Lipschitz bound vs measured mean-ablation per channel, and k%% pruning curves "
+        "(lowest-std / random / weight-magnitude, one layer and global); uses --percents, "
+        "--bound-layers, --std-mazes, --mazes, --random-draws",
+    )
+    pr.add_argument("--percents", type=comma_floats, default=[10.0, 25.0, 50.0],
+                    help="with --bound: percentages of channels pruned (default 10,25,50)")
+    pr.add_argument("--bound-layers", type=comma_strs, default=None,
+                    help="with --bound: layers of the bound table (default every residual-stream layer)")
+    pe = sub.add_parser("explain", help="keep / ablate only the understood channels")
+    add_run_options(pe, "probe-explain", mazes=40, max_steps=500, torch_threads=1,
+                    mazes_help="mazes per distribution and variant")
+    pe.add_argument("--k-cheese", type=int_at_least(0, "--k-cheese"), default=3,
+                    help="channels per cheese criterion (discovery, cell probe; default 3)")
+    pe.add_argument("--k-top-right", type=int_at_least(0, "--k-top-right"), default=3,
+                    help="channels per top-right criterion (vector, probe; default 3)")
+    pe.add_argument("--probe-mazes", type=int_at_least(10, "--probe-mazes"), default=200,
+                    help="mazes for finding the channels (default 200)")
+    pe.add_argument("--states", type=int_at_least(1, "--states"), default=1000,
+                    help="states for the action agreement (default 1000)")
+    pe.add_argument("--random-draws", type=int_at_least(0, "--random-draws"), default=2,
+                    help="random sets of the same size (default 2)")
     a = ap.parse_args(argv)
     for m in getattr(a, "modes", []):
         if m not in ("zero", "mean"):
@@ -177,6 +256,29 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"--{name.replace('_', '-')} must name at least one value, got ''")
     if a.command == "probe" and not 0 < a.test_frac < 1:
         ap.error(f"--test-frac must be in (0, 1), got {a.test_frac}")
+
+    cfg = None
+    try:  # bad settings fail here, before the agent loads or a file is written
+        if a.command == "steer-by-probe":
+            from steering.experiments.probe_steer import ProbeSteerConfig
+
+            cfg = ProbeSteerConfig(layer=a.layer, probe_mazes=a.probe_mazes, mazes=a.mazes,
+                                   alphas=a.alphas, tr_alphas=a.tr_alphas, sizes=a.sizes,
+                                   max_steps=a.max_steps, tr_max_steps=a.tr_max_steps, seed=a.seed)
+        elif a.command == "explain":
+            from steering.experiments.explain import ExplainConfig
+
+            cfg = ExplainConfig(layer=a.layer, k_cheese=a.k_cheese, k_top_right=a.k_top_right,
+                                probe_mazes=a.probe_mazes, mazes=a.mazes, states=a.states,
+                                random_draws=a.random_draws, max_steps=a.max_steps, seed=a.seed)
+        elif a.command == "prune" and a.bound:
+            from steering.methods.prune_bound import PruneBoundConfig
+
+            cfg = PruneBoundConfig(layer=a.layer, bound_layers=a.bound_layers, std_mazes=a.std_mazes,
+                                   mazes=a.mazes, percents=a.percents, random_draws=a.random_draws,
+                                   max_steps=a.max_steps, seed=a.seed)
+    except ValueError as e:
+        ap.error(str(e))
 
     import torch
 
@@ -203,15 +305,40 @@ def main(argv: list[str] | None = None) -> int:
                 raise ValueError(
                     f"--ks: k must be in [0, {channels}] (or -1 for half) for {a.layer}, got {k}"
                 )
+        many = a.command == "probe" and bool(a.all_layers or a.layers)
         if a.command == "probe":
             from steering.methods.probes import probe_levels
 
-            levels = probe_levels(a.mazes, a.seed, a.sizes)
+            if many:
+                from steering.experiments.probe_layers import check_conv_layers, stream_layers
+
+                layers = a.layers or stream_layers(policy)
+                check_conv_layers(policy, layers)
+            # every layer: the mouse anywhere (its cell is then not the maze size in disguise)
+            mouse = a.mouse or ("uniform" if many else "start")
+            levels = probe_levels(a.mazes, a.seed, a.sizes, mouse=mouse)
     except ValueError as e:
         ap.error(str(e))
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    if a.command == "probe":
+    extra: dict[str, list[dict]] = {}
+    if many:
+        from agents.rundir import agent_fingerprint
+        from steering.experiments.probe_layers import plot_depth, run_layer_probes
+        from steering.methods.probes import random_policy_like
+
+        ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
+        key = {"agent_fingerprint": agent_fingerprint(policy), "mazes": a.mazes,
+               "seed": a.seed, "sizes": a.sizes, "mouse": mouse,
+               "test_frac": a.test_frac, "max_steps": a.max_steps,
+               "random_init": not a.no_random_init}
+        rows = run_layer_probes(policy, levels, layers, control_policy=ctl, seed=a.seed,
+                                test_frac=a.test_frac, max_steps=a.max_steps, progress=say,
+                                cache_dir=out / "layers", key=key)
+        plot_depth(rows, out / "probes_depth.png")
+        summary = {"command": "probe", "all_layers": True, "layers": layers,
+                   "mouse": mouse, "rows": rows}
+    elif a.command == "probe":
         from steering.methods.probes import random_policy_like, run_probes
 
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
@@ -227,6 +354,64 @@ def main(argv: list[str] | None = None) -> int:
         )
         _plot_probe(rows, out / "probes.png")
         summary = {"command": "probe", "rows": rows}
+    elif a.command == "steer-by-probe":
+        from steering.experiments.probe_steer import plot_probe_steer, run_probe_steer
+
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            res = run_probe_steer(policy, cfg, progress=say)
+        except ValueError as e:
+            ap.error(str(e))
+        rows = res["table"]
+        extra = {"read.csv": res["read"], "control.csv": res["control"]}
+        plot_probe_steer(res["control"], out / "steer_by_probe.png")
+        summary = {"command": "steer-by-probe", "table": res["table"], "read": res["read"],
+                   "control": res["control"], "unit": res["unit"], "alphas": cfg.alphas,
+                   "tr_alphas": cfg.tr_alphas}
+    elif a.command == "explain":
+        from steering.experiments.explain import run_explain
+
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            res = run_explain(policy, cfg, progress=say)
+        except ValueError as e:
+            ap.error(str(e))
+        rows = res["rows"]
+        und = {k: v for k, v in res["understood"].items() if k != "channel_mean"}
+        summary = {"command": "explain", "rows": rows, "understood": und}
+    elif a.bound:
+        from mazegen import generate_levels
+        from steering.experiments.probe_layers import stream_layers
+        from steering.methods.probes import probe_seeds
+        from steering.methods.prune import channel_stats
+        from steering.methods.prune_bound import (
+            bound_rows,
+            plot_bound,
+            plot_curves,
+            run_prune_curves,
+        )
+
+        try:
+            layers = stream_layers(policy)
+            blayers = cfg.bound_layers or layers
+            for ly in blayers + [cfg.layer]:
+                if ly not in layers:
+                    raise ValueError(f"layer {ly!r} is not a residual-stream layer; choose from {layers}")
+            out.mkdir(parents=True, exist_ok=True)
+            std_lv = generate_levels(probe_seeds(cfg.std_mazes, cfg.seed, offset=0), cheese="uniform")
+            stats = {ly: channel_stats(policy, std_lv, ly) for ly in layers}
+            rows = []
+            for ly in blayers:
+                say(f"bound at {ly}")
+                rows += bound_rows(policy, ly, std_lv, std=stats[ly][0], mean=stats[ly][1], progress=say)
+            curves = run_prune_curves(policy, cfg, stats, progress=say)
+        except ValueError as e:
+            ap.error(str(e))
+        extra = {"curves.csv": curves}
+        plot_bound(rows, out / "bound.png")
+        plot_curves(curves, out / "prune_curves.png")
+        summary = {"command": "prune", "bound": True, "bound_rows": rows, "curves": curves,
+                   "percents": cfg.percents}
     else:
         from steering.methods.prune import PruneConfig, run_prune
 
@@ -244,6 +429,7 @@ def main(argv: list[str] | None = None) -> int:
             random_draws=a.random_draws,
         )
         try:
+            out.mkdir(parents=True, exist_ok=True)
             res = run_prune(policy, cfg, progress=say)
         except ValueError as e:
             ap.error(str(e))
@@ -256,6 +442,8 @@ def main(argv: list[str] | None = None) -> int:
             "channel_std": res["std"],
             "channels": res["channels"],
         }
+    for name, rr in extra.items():
+        write_csv(out / name, rr)
     write_csv(out / "rows.csv", rows)
     summary.update(
         {

@@ -281,8 +281,8 @@ def _check_for_agent(args, cfg, policy) -> None:
 
 
 def _retarget(args, cfg, policy, out: Path, bar) -> dict:
-    from steering.experiments.retarget import parse_targets, retarget_ranking
     from agents.cluster import map_units
+    from steering.experiments.retarget import parse_targets, retarget_ranking
     from steering.experiments.retarget_units import retarget_unit
     from steering.methods.retarget import ChannelRanking
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap

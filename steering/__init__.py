@@ -29,6 +29,12 @@ _LAZY = {
     "maze_cell_to_act_cell": "cells",
     "run_probes": "methods.probes",
     "run_prune": "methods.prune",
+    "fit_readout": "methods.probe_kinds",
+    "channel_lipschitz": "methods.prune_bound",
+    "bound_rows": "methods.prune_bound",
+    "run_layer_probes": "experiments.probe_layers",
+    "run_probe_steer": "experiments.probe_steer",
+    "run_explain": "experiments.explain",
 }
 
 __all__ = list(_LAZY)

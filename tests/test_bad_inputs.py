@@ -20,11 +20,11 @@ import torch
 
 import agents
 from agents.checkpoint import NOT_A_CHECKPOINT
-from agents.model import ImpalaModel
 from agents.eval.sweep import SweepConfig, parse_placements, parse_sizes
-from mazegen.procgen.generate import generate_level, generate_levels, procgen_levels
+from agents.model import ImpalaModel
 from mazegen.adapters.make import make_vec_env
 from mazegen.placement import AtCell, Region, parse_placement
+from mazegen.procgen.generate import generate_level, generate_levels, procgen_levels
 from steering.experiments import RetargetConfig
 from steering.experiments.vectors import VectorConfig
 

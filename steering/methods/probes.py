@@ -4,7 +4,7 @@
 placed uniformly, procgen's size draw unless ``sizes`` is given) through the network and keeps
 the activations at one hook point; :func:`run_probes` fits, on a held-out split:
 
-- ``cheese_cell``: a multinomial logistic probe (scikit-learn) from the flattened activations to
+- ``cheese_cell``: a multinomial logistic probe (L2, scikit-learn's objective) from the flattened activations to
   the cheese's activation cell (:func:`steering.cells.maze_cell_to_act_cell`); accuracy with a
   Wilson CI against the majority-class base rate;
 - ``cheese_rowcol``: ridge regression to the cheese's world ``(row, col)``; held-out R² with a
@@ -111,6 +111,9 @@ class ProbeData:
         open_: ``(N, S, S)`` bool, world cells that are open (not wall).
         got_cheese: ``(N,)`` bool rollout outcomes, or None if not rolled out.
         obs_kind: the policy's observation kind (for the cell mapping).
+        mouse_act: ``(N,)`` int, the mouse's activation cell as ``row * W + col``.
+        valid_act: ``(N, H * W)`` bool, activation cells holding at least one open world cell
+            of the maze (where the cheese or the mouse can be).
     """
 
     acts: np.ndarray
@@ -121,6 +124,8 @@ class ProbeData:
     open_: np.ndarray
     got_cheese: np.ndarray | None = None
     obs_kind: str = "grid"
+    mouse_act: np.ndarray | None = None
+    valid_act: np.ndarray | None = None
 
 
 def _act_map(world: int, shape: tuple[int, ...], obs_kind: str) -> np.ndarray:
@@ -159,6 +164,13 @@ def collect_probe_data(
     amap = _act_map(lv.world_size, acts.shape[1:], policy.obs)
     ch = np.asarray(lv.cheese, np.int64)
     ac = amap[ch[:, 0], ch[:, 1]]
+    mo = amap[np.asarray(lv.mouse, np.int64)[:, 0], np.asarray(lv.mouse, np.int64)[:, 1]]
+    w = acts.shape[3]
+    open_ = ~np.asarray(lv.walls, bool)
+    valid = np.zeros((len(lv), acts.shape[2] * w), bool)
+    flat_cells = (amap[..., 0] * w + amap[..., 1]).reshape(-1)  # (S*S,)
+    for i in range(len(lv)):
+        valid[i, flat_cells[open_[i].reshape(-1)]] = True
     got = None
     if outcomes:
         from agents.eval.rollout import rollout
@@ -170,11 +182,13 @@ def collect_probe_data(
         acts,
         layer,
         lv,
-        ac[:, 0] * acts.shape[3] + ac[:, 1],
+        ac[:, 0] * w + ac[:, 1],
         ch,
-        ~np.asarray(lv.walls, bool),
+        open_,
         got,
         policy.obs,
+        mo[:, 0] * w + mo[:, 1],
+        valid,
     )
 
 
@@ -223,13 +237,48 @@ def _acc_row(probe: str, control: str, correct: np.ndarray, base: float, **extra
 
 
 def _logistic(x_tr, y_tr, x_te, c: float, seed: int) -> np.ndarray:
-    from sklearn.linear_model import LogisticRegression
+    """Multinomial logistic regression, test-set predictions.
 
-    if len(np.unique(y_tr)) < 2:
-        return np.full(len(x_te), y_tr[0])
-    clf = LogisticRegression(C=c, max_iter=300, random_state=seed)
-    clf.fit(x_tr, y_tr)
-    return clf.predict(x_te)
+    The objective is scikit-learn's ``LogisticRegression(C=c)`` (summed cross-entropy plus
+    ``|W|^2 / (2 c)``, intercepts unpenalised), minimised by full-batch LBFGS in torch. With
+    more features than rows the minimiser lies in the span of the rows (``W = X^T A``), so it
+    is solved for ``A`` through the kernel ``X X^T``: the same solution with ``n * classes``
+    instead of ``D * classes`` parameters. ``seed`` is unused (the problem is deterministic).
+    """
+    del seed
+    classes, y = np.unique(np.asarray(y_tr), return_inverse=True)
+    if len(classes) < 2:
+        return np.full(len(x_te), classes[0])
+    x = torch.as_tensor(np.asarray(x_tr), dtype=torch.float64)
+    xt = torch.as_tensor(np.asarray(x_te), dtype=torch.float64)
+    dual = x.shape[1] > x.shape[0]
+    if dual:
+        x, xt = x @ x.T, xt @ x.T  # kernel features (n, n), (m, n)
+    yt = torch.as_tensor(y, dtype=torch.int64)
+    k = 1 if len(classes) == 2 else len(classes)
+    w = torch.zeros(x.shape[1], k, dtype=torch.float64, requires_grad=True)
+    b = torch.zeros(k, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([w, b], lr=1.0, max_iter=300, tolerance_grad=1e-6,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        z = x @ w + b
+        if k == 1:
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                z[:, 0], yt.double(), reduction="sum")
+        else:
+            loss = torch.nn.functional.cross_entropy(z, yt, reduction="sum")
+        pen = (w * (x @ w)).sum() if dual else (w * w).sum()
+        loss = loss + 0.5 / c * pen
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    with torch.no_grad():
+        z = xt @ w + b
+    idx = (z[:, 0] > 0).long() if k == 1 else z.argmax(1)
+    return classes[idx.numpy()]
 
 
 def _cell_logistic(x_tr: np.ndarray, y_tr: np.ndarray, x_te: np.ndarray, l2: float) -> np.ndarray:
@@ -385,8 +434,13 @@ def run_probes(
     return rows
 
 
-def probe_levels(n: int, seed: int = 0, sizes: list[int] | None = None) -> Levels:
-    """``n`` probe mazes: mouse at the start, cheese uniform, procgen's sizes or ``sizes`` cycled."""
+def probe_levels(
+    n: int, seed: int = 0, sizes: list[int] | None = None, mouse: str = "start"
+) -> Levels:
+    """``n`` probe mazes: cheese uniform, procgen's sizes or ``sizes`` cycled; the mouse at
+    procgen's start (``mouse="start"``) or uniform over open cells (``"uniform"``)."""
+    if mouse not in ("start", "uniform"):
+        raise ValueError(f"mouse must be 'start' or 'uniform', got {mouse!r}")
     seeds = probe_seeds(n, seed)
     ms = None if not sizes else [int(sizes[i % len(sizes)]) for i in range(n)]
-    return generate_levels(seeds, maze_size=ms, cheese="uniform", mouse="start")
+    return generate_levels(seeds, maze_size=ms, cheese="uniform", mouse=mouse)

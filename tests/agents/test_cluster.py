@@ -19,10 +19,10 @@ import _cluster_kill  # noqa: E402
 
 from agents.checkpoint import load, save  # noqa: E402
 from agents.cluster import map_units  # noqa: E402
-from agents.model import ImpalaModel  # noqa: E402
-from agents.policy import Policy  # noqa: E402
 from agents.eval.sweep import SweepConfig  # noqa: E402
 from agents.eval.sweep_agents import resolve_agents, run_agent_sweeps  # noqa: E402
+from agents.model import ImpalaModel  # noqa: E402
+from agents.policy import Policy  # noqa: E402
 from agents.train.many import plan_runs, train_many  # noqa: E402
 
 

@@ -58,3 +58,62 @@ def test_prune_smoke_and_errors(run, ckpt, tmp_path):
     assert bad.returncode == 2 and "k must be in [0, 8]" in bad.stderr
     bad = run(["prune", "--agent", ckpt, "--modes", "median", "--out", str(tmp_path / "c")])
     assert bad.returncode == 2 and "median" in bad.stderr
+
+
+def test_probe_all_layers_smoke(run, ckpt, tmp_path):
+    out = tmp_path / "al"
+    layers = "embedder.block1.res2.resadd_out,embedder.block3.res2.resadd_out"
+    opts = f"probe --all-layers --layers {layers} --mazes 24 --sizes 3,5,7 --max-steps 5 --json --no-progress"
+    r = run([*opts.split(), "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert s["layers"] == layers.split(",") and s["mouse"] == "uniform"
+    rows = list(csv.DictReader(open(out / "rows.csv")))
+    assert {r["control"] for r in rows} == {"", "shuffled", "random-init"}
+    assert {r["split"] for r in rows} == {"random", "in->out", "out->in"}
+    kinds = {(r["target"], r["kind"]) for r in rows}
+    for t in ("cheese_cell", "mouse_cell"):
+        assert {(t, k) for k in ("logistic", "conv", "mean-diff", "pca")} <= kinds
+    for t in ("will_find_cheese", "cheese_top_right"):
+        assert {(t, k) for k in ("logistic", "mean-diff", "pca")} <= kinds
+    assert ("cheese_rowcol", "ridge") in kinds and ("open_cell", "conv") in kinds
+    assert (out / "probes_depth.png").stat().st_size > 1000
+    bad = run(["probe", "--all-layers", "--layers", "embedder.fc", "--mazes", "6", "--agent", ckpt,
+               "--out", str(tmp_path / "bad")])
+    assert bad.returncode == 2 and "embedder.fc" in bad.stderr and not (tmp_path / "bad").exists()
+
+
+def test_steer_by_probe_smoke(run, ckpt, tmp_path):
+    out = tmp_path / "sp"
+    opts = "steer-by-probe --probe-mazes 20 --mazes 3 --alphas 1 --tr-alphas=-1,1 --sizes 5,7 --max-steps 5 --tr-max-steps 5 --json --no-progress"
+    r = run([*opts.split(), "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    kinds = {(x["concept"], x["kind"]) for x in s["table"]}
+    assert kinds == {("cheese_cell", k) for k in ("conv", "mean-diff", "pca", "random")} | {
+        ("cheese_top_right", k) for k in ("logistic", "mean-diff", "pca", "random")}
+    control = list(csv.DictReader(open(out / "control.csv")))
+    assert {x["metric"] for x in control} == {"reach_target", "p_cheese", "p_top_right"}
+    assert (out / "steer_by_probe.png").stat().st_size > 1000 and (out / "read.csv").exists()
+    bad = run(["steer-by-probe", "--probe-mazes", "3", "--agent", ckpt, "--out", str(tmp_path / "b")])
+    assert bad.returncode == 2 and "--probe-mazes must be an integer >= 10, got 3" in bad.stderr
+
+
+def test_prune_bound_and_explain_smoke(run, ckpt, tmp_path):
+    out = tmp_path / "pb"
+    opts = "prune --bound --bound-layers embedder.block2.res1.resadd_out --std-mazes 6 --mazes 2 --percents 25 --random-draws 1 --max-steps 5 --json --no-progress"
+    r = run([*opts.split(), "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert len(s["bound_rows"]) == 8 and all(x["max_ratio"] <= 1 + 1e-9 for x in s["bound_rows"])
+    assert {x["selection"] for x in s["curves"]} == {"baseline", "lowest-std", "weight-magnitude", "random"}
+    assert (out / "bound.png").exists() and (out / "prune_curves.png").exists() and (out / "curves.csv").exists()
+    bad = run(["prune", "--bound", "--percents", "0", "--agent", ckpt, "--out", str(tmp_path / "b")])
+    assert bad.returncode == 2 and "percents" in bad.stderr
+    out = tmp_path / "ex"
+    opts = "explain --probe-mazes 12 --mazes 2 --states 10 --random-draws 1 --max-steps 5 --json --no-progress"
+    r = run([*opts.split(), "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert set(s["understood"]["criteria"]) == {"discovery", "cell_probe", "top_right_vector", "top_right_probe"}
+    assert len(s["rows"]) == 5 and s["rows"][0]["action_agreement"] == 1.0

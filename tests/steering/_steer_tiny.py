@@ -51,6 +51,9 @@ class Planner(nn.Module):
         a = act.detach().numpy()
         for i in range(b):
             open_ = a[i, 0] < 0.5
+            if not open_.any():  # wall channel ablated to a wall everywhere: stand still
+                out[i, 4] = LOGIT
+                continue
             mouse = np.unravel_index(a[i, 2].argmax(), (h, w))
             ch = a[i, CHEESE_CH].copy()
             ch[~open_] = -np.inf
