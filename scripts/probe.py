@@ -300,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
                     raise ValueError(
                         f"--{name.replace('_', '-')}: maze sizes must be odd in [3, 25], got {v}"
                     )
-        for k in getattr(a, "ks", None) or []:
+        ks = [] if getattr(a, "bound", False) else getattr(a, "ks", None) or []  # --bound sweeps percents
+        for k in ks:
             if not (k == -1 or 0 <= k <= channels):
                 raise ValueError(
                     f"--ks: k must be in [0, {channels}] (or -1 for half) for {a.layer}, got {k}"
