@@ -488,11 +488,20 @@ def patch_from_json(d: dict | list, *, base_dir: str | os.PathLike | None = None
         raise ValueError(f"a patch is a dict with a 'type' key, got {d!r:.80}")
     cls = PATCH_TYPES.get(d["type"])
     if cls is None:
+        _register_method_patches()
+        cls = PATCH_TYPES.get(d["type"])
+    if cls is None:
         raise ValueError(f"unknown patch type {d['type']!r}; allowed: {sorted(PATCH_TYPES)}")
     try:
         return cls._from_fields(d, base_dir)
     except KeyError as e:
         raise ValueError(f"patch of type {d['type']!r} is missing field {e.args[0]!r}") from None
+
+
+def _register_method_patches() -> None:
+    """Import the patch types defined beside the methods that build them (each registers
+    itself in :data:`PATCH_TYPES`), so :func:`patch_from_json` knows them."""
+    from .methods import sparse_edit  # noqa: F401
 
 
 def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
@@ -503,3 +512,4 @@ def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
     for p in patches:
         out += flatten_patches(p.patches) if isinstance(p, Compose) else [p]
     return out
+

@@ -1,0 +1,1 @@
+"""Steering methods: patch builders fitted or derived per target (optimised sparse edits, counterfactual patches)."""
