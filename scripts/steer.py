@@ -5,21 +5,31 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
 
     retarget  clamp cheese-tracking activations at a target cell; success vs magnitude,
               per method, with baseline and controls (random channels, wrong location,
-              same-norm random vector), path probability and fraction of activations modified
+              same-norm random vector), path probability and fraction of activations modified.
+              Default protocol (Q2): 25x25, cheese left at its top-right:5 spawn, targets the
+              top-left / bottom-right corners, 500 steps, 200 mazes; outcomes "reached target",
+              "ate cheese first", "neither" (--cheese removed: the published protocol)
+    frontier  Q2 frontier: every method (clamps, optimised per-maze / shared sparse edits)
+              over its size knob; arrival (Wilson CI) vs % of network activations modified,
+              with controls; frontier.csv/json/png and the best patch exported
     vector    cheese / top-right steering vectors over coefficients (random-vector control)
     discover  rank a layer's channels by cheese tracking and validate them causally
 
 Examples::
 
-    python scripts/steer.py retarget --agent grid-r5-s1 --targets top-left,bottom-right \\
-        --sizes 25 --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
+    python scripts/steer.py retarget --agent grid-r5-s1 --json
+    python scripts/steer.py retarget --agent grid-r5-s1 --cheese removed --max-steps 250 \\
+        --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
+    python scripts/steer.py frontier --agent grid-r5-s1 --mazes 30 --train-mazes 30 \\
+        --methods per-maze,shared --ks 16,64 --shared-ks 256
     python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
 
 Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json``, PNG figures; the directory is printed at the end (``--json``: then the
-summary as one JSON object, the last line). ``retarget`` is resumable: each (size, target) unit is saved
-when done and skipped on a re-run with the same arguments (other arguments: an error).
+summary as one JSON object, the last line). ``retarget`` and ``frontier`` are resumable: each
+unit ((size, target) / (method, knob)) is saved when done and skipped on a re-run with the same
+arguments and agent (other arguments: an error).
 """
 
 from __future__ import annotations
@@ -33,9 +43,11 @@ from agents.checkpoint import atomic_write_text
 from agents.sweep import write_csv
 from steering.cli import (
     add_run_options,
+    int_at_least,
     comma_floats,
     comma_ints,
     comma_strs,
+    check_run_config,
     finish_run,
     jsonable,
     run_dir,
@@ -112,7 +124,49 @@ def build_parser() -> argparse.ArgumentParser:
         "--discover-mazes", type=int, default=200, help="mazes for channel discovery (default 200)"
     )
     r.add_argument("--no-controls", action="store_true", help="skip the control rows")
-    r.add_argument("--no-cheese-variant", action="store_true", help="skip the with-cheese success")
+    r.add_argument(
+        "--cheese",
+        choices=["spawn", "removed"],
+        default="spawn",
+        help="spawn: cheese left at its top-right:5 spawn (Q2, default); removed: cheese removed "
+        "from uniformly placed levels (the published protocol)",
+    )
+    r.add_argument(
+        "--no-cheese-variant",
+        action="store_true",
+        help="with --cheese removed: skip the with-cheese success",
+    )
+    r.set_defaults(mazes=200, max_steps=500)
+
+    f = sub.add_parser("frontier", help="Q2 frontier: arrival vs %% of activations modified")
+    common(f)
+    f.set_defaults(mazes=200, max_steps=500, torch_threads=1)
+    f.add_argument("--targets", type=comma_strs, default=["top-left", "bottom-right"],
+                   help="comma list of corners (default top-left,bottom-right)")
+    f.add_argument("--methods", type=comma_strs, default=None,
+                   help="comma list of clamp-single, clamp-channels, per-maze, shared, per-maze-multi "
+                   "(default all but per-maze-multi)")
+    f.add_argument("--size", type=int, default=25, help="odd maze size (default 25)")
+    f.add_argument("--train-mazes", type=int_at_least(1, "--train-mazes"), default=100,
+                   help="training mazes of the shared edit, disjoint from the evaluation mazes (default 100)")
+    f.add_argument("--ks", type=comma_ints, default=None, help="k values of per-maze edits (default 16,64,256)")
+    f.add_argument("--shared-ks", type=comma_ints, default=None,
+                   help="k values of shared edits (default 64,256,1568)")
+    f.add_argument("--multi-ks", type=comma_ints, default=None, help="k values of per-maze-multi (default 64,256)")
+    f.add_argument("--multi-layers", type=comma_strs, default=None,
+                   help="layers of per-maze-multi (default embedder.block1.res2.resadd_out,<--layer>)")
+    f.add_argument("--magnitudes", type=comma_floats, default=None, help="clamp-single values (default 5.5,20)")
+    f.add_argument("--channel-counts", type=comma_ints, default=None,
+                   help="clamp-channels set sizes (default 1,4,11)")
+    f.add_argument("--support", choices=["l1", "grad"], default="l1",
+                   help="support of the optimised edits: dense L1 fit or gradient magnitude (default l1)")
+    f.add_argument("--steps", type=int_at_least(1, "--steps"), default=200, help="Adam steps per fit (default 200)")
+    f.add_argument("--radius", type=int, default=1, help="training states within this many steps of the path (default 1)")
+    f.add_argument("--dagger", type=int, default=0, help="DAgger rounds of the optimised edits (default 0)")
+    f.add_argument("--discover-mazes", type=int_at_least(2, "--discover-mazes"), default=200,
+                   help="mazes for cheese-channel discovery (default 200)")
+    f.add_argument("--no-controls", action="store_true", help="skip the control rows")
+    f.add_argument("--no-retention", action="store_true", help="skip the capability-retention rows")
 
     v = sub.add_parser("vector", help="cheese / top-right steering vectors")
     common(v)
@@ -173,7 +227,40 @@ def _config(args):
             controls=not args.no_controls,
             with_cheese=not args.no_cheese_variant,
             deterministic=args.greedy,
+            cheese=args.cheese,
         ).validate()
+    if args.cmd == "frontier":
+        from steering.frontier import FrontierConfig
+
+        knobs = {}
+        for method, flag in (("per-maze", args.ks), ("shared", args.shared_ks),
+                             ("per-maze-multi", args.multi_ks), ("clamp-single", args.magnitudes),
+                             ("clamp-channels", args.channel_counts)):
+            if flag is not None:
+                knobs[method] = list(flag)
+        cfg = FrontierConfig(
+            layer=args.layer,
+            targets=args.targets,
+            size=args.size,
+            mazes=args.mazes,
+            train_mazes=args.train_mazes,
+            max_steps=args.max_steps,
+            seed=args.seed,
+            deterministic=args.greedy,
+            controls=not args.no_controls,
+            retention=not args.no_retention,
+            discover_mazes=args.discover_mazes,
+            knobs=knobs or None,
+            edit={"support": args.support, "steps": args.steps, "radius": args.radius,
+                  "dagger": args.dagger},
+        )
+        if args.methods is not None:
+            cfg.methods = args.methods
+        if args.multi_layers is not None:
+            cfg.multi_layers = args.multi_layers
+        else:
+            cfg.multi_layers = ["embedder.block1.res2.resadd_out", args.layer]
+        return cfg.validate()
     if args.cmd == "vector":
         return VectorConfig(
             kind=args.kind,
@@ -196,16 +283,7 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
     from steering.plots import plot_success_vs_magnitude, plot_target_heatmap
     from steering.retarget import ChannelRanking
 
-    cfg_path = out / "config.json"
-    meta = {"agent": args.agent, "config": cfg.to_dict()}
-    if cfg_path.exists():
-        old = json.loads(cfg_path.read_text())
-        if old != json.loads(json.dumps(meta)):
-            raise ValueError(
-                f"{out} holds a run with other arguments ({cfg_path}); use another --out"
-            )
-    else:
-        atomic_write_text(cfg_path, json.dumps(meta, indent=1))
+    check_run_config(out, {"agent": args.agent, "config": cfg.to_dict()})
     rank_path = out / "ranking.json"
     if rank_path.exists():
         ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
@@ -320,6 +398,13 @@ def _discover(args, cfg, policy, out: Path, bar) -> dict:
     }
 
 
+def _frontier(args, cfg, policy, out: Path, bar) -> dict:
+    from steering.frontier import run_frontier
+
+    return {"command": "frontier", "agent": args.agent,
+            **run_frontier(policy, cfg, out, agent=args.agent, bar=bar)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import torch
@@ -332,9 +417,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         cfg = _config(args)
         policy = agents.load(args.agent)
+        if hasattr(cfg, "check_policy"):
+            cfg.check_policy(policy)  # layers and sizes, before any file is written
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
-            run = {"retarget": _retarget, "vector": _vector, "discover": _discover}[args.cmd]
+            run = {"retarget": _retarget, "vector": _vector, "discover": _discover,
+                   "frontier": _frontier}[args.cmd]
             summary = run(args, cfg, policy, out, bar)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

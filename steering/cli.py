@@ -9,6 +9,8 @@
 - :func:`finish_run`: how a run ends: ``summary.json`` written atomically, the directory
   printed, then (``--json``) the summary as one JSON object on the last line.
 - :func:`jsonable`: numpy scalars, NaN and ``to_dict()`` objects as plain JSON values.
+- :func:`check_run_config`: resuming a run directory: write ``config.json`` or insist that the
+  one there matches (else an error naming the directory).
 
 This module imports nothing heavy, so scripts that only need the argparse types stay light.
 
@@ -40,6 +42,7 @@ from typing import Any
 __all__ = [
     "RUNS_DIR",
     "add_run_options",
+    "check_run_config",
     "comma_floats",
     "comma_ints",
     "comma_strs",
@@ -197,3 +200,22 @@ def finish_run(out: Path, summary: dict, *, as_json: bool) -> dict:
     if as_json:
         print(json.dumps(summary))
     return summary
+
+
+def check_run_config(out: Path, meta: dict) -> None:
+    """Resume guard: write ``out/config.json`` (atomically) with ``meta``, or, if one is there,
+    raise ValueError unless it holds the same ``meta`` (units there are then reused)."""
+    from agents.checkpoint import atomic_write_text
+
+    path = Path(out) / "config.json"
+    want = json.loads(json.dumps(jsonable(meta)))
+    if path.exists():
+        have = json.loads(path.read_text())
+        if have != want:
+            diff = sorted(k for k in set(have) | set(want) if have.get(k) != want.get(k))
+            raise ValueError(
+                f"{out} holds a run with other arguments (differing: {', '.join(diff)}; see "
+                f"{path}); use another --out"
+            )
+    else:
+        atomic_write_text(path, json.dumps(want, indent=1))

@@ -65,21 +65,21 @@ class EditConfig:
     #: activations edited per forward pass, over all layers together
     k: int = 64
     #: how the support is chosen: "grad" (gradient magnitude at zero) or "l1" (dense L1 fit)
-    support: str = "grad"
+    support: str = "l1"
     #: one edit for all mazes (True) or one per maze (False)
     shared: bool = False
     #: Adam steps of the value fit (per round)
-    steps: int = 150
+    steps: int = 200
     #: Adam learning rate
-    lr: float = 0.1
+    lr: float = 0.3
     #: L2 penalty on the edit (per edited activation, mean over edits)
-    l2: float = 1e-3
+    l2: float = 1e-4
     #: L1 penalty of the dense fit when ``support="l1"``
     l1: float = 1e-2
     #: training states: cells within this many steps of the shortest path
     radius: int = 1
     #: rounds of DAgger (roll out with the edit, add visited states, re-fit)
-    dagger: int = 1
+    dagger: int = 0
     #: step cap of the DAgger roll-outs
     dagger_steps: int = 300
     #: sample actions in the DAgger roll-outs (False: argmax)
@@ -272,6 +272,7 @@ def _fit(
     *,
     steps: int,
     l1: float = 0.0,
+    stats: dict | None = None,
 ) -> dict[str, torch.Tensor]:
     """Adam on ``values`` (``(E, K)`` on ``index`` or ``(E, size)`` dense when ``index`` is None);
     edit ``e`` acts on the states of owner ``e`` (shared: E = 1, every state)."""
@@ -302,6 +303,9 @@ def _fit(
                 loss = loss + l1 * v.abs().sum(1).mean()
         loss.backward()
         opt.step()
+    if stats is not None:
+        stats["train_loss"] = float(-(w * logp).sum().detach())
+        stats["train_p_move"] = float((w * logp.exp()).sum().detach())
     return {k: v.detach() for k, v in values.items()}
 
 
@@ -364,7 +368,7 @@ def fit_sparse_edit(
     for rnd in range(cfg.dagger + 1):
         if progress:
             progress(f"fit k={cfg.k} round {rnd} ({len(states.levels)} states)")
-        values = _fit(obj, states, n_edits, index, values, cfg, steps=cfg.steps)
+        values = _fit(obj, states, n_edits, index, values, cfg, steps=cfg.steps, stats=info)
         if rnd == cfg.dagger:
             break
         patches = _patches(index, values, shapes, cfg.shared)
