@@ -313,7 +313,7 @@ def run_frontier_unit(
                 variants.append(("random-positions", rp))
             if len(layers) == 1:
                 variants.append(
-                    ("random-dense", [random_vector_control(policy, _head(patches, len(fl)), fl, cfg.seed)])
+                    ("random-dense", [random_vector_control(policy, _head(patches, len(fl))[0], fl, cfg.seed)])
                 )
             opp = OPPOSITE[name]
             if opp in fitted:
