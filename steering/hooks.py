@@ -167,3 +167,17 @@ def list_hook_points(model: nn.Module, obs_shape: Sequence[int]) -> list[tuple[s
     with hooks(model, {(lambda n: True): rec}), torch.no_grad():
         model(x)
     return [(n, shapes[n]) for n in order]
+
+
+class _CallableModule(type(contextlib)):
+    """This module's type: calling the module calls :func:`hooks`. Importing a submodule
+    (``import steering.hooks``, or anything that imports it) rebinds the package attribute
+    ``steering.hooks`` to this module, so ``steering.hooks(model, {...})`` must work on both."""
+
+    def __call__(self, model: nn.Module, fns: Mapping[NameSpec, HookFn]):
+        return hooks(model, fns)
+
+
+import sys as _sys  # noqa: E402
+
+_sys.modules[__name__].__class__ = _CallableModule
