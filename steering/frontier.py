@@ -326,14 +326,18 @@ def run_frontier_unit(
                 variants.append(("opposite", op))
             if method in ("per-maze", "per-maze-multi"):
                 variants.append(("other-maze", _other_maze(patches)))
-        runs = [(levels, t, None, True)] + [(levels, t, ps, True) for _, ps in variants]
+        # the edit runs as the first block of the batched rollout, so its episodes use the same
+        # sampling streams (seed, level index) as a plain rollout of the evaluation levels
+        runs = [(levels, t, variants[0][1], True), (levels, t, None, True)]
+        runs += [(levels, t, ps, True) for _, ps in variants[1:]]
         rates = retarget_success_batch(
             policy, runs, max_steps=cfg.max_steps, seed=cfg.seed, deterministic=cfg.deterministic, split=True
         )
-        base = rates[0]
+        base = rates[1]
+        rates = [rates[0]] + rates[2:]
         rows.append({**common, "method": "none", "control": "baseline", **_rate_cols(base),
                      "modified": 0.0, "fraction_layer": 0.0, "fraction_network": 0.0})
-        for (vname, ps), r in zip(variants, rates[1:]):
+        for (vname, ps), r in zip(variants, rates):
             vfm = fm if vname == "" else fraction_modified(policy, _head(ps, len(fl)), fl)
             row = {**common, "control": vname, **_rate_cols(r), **_modified_cols(vfm)}
             if vname in ("", "random-positions", "random-dense"):
