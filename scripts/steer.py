@@ -12,6 +12,8 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
     frontier  Q2 frontier: every method (clamps, optimised per-maze / shared sparse edits)
               over its size knob; arrival (Wilson CI) vs % of network activations modified,
               with controls; frontier.csv/json/png and the best patch exported
+    distance  arrival vs the target's BFS distance from the start -> top-right path (random
+              targets, cheese at spawn), per size and method, against the unedited baseline
     vector    cheese / top-right steering vectors over coefficients (random-vector control)
     discover  rank a layer's channels by cheese tracking and validate them causally
 
@@ -168,6 +170,21 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--no-controls", action="store_true", help="skip the control rows")
     f.add_argument("--no-retention", action="store_true", help="skip the capability-retention rows")
 
+    dc = sub.add_parser("distance", help="arrival vs the target's distance from the top-right path")
+    common(dc)
+    dc.set_defaults(mazes=200, max_steps=500, torch_threads=1)
+    dc.add_argument("--sizes", type=_sizes, default=[13, 25], help="comma list of odd maze sizes (default 13,25)")
+    dc.add_argument("--methods", type=comma_strs, default=["clamp-single", "per-maze"],
+                    help="comma list of clamp-single, clamp-channels, per-maze, shared (default clamp-single,per-maze)")
+    dc.add_argument("--knobs", type=comma_floats, default=None,
+                    help="one knob per method: clamp value / channel count / k (default 5.5 for clamp-single, "
+                    "4 for clamp-channels, 64 for edits)")
+    dc.add_argument("--train-mazes", type=int_at_least(1, "--train-mazes"), default=100,
+                    help="training mazes of the shared edit (default 100)")
+    dc.add_argument("--steps", type=int_at_least(1, "--steps"), default=200, help="Adam steps per fit (default 200)")
+    dc.add_argument("--discover-mazes", type=int_at_least(2, "--discover-mazes"), default=200,
+                    help="mazes for cheese-channel discovery (default 200)")
+
     v = sub.add_parser("vector", help="cheese / top-right steering vectors")
     common(v)
     v.add_argument(
@@ -229,6 +246,23 @@ def _config(args):
             deterministic=args.greedy,
             cheese=args.cheese,
         ).validate()
+    if args.cmd == "distance":
+        from steering.frontier import FrontierConfig
+
+        default = {"clamp-single": 5.5, "clamp-channels": 4, "per-maze": 64, "shared": 64}
+        knobs = args.knobs if args.knobs is not None else [default.get(m, 64) for m in args.methods]
+        if len(knobs) != len(args.methods):
+            raise ValueError(f"--knobs needs one value per method ({len(args.methods)}), got {len(knobs)}")
+        cfgs = []
+        for size in args.sizes:
+            cfg = FrontierConfig(
+                layer=args.layer, size=size, mazes=args.mazes, train_mazes=args.train_mazes,
+                max_steps=args.max_steps, seed=args.seed, deterministic=args.greedy,
+                methods=list(args.methods), knobs={m: [k] for m, k in zip(args.methods, knobs)},
+                discover_mazes=args.discover_mazes, edit={"steps": args.steps},
+            )
+            cfgs.append(cfg.validate())
+        return _DistanceConfigs(cfgs)
     if args.cmd == "frontier":
         from steering.frontier import FrontierConfig
 
@@ -398,6 +432,49 @@ def _discover(args, cfg, policy, out: Path, bar) -> dict:
     }
 
 
+class _DistanceConfigs(list):
+    """The per-size frontier configs of ``distance``."""
+
+    def check_policy(self, policy) -> None:
+        for c in self:
+            c.check_policy(policy)
+
+    def to_dict(self) -> dict:
+        return {"sizes": [c.to_dict() for c in self]}
+
+
+def _distance(args, cfgs, policy, out: Path, bar) -> dict:
+    from steering.frontier import distance_curve, plot_distance_curve
+    from steering.retarget import ChannelRanking, discover_cheese_channels
+
+    check_run_config(out, {"agent": args.agent, "config": cfgs.to_dict()})
+    ranking = None
+    if any(m.startswith("clamp") for m in cfgs[0].methods):
+        rank_path = out / "ranking.json"
+        if rank_path.exists():
+            ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
+        else:
+            bar.set_description("discovering cheese channels")
+            ranking = discover_cheese_channels(policy, args.layer, n_mazes=args.discover_mazes, seed=args.seed)
+            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+    units = [(c, m) for c in cfgs for m in c.methods]
+    bar.reset(total=len(units))
+    (out / "units").mkdir(exist_ok=True)
+    rows: list[dict] = []
+    for c, m in units:
+        knob = c.all_knobs()[m][0]
+        upath = out / "units" / f"{c.size}_{m}.json"
+        if not upath.exists():
+            bar.set_description(f"size {c.size} {m}")
+            res = distance_curve(policy, c, m, knob, ranking=ranking, progress=bar.set_description)
+            atomic_write_text(upath, json.dumps(jsonable(res)))
+        rows += json.loads(upath.read_text())
+        bar.update(1)
+    write_csv(out / "distance.csv", rows)
+    fig = plot_distance_curve(rows, out / "distance_curve.png")
+    return {"command": "distance", "agent": args.agent, "rows": rows, "figures": [str(fig)]}
+
+
 def _frontier(args, cfg, policy, out: Path, bar) -> dict:
     from steering.frontier import run_frontier
 
@@ -422,7 +499,7 @@ def main(argv: list[str] | None = None) -> int:
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
             run = {"retarget": _retarget, "vector": _vector, "discover": _discover,
-                   "frontier": _frontier}[args.cmd]
+                   "frontier": _frontier, "distance": _distance}[args.cmd]
             summary = run(args, cfg, policy, out, bar)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -71,3 +71,17 @@ def test_frontier_bad_input(run, ckpt, tmp_path, extra, message):
     r = run(["frontier", "--agent", ckpt, "--out", str(out), "--no-progress", *extra])
     assert r.returncode == 2 and message in r.stderr, r.stderr
     assert not out.exists()  # nothing written
+
+
+def test_distance_smoke(run, ckpt, tmp_path):
+    out = tmp_path / "d"
+    r = run(["distance", "--agent", ckpt, "--out", str(out), "--sizes", "5,7", "--methods", "per-maze",
+             "--knobs", "2", "--mazes", "3", "--max-steps", "10", "--steps", "3", "--json", "--no-progress"])
+    assert r.returncode == 0, r.stderr
+    s = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {row["size"] for row in s["rows"]} == {5, 7}
+    assert (out / "distance_curve.png").exists() and (out / "distance.csv").exists()
+    r = run(["distance", "--agent", ckpt, "--out", str(tmp_path / "e"), "--methods", "per-maze,shared",
+             "--knobs", "2", "--no-progress"])
+    assert r.returncode == 2 and "--knobs needs one value per method (2), got 1" in r.stderr
+    assert not (tmp_path / "e").exists()

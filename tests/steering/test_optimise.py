@@ -155,3 +155,17 @@ def test_multi_layer_edit_splits_k_and_steers():
     # block3 cannot move UP's logit in this net, so its fitted value stays ~0 (L2): only the
     # planted unit is changed for certain; at most one activation per layer is
     assert fm["layers"][FC]["modified"] == 1.0 and fm["total"]["modified"] <= 2.0
+
+
+def test_path_distance_and_distance_curve_rows():
+    from steering.frontier import FrontierConfig, distance_curve, path_distance
+    from steering.retarget import eval_levels
+
+    lv = eval_levels(3, seed=0, maze_size=7, cheese="top-right:5")
+    x = lv[0]
+    assert path_distance(x, x.start_cell) == 0 and path_distance(x, x.top_right_cell) == 0
+    pol = Policy(ImpalaModel(obs_size=25, channels=(2, 4, 4), fc_dim=8), "grid")
+    cfg = FrontierConfig(size=7, mazes=4, max_steps=10, edit={"steps": 3, "radius": 0})
+    rows = distance_curve(pol, cfg, "per-maze", 2)
+    assert sum(r["arrival_n"] for r in rows if r["control"] == "") == 4
+    assert {r["control"] for r in rows} == {"", "baseline"}
