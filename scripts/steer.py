@@ -45,12 +45,12 @@ from agents.checkpoint import atomic_write_text
 from agents.sweep import write_csv
 from steering.cli import (
     add_run_options,
-    int_at_least,
+    check_run_config,
     comma_floats,
     comma_ints,
     comma_strs,
-    check_run_config,
     finish_run,
+    int_at_least,
     jsonable,
     run_dir,
 )

@@ -46,9 +46,9 @@ from mazegen import CORNERS, Levels
 from mazegen.checks import check_int, is_int
 
 from .experiments import OPPOSITE, random_vector_control, target_cells
-from .metrics import Rate, fraction_modified, retarget_success_batch
 from .methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit
 from .methods.sparse_edit import SparseAdd
+from .metrics import Rate, fraction_modified, retarget_success_batch
 from .observe import DEFAULT_LAYER, layer_activations, layer_shape
 from .patches import Clamp, Patch, flatten_patches
 from .retarget import DEFAULT_MAGNITUDE, ChannelRanking, eval_levels, retarget_patch
@@ -637,7 +637,6 @@ def plot_distance_curve(rows: Sequence[dict], path) -> Any:
                and r["arrival_n"]]
         if not sub:
             continue
-        x = np.arange(len(sub))
         y = np.array([r["arrival"] for r in sub])
         err = np.array([[r["arrival"] - r["arrival_lo"], r["arrival_hi"] - r["arrival"]] for r in sub]).T
         ax.errorbar([r["dist_lo"] for r in sub], y, yerr=err, marker="o", capsize=3,
