@@ -5,7 +5,15 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
 
     retarget  clamp cheese-tracking activations at a target cell; success vs magnitude,
               per method, with baseline and controls (random channels, wrong location,
-              same-norm random vector), path probability and fraction of activations modified
+              same-norm random vector), path probability and fraction of activations modified.
+              Default protocol (Q2): 25x25, cheese left at its top-right:5 spawn, targets the
+              top-left / bottom-right corners, 500 steps, 200 mazes; outcomes "reached target",
+              "ate cheese first", "neither" (--cheese removed: the published protocol)
+    frontier  Q2 frontier: every method (clamps, optimised per-maze / shared sparse edits)
+              over its size knob; arrival (Wilson CI) vs % of network activations modified,
+              with controls; frontier.csv/json/png and the best patch exported
+    distance  arrival vs the target's BFS distance from the start -> top-right path (random
+              targets, cheese at spawn), per size and method, against the unedited baseline
     vector    cheese / top-right steering vectors over coefficients (random-vector control)
     discover  rank a layer's channels by cheese tracking and validate them causally
     apply     rerun a patch file (as the app exports it) on one maze: arrival rate with and
@@ -13,8 +21,11 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
 
 Examples::
 
-    python scripts/steer.py retarget --agent grid-r5-s1 --targets top-left,bottom-right \\
-        --sizes 25 --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
+    python scripts/steer.py retarget --agent grid-r5-s1 --json
+    python scripts/steer.py retarget --agent grid-r5-s1 --cheese removed --max-steps 250 \\
+        --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
+    python scripts/steer.py frontier --agent grid-r5-s1 --mazes 30 --train-mazes 30 \\
+        --methods per-maze,shared --ks 16,64 --shared-ks 256
     python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
     python scripts/steer.py apply --agent grid-r5-s1 --patches patches.json --level-seed 5 \\
@@ -22,10 +33,11 @@ Examples::
 
 Outputs in ``--out`` (default ``runs/steer-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json``, PNG figures; the directory is printed at the end (``--json``: then the
-summary as one JSON object, the last line). ``retarget`` is resumable: each (size, target) unit is saved
-when done and skipped on a re-run with the same arguments and the same agent weights (other
-arguments, or an agent retrained under the same name: an error naming what differs).
-``retarget --ray [ADDRESS]`` runs each unit as a Ray task (same files; README "On a cluster").
+summary as one JSON object, the last line). ``retarget``, ``frontier`` and ``distance`` are
+resumable: each unit ((size, target) / (method, knob)) is saved when done and skipped on a re-run
+with the same arguments and the same agent weights (other arguments, or an agent retrained under
+the same name: an error naming what differs). ``retarget --ray [ADDRESS]`` runs each unit as a
+Ray task (same files; README "On a cluster").
 """
 
 from __future__ import annotations
@@ -161,7 +173,64 @@ def build_parser() -> argparse.ArgumentParser:
         help="mazes for channel discovery (default 200)",
     )
     r.add_argument("--no-controls", action="store_true", help="skip the control rows")
-    r.add_argument("--no-cheese-variant", action="store_true", help="skip the with-cheese success")
+    r.add_argument(
+        "--cheese",
+        choices=["spawn", "removed"],
+        default="spawn",
+        help="spawn: cheese left at its top-right:5 spawn (Q2, default); removed: cheese removed "
+        "from uniformly placed levels (the published protocol)",
+    )
+    r.add_argument(
+        "--no-cheese-variant",
+        action="store_true",
+        help="with --cheese removed: skip the with-cheese success",
+    )
+    r.set_defaults(mazes=200, max_steps=500)
+
+    f = sub.add_parser("frontier", help="Q2 frontier: arrival vs %% of activations modified")
+    common(f)
+    f.set_defaults(mazes=200, max_steps=500, torch_threads=1)
+    f.add_argument("--targets", type=comma_strs, default=["top-left", "bottom-right"],
+                   help="comma list of corners (default top-left,bottom-right)")
+    f.add_argument("--methods", type=comma_strs, default=None,
+                   help="comma list of clamp-single, clamp-channels, per-maze, shared, per-maze-multi "
+                   "(default all but per-maze-multi)")
+    f.add_argument("--size", type=int, default=25, help="odd maze size (default 25)")
+    f.add_argument("--train-mazes", type=int_at_least(1, "--train-mazes"), default=100,
+                   help="training mazes of the shared edit, disjoint from the evaluation mazes (default 100)")
+    f.add_argument("--ks", type=comma_ints, default=None, help="k values of per-maze edits (default 16,64,256)")
+    f.add_argument("--shared-ks", type=comma_ints, default=None,
+                   help="k values of shared edits (default 64,256,1568)")
+    f.add_argument("--multi-ks", type=comma_ints, default=None, help="k values of per-maze-multi (default 64,256)")
+    f.add_argument("--multi-layers", type=comma_strs, default=None,
+                   help="layers of per-maze-multi (default embedder.block1.res2.resadd_out,<--layer>)")
+    f.add_argument("--magnitudes", type=comma_floats, default=None, help="clamp-single values (default 5.5,20)")
+    f.add_argument("--channel-counts", type=comma_ints, default=None,
+                   help="clamp-channels set sizes (default 1,4,11)")
+    f.add_argument("--support", choices=["l1", "grad"], default="l1",
+                   help="support of the optimised edits: dense L1 fit or gradient magnitude (default l1)")
+    f.add_argument("--steps", type=int_at_least(1, "--steps"), default=200, help="Adam steps per fit (default 200)")
+    f.add_argument("--radius", type=int, default=1, help="training states within this many steps of the path (default 1)")
+    f.add_argument("--dagger", type=int, default=0, help="DAgger rounds of the optimised edits (default 0)")
+    f.add_argument("--discover-mazes", type=int_at_least(2, "--discover-mazes"), default=200,
+                   help="mazes for cheese-channel discovery (default 200)")
+    f.add_argument("--no-controls", action="store_true", help="skip the control rows")
+    f.add_argument("--no-retention", action="store_true", help="skip the capability-retention rows")
+
+    dc = sub.add_parser("distance", help="arrival vs the target's distance from the top-right path")
+    common(dc)
+    dc.set_defaults(mazes=200, max_steps=500, torch_threads=1)
+    dc.add_argument("--sizes", type=_sizes, default=[13, 25], help="comma list of odd maze sizes (default 13,25)")
+    dc.add_argument("--methods", type=comma_strs, default=["clamp-single", "per-maze"],
+                    help="comma list of clamp-single, clamp-channels, per-maze, shared (default clamp-single,per-maze)")
+    dc.add_argument("--knobs", type=comma_floats, default=None,
+                    help="one knob per method: clamp value / channel count / k (default 5.5 for clamp-single, "
+                    "4 for clamp-channels, 64 for edits)")
+    dc.add_argument("--train-mazes", type=int_at_least(1, "--train-mazes"), default=100,
+                    help="training mazes of the shared edit (default 100)")
+    dc.add_argument("--steps", type=int_at_least(1, "--steps"), default=200, help="Adam steps per fit (default 200)")
+    dc.add_argument("--discover-mazes", type=int_at_least(2, "--discover-mazes"), default=200,
+                    help="mazes for cheese-channel discovery (default 200)")
 
     v = sub.add_parser("vector", help="cheese / top-right steering vectors")
     common(v)
@@ -241,7 +310,57 @@ def _config(args):
             controls=not args.no_controls,
             with_cheese=not args.no_cheese_variant,
             deterministic=args.greedy,
+            cheese=args.cheese,
         ).validate()
+    if args.cmd == "distance":
+        from steering.experiments.frontier import FrontierConfig
+
+        default = {"clamp-single": 5.5, "clamp-channels": 4, "per-maze": 64, "shared": 64}
+        knobs = args.knobs if args.knobs is not None else [default.get(m, 64) for m in args.methods]
+        if len(knobs) != len(args.methods):
+            raise ValueError(f"--knobs needs one value per method ({len(args.methods)}), got {len(knobs)}")
+        cfgs = []
+        for size in args.sizes:
+            cfg = FrontierConfig(
+                layer=args.layer, size=size, mazes=args.mazes, train_mazes=args.train_mazes,
+                max_steps=args.max_steps, seed=args.seed, deterministic=args.greedy,
+                methods=list(args.methods), knobs={m: [k] for m, k in zip(args.methods, knobs)},
+                discover_mazes=args.discover_mazes, edit={"steps": args.steps},
+            )
+            cfgs.append(cfg.validate())
+        return _DistanceConfigs(cfgs)
+    if args.cmd == "frontier":
+        from steering.experiments.frontier import FrontierConfig
+
+        knobs = {}
+        for method, flag in (("per-maze", args.ks), ("shared", args.shared_ks),
+                             ("per-maze-multi", args.multi_ks), ("clamp-single", args.magnitudes),
+                             ("clamp-channels", args.channel_counts)):
+            if flag is not None:
+                knobs[method] = list(flag)
+        cfg = FrontierConfig(
+            layer=args.layer,
+            targets=args.targets,
+            size=args.size,
+            mazes=args.mazes,
+            train_mazes=args.train_mazes,
+            max_steps=args.max_steps,
+            seed=args.seed,
+            deterministic=args.greedy,
+            controls=not args.no_controls,
+            retention=not args.no_retention,
+            discover_mazes=args.discover_mazes,
+            knobs=knobs or None,
+            edit={"support": args.support, "steps": args.steps, "radius": args.radius,
+                  "dagger": args.dagger},
+        )
+        if args.methods is not None:
+            cfg.methods = args.methods
+        if args.multi_layers is not None:
+            cfg.multi_layers = args.multi_layers
+        else:
+            cfg.multi_layers = ["embedder.block1.res2.resadd_out", args.layer]
+        return cfg.validate()
     if args.cmd == "vector":
         return VectorConfig(
             kind=args.kind,
@@ -437,6 +556,56 @@ def _apply(args, cfg, policy, out: Path, bar) -> dict:
             "target": target, "rows": rows}
 
 
+class _DistanceConfigs(list):
+    """The per-size frontier configs of ``distance``."""
+
+    def check_policy(self, policy) -> None:
+        for c in self:
+            c.check_policy(policy)
+
+    def to_dict(self) -> dict:
+        return {"sizes": [c.to_dict() for c in self]}
+
+
+def _distance(args, cfgs, policy, out: Path, bar) -> dict:
+    from steering.experiments.frontier import distance_curve, plot_distance_curve
+    from steering.methods.retarget import ChannelRanking, discover_cheese_channels
+
+    open_run(out, {"agent": args.agent, "config": cfgs.to_dict()}, policy=policy)
+    ranking = None
+    if any(m.startswith("clamp") for m in cfgs[0].methods):
+        rank_path = out / "ranking.json"
+        if rank_path.exists():
+            ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
+        else:
+            bar.set_description("discovering cheese channels")
+            ranking = discover_cheese_channels(policy, args.layer, n_mazes=args.discover_mazes, seed=args.seed)
+            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+    units = [(c, m) for c in cfgs for m in c.methods]
+    bar.reset(total=len(units))
+    (out / "units").mkdir(exist_ok=True)
+    rows: list[dict] = []
+    for c, m in units:
+        knob = c.all_knobs()[m][0]
+        upath = out / "units" / f"{c.size}_{m}.json"
+        if not upath.exists():
+            bar.set_description(f"size {c.size} {m}")
+            res = distance_curve(policy, c, m, knob, ranking=ranking, progress=bar.set_description)
+            atomic_write_text(upath, json.dumps(jsonable(res)))
+        rows += json.loads(upath.read_text())
+        bar.update(1)
+    write_csv(out / "distance.csv", rows)
+    fig = plot_distance_curve(rows, out / "distance_curve.png")
+    return {"command": "distance", "agent": args.agent, "rows": rows, "figures": [str(fig)]}
+
+
+def _frontier(args, cfg, policy, out: Path, bar) -> dict:
+    from steering.experiments.frontier import run_frontier
+
+    return {"command": "frontier", "agent": args.agent,
+            **run_frontier(policy, cfg, out, agent=args.agent, bar=bar)}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import torch
@@ -450,9 +619,12 @@ def main(argv: list[str] | None = None) -> int:
         cfg = _config(args)
         policy = agents.load(args.agent)
         _check_for_agent(args, cfg, policy)
+        if hasattr(cfg, "check_policy"):
+            cfg.check_policy(policy)  # layers and sizes, before any file is written
         out.mkdir(parents=True, exist_ok=True)
         with tqdm(total=1, disable=args.no_progress, file=sys.stderr) as bar:
-            run = {"retarget": _retarget, "vector": _vector, "discover": _discover, "apply": _apply}[args.cmd]
+            run = {"retarget": _retarget, "vector": _vector, "discover": _discover, "apply": _apply,
+                   "frontier": _frontier, "distance": _distance}[args.cmd]
             summary = run(args, cfg, policy, out, bar)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -197,3 +197,4 @@ def finish_run(out: Path, summary: dict, *, as_json: bool) -> dict:
     if as_json:
         print(json.dumps(summary))
     return summary
+

@@ -128,10 +128,15 @@ def retarget_success_batch(
     max_steps: int = 250,
     seed: int = 0,
     deterministic: bool = False,
-) -> list[Rate]:
+    split: bool = False,
+) -> list[Rate] | list[dict[str, Rate]]:
     """:func:`retarget_success` for many ``(levels, targets, patches, cheese)`` variants in one
     batched rollout (a :class:`~steering.patches.Stack` routes each block of rows to its
-    patch). Variants whose patches span several layers are run one by one."""
+    patch). Variants whose patches span several layers are run one by one.
+
+    ``split=True`` returns, per variant, the three exclusive outcomes as Rates:
+    ``{"reached": reached the target, "cheese_first": ate the cheese before reaching it (the
+    episode ends there), "neither": neither within the cap}``."""
     from agents.eval.rollout import rollout
 
     from .patches.base import Stack
@@ -144,19 +149,14 @@ def retarget_success_batch(
         subs.append(patches or None)
         layers |= {q.layer for q in flatten_patches(patches)} if patches else set()
     if len(layers) > 1:
-        return [
-            retarget_success(
-                policy,
-                lv,
-                t,
-                p,
-                cheese=True,
-                max_steps=max_steps,
-                seed=seed,
+        out = []
+        for lv, t, p in zip(blocks, tg, subs):
+            rate, res = retarget_success(
+                policy, lv, t, p, cheese=True, max_steps=max_steps, seed=seed,
                 deterministic=deterministic,
-            )[0]
-            for lv, t, p in zip(blocks, tg, subs)
-        ]
+            )
+            out.append(_split(res) if split else rate)
+        return out
     sizes = [len(b) for b in blocks]
     factory = None
     if layers:
@@ -173,11 +173,30 @@ def retarget_success_batch(
         patch=factory,
     )
     reached = np.asarray(res.reached_target, dtype=bool)
+    cheese_first = np.asarray(res.got_cheese, dtype=bool) & ~reached
     out, s = [], 0
     for n in sizes:
-        out.append(Rate.of(int(reached[s : s + n].sum()), n))
+        if split:
+            out.append(_split_arrays(reached[s : s + n], cheese_first[s : s + n]))
+        else:
+            out.append(Rate.of(int(reached[s : s + n].sum()), n))
         s += n
     return out
+
+
+def _split_arrays(reached: np.ndarray, cheese_first: np.ndarray) -> dict[str, Rate]:
+    n = len(reached)
+    neither = ~reached & ~cheese_first
+    return {
+        "reached": Rate.of(int(reached.sum()), n),
+        "cheese_first": Rate.of(int(cheese_first.sum()), n),
+        "neither": Rate.of(int(neither.sum()), n),
+    }
+
+
+def _split(res) -> dict[str, Rate]:
+    reached = np.asarray(res.reached_target, dtype=bool)
+    return _split_arrays(reached, np.asarray(res.got_cheese, dtype=bool) & ~reached)
 
 
 def _compose(p):

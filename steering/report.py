@@ -98,6 +98,7 @@ def steering_section(
         max_steps=max_steps,
         controls=True,
         with_cheese=True,
+        cheese="removed",
     )
     res = run_retarget(policy, cfg, ranking=ranking)
     rows = res["rows"]

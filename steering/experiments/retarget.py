@@ -1,7 +1,11 @@
 """The retargeting experiment shared by ``scripts/steer.py`` and :mod:`steering.report`.
 
-- :func:`run_retarget`: retargeting success over (maze size x target x method x magnitude),
-  cheese removed (and, reported separately, present), with the baseline (no patch) and three
+- :func:`run_retarget`: retargeting success over (maze size x target x method x magnitude).
+  Default protocol (``cheese="spawn"``, the Q2 question): the cheese stays at its in-distribution
+  ``top-right:5`` spawn, episodes run up to 500 steps, and each rate is split into "reached the
+  target" (``success``), "ate the cheese first" (``cheese_first``) and "neither". With
+  ``cheese="removed"`` (the published protocol) the cheese is removed from uniformly placed
+  levels, and the with-cheese success is reported separately. Baseline (no patch) and three
   controls in every table: ``random-channels`` (the same clamp on as many random other
   channels), ``wrong-location`` (the right patch aimed at another cell; success still means
   reaching the intended target) and ``random-vector`` (a Gaussian vector with the norm of
@@ -51,6 +55,9 @@ __all__ = [
     "run_retarget",
     "target_cells",
 ]
+
+#: Cheese protocols of :class:`RetargetConfig`: the level generator's cheese spec of each.
+CHEESE_PROTOCOLS = {"spawn": "top-right:5", "removed": "uniform"}
 
 #: Opposite corner, used by the wrong-location control.
 OPPOSITE = {
@@ -126,9 +133,11 @@ class RetargetConfig:
     methods: list[str] = field(default_factory=lambda: ["single", "channels", "discovered"])
     #: None: each method's published default (single 5.5, channel sets 2.3)
     magnitudes: list[float] | None = None
-    mazes: int = 50
+    mazes: int = 200
     seed: int = 0
-    max_steps: int = 250
+    max_steps: int = 500
+    #: "spawn": cheese left at its top-right:5 spawn (Q2 protocol); "removed": cheese removed
+    cheese: str = "spawn"
     #: channel set for method "channels"; None: the top ``n_channels`` of the discovery ranking
     channels: list[int] | None = None
     n_channels: int = 4
@@ -149,6 +158,8 @@ class RetargetConfig:
         for m in self.methods:
             if m not in METHODS:
                 raise ValueError(f"unknown method {m!r}; allowed: {list(METHODS)}")
+        if self.cheese not in CHEESE_PROTOCOLS:
+            raise ValueError(f"cheese must be one of {list(CHEESE_PROTOCOLS)}, got {self.cheese!r}")
         for s in self.sizes:
             if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
                 raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
@@ -251,15 +262,18 @@ def run_retarget(
     rows: list[dict] = []
     names = parse_targets(cfg.targets)
     for size in cfg.sizes:
-        levels = eval_levels(cfg.mazes, seed=cfg.seed, maze_size=size, cheese="uniform", salt=3)
+        spawn = cfg.cheese == "spawn"
+        levels = eval_levels(
+            cfg.mazes, seed=cfg.seed, maze_size=size, cheese=CHEESE_PROTOCOLS[cfg.cheese], salt=3
+        )
         frac_levels = levels[: min(cfg.fraction_mazes, len(levels))]
         for name in names:
             tgt = target_cells(levels, name)
             if progress:
                 progress(f"size {size} target {name}")
-            common = {"size": size, "target": name, "layer": cfg.layer}
+            common = {"size": size, "target": name, "layer": cfg.layer, "cheese": cfg.cheese}
             # every variant of this (size, target) runs in one batched rollout
-            variants: list[tuple] = [(levels, tgt, None, False)]
+            variants: list[tuple] = [(levels, tgt, None, spawn)]
             pending: list[dict] = [
                 {
                     **common,
@@ -270,7 +284,9 @@ def run_retarget(
                     "modified": 0.0,
                     "fraction_layer": 0.0,
                     "fraction_network": 0.0,
-                    "path_prob_median": float(np.median(path_probability(policy, levels, tgt))),
+                    "path_prob_median": float(
+                        np.median(path_probability(policy, levels, tgt, cheese=spawn))
+                    ),
                 }
             ]
             with_cheese_of: dict[int, int] = {}
@@ -294,7 +310,7 @@ def run_retarget(
                     used = list(patch.channels or [])
                     fm = fraction_modified(policy, _sub(patch, len(frac_levels)), frac_levels)
                     lay = fm["layers"][cfg.layer]
-                    pp = path_probability(policy, levels, tgt, [patch])
+                    pp = path_probability(policy, levels, tgt, [patch], cheese=spawn)
                     main_idx = len(pending)
                     pending.append(
                         {
@@ -311,8 +327,8 @@ def run_retarget(
                             "network_size": fm["network_size"],
                         }
                     )
-                    variants.append((levels, tgt, patch, False))
-                    if cfg.with_cheese:
+                    variants.append((levels, tgt, patch, spawn))
+                    if cfg.with_cheese and not spawn:
                         with_cheese_of[main_idx] = len(variants)
                         variants.append((levels, tgt, patch, True))
                     if not cfg.controls:
@@ -352,21 +368,24 @@ def run_retarget(
                                 "fraction_network": cfm["fraction_network"],
                             }
                         )
-                        variants.append((levels, tgt, cp, False))
+                        variants.append((levels, tgt, cp, spawn))
             rates = retarget_success_batch(
                 policy,
                 variants,
                 max_steps=cfg.max_steps,
                 seed=cfg.seed,
                 deterministic=cfg.deterministic,
+                split=True,
             )
             # variants were appended in row order, with each main row's with-cheese run right after it
             vi = 0
             for ri, row in enumerate(pending):
-                row.update(rates[vi].columns("success"))
+                row.update(rates[vi]["reached"].columns("success"))
+                row.update(rates[vi]["cheese_first"].columns("cheese_first"))
+                row.update(rates[vi]["neither"].columns("neither"))
                 vi += 1
                 if ri in with_cheese_of:
-                    row.update(rates[vi].columns("success_with_cheese"))
+                    row.update(rates[vi]["reached"].columns("success_with_cheese"))
                     vi += 1
                 rows.append(row)
     return {

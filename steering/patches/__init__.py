@@ -1,6 +1,7 @@
 """Activation patches: the patch types and their JSON form (:mod:`~steering.patches.base`),
 their arrays (:mod:`~steering.patches.arrays`), patch files (:mod:`~steering.patches.io`) and
-patch application to a model or a rollout (:mod:`~steering.patches.apply`).
+patch application to a model or a rollout (:mod:`~steering.patches.apply`); the
+optimised sparse additive edit :class:`~steering.patches.sparse.SparseAdd` (:mod:`~steering.patches.sparse`).
 
 The public names are importable from here: ``from steering.patches import Clamp, apply_patches``.
 """
@@ -11,6 +12,7 @@ from . import base as _base
 from .apply import apply_patches, rollout_patch
 from .base import *  # noqa: F403 - the patch types and their JSON form: base.__all__
 from .io import load_patches, patches_to_json, save_patches
+from .sparse import SparseAdd  # registers itself in PATCH_TYPES
 
 __all__ = [
     *_base.__all__,
@@ -19,4 +21,5 @@ __all__ = [
     "load_patches",
     "patches_to_json",
     "save_patches",
+    "SparseAdd",
 ]

@@ -495,6 +495,7 @@ def patch_from_json(d: dict | list, *, base_dir: str | os.PathLike | None = None
         raise ValueError(f"patch of type {d['type']!r} is missing field {e.args[0]!r}") from None
 
 
+
 def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
     """Compose trees flattened to a list of single-layer patches, in application order."""
     if isinstance(patches, Patch):

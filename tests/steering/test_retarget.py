@@ -92,7 +92,7 @@ def test_run_retarget_rows_and_controls():
     pol = TinyPolicy(25)
     cfg = RetargetConfig(layer=LAYER, targets=["top-left", "bottom-right"], sizes=[9], methods=["single", "channels"],
                          magnitudes=[5.5], mazes=4, seed=0, max_steps=60, discover_mazes=16, discover_validate=2,
-                         n_channels=2, fraction_mazes=2, deterministic=True)
+                         n_channels=2, fraction_mazes=2, deterministic=True, cheese="removed")
     res = run_retarget(pol, cfg)
     rows = res["rows"]
     main = [r for r in rows if r["method"] == "single" and r["control"] == ""]

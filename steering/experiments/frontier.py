@@ -1,0 +1,651 @@
+"""The Q2 frontier: arrival rate at a far corner vs the share of the network's activations edited.
+
+Protocol (Q2): mazes of ``size`` (default 25) with the cheese at its in-distribution
+``top-right:5`` spawn, targets the inner ``top-left`` / ``bottom-right`` corner cells, episodes
+of up to ``max_steps`` (500) steps. Each episode ends as "reached the target", "ate the cheese
+first" or "neither"; every rate is a :class:`~steering.metrics.Rate` (Wilson 95% CI).
+
+Methods and their size knob (one *unit* = one method at one knob value, both targets):
+
+- ``clamp-single``: one cheese-channel activation clamped at the target's cell; knob = value.
+- ``clamp-channels``: the top-n discovered cheese channels clamped there (+2.3); knob = n.
+- ``per-maze``: an optimised sparse edit fitted to each maze (fitted and evaluated on the same
+  mazes; a controller fitted to the maze); knob = k.
+- ``shared``: one optimised sparse edit per target fitted on ``train_mazes`` other mazes and
+  evaluated on the held-out evaluation mazes (the generalising one); knob = k.
+- ``per-maze-multi``: per-maze edit split over ``multi_layers``; knob = k (total).
+
+Controls in every unit (success always means reaching the *intended* target):
+
+- ``random-positions``: the same edit values at random positions of the layer (clamps: the
+  same clamp on random other channels);
+- ``random-dense``: a Gaussian vector over the whole layer with the edit's own mean L2 norm;
+- ``opposite``: the edit aimed at the opposite corner;
+- ``other-maze`` (per-maze kinds): maze ``i`` gets maze ``i+1``'s edit;
+- ``retention``: the method aimed at the cheese's own cell; its cheese rate is compared with the
+  unedited agent's (flag ``retention_violation`` when they differ by more than 0.05).
+
+Each row also carries the activations modified per forward pass (``modified``, of the layer and
+of the whole network, counted by :func:`steering.metrics.fraction_modified`), the edit's mean
+L2 norm and the layer's typical activation norm (mean L2 norm of a state's whole activation).
+
+:func:`run_frontier_unit` computes one unit; :func:`frontier_units` lists them;
+``scripts/steer.py frontier`` runs them resumably and writes ``frontier.csv/json/png``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from agents.eval.stats import Rate
+from mazegen import CORNERS, Levels
+from mazegen.checks import check_int, is_int
+
+from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
+from ..methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit
+from ..methods.retarget import DEFAULT_MAGNITUDE, ChannelRanking, eval_levels, retarget_patch
+from ..metrics import fraction_modified, retarget_success_batch
+from ..patches.base import Clamp, Patch, flatten_patches
+from ..patches.sparse import SparseAdd
+from .retarget import OPPOSITE, random_vector_control, target_cells
+
+__all__ = [
+    "FRONTIER_METHODS",
+    "FrontierConfig",
+    "frontier_units",
+    "run_frontier_unit",
+]
+
+FRONTIER_METHODS = ("clamp-single", "clamp-channels", "per-maze", "shared", "per-maze-multi")
+#: Default knob values of each method.
+DEFAULT_KNOBS: dict[str, list[float]] = {
+    "clamp-single": [5.5, 20.0],
+    "clamp-channels": [1, 4, 11],
+    "per-maze": [16, 64, 256],
+    "shared": [64, 256, 1568],
+    "per-maze-multi": [64, 256],
+}
+RETENTION_TOL = 0.05
+
+
+@dataclass
+class FrontierConfig:
+    """Options of the frontier (also the CLI's ``frontier`` flags)."""
+
+    #: layer of the clamps and single-layer edits
+    layer: str = DEFAULT_LAYER
+    #: layers of ``per-maze-multi`` (k split evenly)
+    multi_layers: list[str] = field(
+        default_factory=lambda: ["embedder.block1.res2.resadd_out", DEFAULT_LAYER]
+    )
+    targets: list[str] = field(default_factory=lambda: ["top-left", "bottom-right"])
+    methods: list[str] = field(default_factory=lambda: ["clamp-single", "clamp-channels", "per-maze", "shared"])
+    #: knob values per method (None: :data:`DEFAULT_KNOBS`)
+    knobs: dict[str, list[float]] | None = None
+    size: int = 25
+    #: evaluation mazes per target
+    mazes: int = 200
+    #: training mazes of the shared edit (disjoint from the evaluation mazes)
+    train_mazes: int = 100
+    max_steps: int = 500
+    seed: int = 0
+    deterministic: bool = False
+    controls: bool = True
+    retention: bool = True
+    #: mazes over which activations modified are counted
+    fraction_mazes: int = 8
+    #: cheese-channel discovery for the clamps
+    discover_mazes: int = 200
+    #: options of the optimised edits (k and layers are set per unit)
+    edit: dict = field(default_factory=dict)
+
+    def validate(self, policy: Any | None = None) -> FrontierConfig:
+        if not self.methods:
+            raise ValueError(f"the method list is empty; allowed methods: {list(FRONTIER_METHODS)}")
+        for m in self.methods:
+            if m not in FRONTIER_METHODS:
+                raise ValueError(f"unknown method {m!r}; allowed: {list(FRONTIER_METHODS)}")
+        for t in self.targets:
+            if t not in CORNERS:
+                raise ValueError(f"unknown target {t!r}; allowed: {list(CORNERS)}")
+        if not self.targets:
+            raise ValueError(f"the target list is empty; allowed: {list(CORNERS)}")
+        if not is_int(self.size) or self.size % 2 == 0 or not 3 <= self.size <= 25:
+            raise ValueError(f"maze size must be odd in [3, 25], got {self.size!r}")
+        self.mazes = check_int("mazes", self.mazes, 1)
+        self.train_mazes = check_int("train_mazes", self.train_mazes, 1)
+        self.max_steps = check_int("max_steps", self.max_steps, 1)
+        self.fraction_mazes = check_int("fraction_mazes", self.fraction_mazes, 1)
+        self.discover_mazes = check_int("discover_mazes", self.discover_mazes, 2)
+        knobs = self.all_knobs()
+        for m in self.methods:
+            vals = knobs[m]
+            if not vals:
+                raise ValueError(f"method {m!r} has no knob values")
+            for v in vals:
+                if not isinstance(v, (int, float)) or not math.isfinite(v):
+                    raise ValueError(f"knob values of {m!r} must be finite numbers, got {v!r}")
+                if m in ("clamp-channels", "per-maze", "shared", "per-maze-multi") and (
+                    not float(v).is_integer() or v < 1
+                ):
+                    raise ValueError(f"knob values of {m!r} must be integers >= 1, got {v!r}")
+        EditConfig(**{**self.edit, "layers": [self.layer], "k": 1}).validate()
+        if policy is not None:
+            self.check_policy(policy)
+        return self
+
+    def check_policy(self, policy: Any) -> None:
+        """Layer names and knob sizes against the policy's layers (before any work)."""
+        shape = layer_shape(policy, self.layer)
+        knobs = self.all_knobs()
+        for m in self.methods:
+            for v in knobs[m]:
+                if m in ("per-maze", "shared"):
+                    check_edit_layers(policy, [self.layer], int(v))
+                elif m == "per-maze-multi":
+                    check_edit_layers(policy, self.multi_layers, int(v))
+                elif m == "clamp-channels" and not 1 <= int(v) <= shape[0]:
+                    raise ValueError(
+                        f"clamp-channels n={int(v)} out of range [1, {shape[0]}] for layer {self.layer!r}"
+                    )
+        if any(m.startswith("clamp") for m in self.methods) and len(shape) != 3:
+            raise ValueError(f"clamps need a conv layer (C, H, W); {self.layer!r} has shape {shape}")
+
+    def all_knobs(self) -> dict[str, list[float]]:
+        return {**DEFAULT_KNOBS, **(self.knobs or {})}
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def frontier_units(cfg: FrontierConfig) -> list[tuple[str, float]]:
+    """``[(method, knob)]`` in run order."""
+    knobs = cfg.all_knobs()
+    return [(m, v) for m in cfg.methods for v in knobs[m]]
+
+
+def _levels(cfg: FrontierConfig, salt: int, n: int) -> Levels:
+    return eval_levels(n, seed=cfg.seed, maze_size=cfg.size, cheese="top-right:5", salt=salt)
+
+
+def _build(
+    policy: Any,
+    cfg: FrontierConfig,
+    method: str,
+    knob: float,
+    levels: Levels,
+    targets: np.ndarray,
+    ranking: ChannelRanking | None,
+    train: Levels | None,
+    train_targets: np.ndarray | None,
+    progress,
+) -> tuple[list[Patch], dict]:
+    """The method's patches for ``targets`` (per level of ``levels``) and fit info."""
+    if method == "clamp-single":
+        p = retarget_patch(policy, cfg.layer, targets, method="single", magnitude=float(knob), ranking=ranking)
+        return [p], {}
+    if method == "clamp-channels":
+        chans = ranking.top(int(knob))
+        p = retarget_patch(
+            policy, cfg.layer, targets, method="channels", channels=chans,
+            magnitude=DEFAULT_MAGNITUDE["channels"],
+        )
+        return [p], {}
+    layers = cfg.multi_layers if method == "per-maze-multi" else [cfg.layer]
+    ecfg = EditConfig(**{**cfg.edit, "layers": list(layers), "k": int(knob), "shared": method == "shared"})
+    if method == "shared":
+        return fit_sparse_edit(policy, train, train_targets, ecfg, seed=cfg.seed, progress=progress)
+    return fit_sparse_edit(policy, levels, targets, ecfg, seed=cfg.seed, progress=progress)
+
+
+def _random_positions(policy: Any, patches: list[Patch], seed: int) -> list[Patch] | None:
+    """The same edit values at random positions (clamps: random other channels)."""
+    rng = np.random.default_rng(seed)
+    out: list[Patch] = []
+    for p in patches:
+        if isinstance(p, SparseAdd):
+            size = int(np.prod(p.shape))
+            if p.per_level:
+                idx = np.stack([rng.choice(size, p.k, replace=False) for _ in range(len(p.index))])
+            else:
+                idx = rng.choice(size, p.k, replace=False)
+            out.append(SparseAdd(p.layer, idx, p.values, p.shape, per_level=p.per_level, coeff=p.coeff))
+        elif isinstance(p, Clamp):
+            shape = layer_shape(policy, p.layer)
+            used = list(p.channels or [])
+            others = [c for c in range(shape[0]) if c not in used]
+            if len(others) < len(used):
+                return None
+            chans = sorted(int(c) for c in rng.choice(others, len(used), replace=False))
+            out.append(Clamp(p.layer, chans, p.cells, p.value, per_level=p.per_level))
+        else:
+            return None
+    return out
+
+
+def _other_maze(patches: list[Patch]) -> list[Patch]:
+    """Per-level edits shifted by one level: maze i gets maze i+1's edit."""
+    out = []
+    for p in patches:
+        if isinstance(p, SparseAdd) and p.per_level:
+            out.append(SparseAdd(p.layer, np.roll(p.index, -1, 0), np.roll(p.values, -1, 0), p.shape,
+                                 per_level=True, coeff=p.coeff))
+        else:
+            out.append(p)
+    return out
+
+
+def _head(patches: list[Patch], n: int) -> list[Patch]:
+    """Per-level patches restricted to their first ``n`` levels."""
+    out = []
+    for p in patches:
+        if isinstance(p, SparseAdd) and p.per_level:
+            out.append(SparseAdd(p.layer, p.index[:n], p.values[:n], p.shape, per_level=True, coeff=p.coeff))
+        elif isinstance(p, Clamp) and p.per_level:
+            out.append(Clamp(p.layer, p.channels, p.cells[:n], p.value, per_level=True))
+        else:
+            out.append(p)
+    return out
+
+
+def _edit_norm(policy: Any, patches: list[Patch], levels: Levels) -> float:
+    """Mean L2 norm (over levels) of the change the patches make at their own layers."""
+    total = np.zeros(len(levels))
+    for p in flatten_patches(patches):
+        clean = layer_activations(policy, levels, p.layer)
+        edited = layer_activations(policy, levels, p.layer, patches=[p])
+        total += ((edited - clean).reshape(len(levels), -1).norm(dim=1).numpy().astype(np.float64)) ** 2
+    return float(np.sqrt(total).mean())
+
+
+def run_frontier_unit(
+    policy: Any,
+    cfg: FrontierConfig,
+    method: str,
+    knob: float,
+    *,
+    ranking: ChannelRanking | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """One unit: ``{"rows": [...], "patches": {target: [Patch]}}``.
+
+    Rows: one per (target, variant), variant ``""`` (the method) or a control name; the baseline
+    rows (no edit) have method ``"none"``.
+    """
+    levels = _levels(cfg, 3, cfg.mazes)
+    train = train_t = None
+    fl = levels[: min(cfg.fraction_mazes, len(levels))]
+    layers = cfg.multi_layers if method == "per-maze-multi" else [cfg.layer]
+    act_norm = {
+        layer: float(layer_activations(policy, fl, layer).reshape(len(fl), -1).norm(dim=1).mean())
+        for layer in layers
+    }
+    fitted: dict[str, list[Patch]] = {}
+    infos: dict[str, dict] = {}
+    tgts = {name: target_cells(levels, name) for name in cfg.targets}
+    for name in cfg.targets:
+        if progress:
+            progress(f"{method} {knob:g} -> {name}")
+        if method == "shared":
+            train = _levels(cfg, 5, cfg.train_mazes)
+            train_t = target_cells(train, name)
+        fitted[name], infos[name] = _build(
+            policy, cfg, method, knob, levels, tgts[name], ranking, train, train_t, progress
+        )
+    # opposite-corner edits (fitted here if the opposite target is not in cfg.targets)
+    rows: list[dict] = []
+    for name in cfg.targets:
+        patches = fitted[name]
+        t = tgts[name]
+        fm = fraction_modified(policy, _head(patches, len(fl)), fl)
+        common = {
+            "method": method, "knob": float(knob), "target": name, "size": cfg.size,
+            "layers": "+".join(layers), "train_mazes": cfg.train_mazes if method == "shared" else 0,
+        }
+        variants: list[tuple[str, list[Patch] | None]] = [("", patches)]
+        if cfg.controls:
+            rp = _random_positions(policy, patches, cfg.seed + 1)
+            if rp is not None:
+                variants.append(("random-positions", rp))
+            if len(layers) == 1:
+                variants.append(
+                    ("random-dense", [random_vector_control(policy, _head(patches, len(fl))[0], fl, cfg.seed)])
+                )
+            opp = OPPOSITE[name]
+            if opp in fitted:
+                variants.append(("opposite", fitted[opp]))
+            else:
+                ot = target_cells(levels, opp)
+                tl = _levels(cfg, 5, cfg.train_mazes) if method == "shared" else None
+                op, _ = _build(policy, cfg, method, knob, levels, ot, ranking, tl,
+                               None if tl is None else target_cells(tl, opp), progress)
+                variants.append(("opposite", op))
+            if method in ("per-maze", "per-maze-multi"):
+                variants.append(("other-maze", _other_maze(patches)))
+        # the edit runs as the first block of the batched rollout, so its episodes use the same
+        # sampling streams (seed, level index) as a plain rollout of the evaluation levels
+        runs = [(levels, t, variants[0][1], True), (levels, t, None, True)]
+        runs += [(levels, t, ps, True) for _, ps in variants[1:]]
+        rates = retarget_success_batch(
+            policy, runs, max_steps=cfg.max_steps, seed=cfg.seed, deterministic=cfg.deterministic, split=True
+        )
+        base = rates[1]
+        rates = [rates[0]] + rates[2:]
+        rows.append({**common, "method": "none", "control": "baseline", **_rate_cols(base),
+                     "modified": 0.0, "fraction_layer": 0.0, "fraction_network": 0.0})
+        for (vname, ps), r in zip(variants, rates):
+            vfm = fm if vname == "" else fraction_modified(policy, _head(ps, len(fl)), fl)
+            row = {**common, "control": vname, **_rate_cols(r), **_modified_cols(vfm)}
+            if vname in ("", "random-positions", "random-dense"):
+                row["edit_norm"] = _edit_norm(policy, _head(ps, len(fl)), fl)
+                row["layer_act_norm"] = float(np.sqrt(sum(v**2 for v in act_norm.values())))
+            if vname == "":
+                info = infos[name]
+                row["fit_states"] = (info.get("states") or [0])[-1]
+                row["fit_p_move"] = info.get("train_p_move", math.nan)
+            if vname in ("random-positions", "random-dense", "opposite", "other-maze"):
+                row["control_delta"] = r["reached"].rate - base["reached"].rate
+                row["control_flag"] = abs(row["control_delta"]) > RETENTION_TOL
+            rows.append(row)
+    if cfg.retention:
+        rows.append(_retention(policy, cfg, method, knob, levels, ranking, progress))
+    return {"rows": rows, "patches": fitted}
+
+
+def _retention(policy, cfg, method, knob, levels, ranking, progress) -> dict:
+    """The method aimed at the cheese's own cell: cheese rate vs the unedited agent's."""
+    cheese = np.asarray(levels.cheese, np.int64)
+    train = train_t = None
+    if method == "shared":
+        train = _levels(cfg, 5, cfg.train_mazes)
+        train_t = np.asarray(train.cheese, np.int64)
+    if progress:
+        progress(f"{method} {knob:g} -> cheese (retention)")
+    patches, _ = _build(policy, cfg, method, knob, levels, cheese, ranking, train, train_t, progress)
+    from agents.eval.rollout import rollout
+
+    from ..patches.apply import rollout_patch
+
+    kw = dict(deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps)
+    b = np.asarray(rollout(policy, levels, **kw).got_cheese, bool)
+    e = np.asarray(rollout(policy, levels, patch=rollout_patch(policy, patches), **kw).got_cheese, bool)
+    rb, re_ = Rate.of(int(b.sum()), len(b)), Rate.of(int(e.sum()), len(e))
+    return {
+        "method": method, "knob": float(knob), "target": "cheese", "size": cfg.size,
+        "control": "retention", **re_.columns("cheese_rate"), **rb.columns("cheese_rate_unedited"),
+        "retention_delta": re_.rate - rb.rate,
+        "retention_violation": abs(re_.rate - rb.rate) > RETENTION_TOL,
+    }
+
+
+def _rate_cols(r: dict[str, Rate]) -> dict:
+    return {
+        **r["reached"].columns("arrival"),
+        **r["cheese_first"].columns("cheese_first"),
+        **r["neither"].columns("neither"),
+    }
+
+
+def _modified_cols(fm: dict) -> dict:
+    layers = fm["layers"]
+    size = sum(v["layer_size"] for v in layers.values())
+    mod = fm["total"]["modified"]
+    return {
+        "modified": mod,
+        "fraction_layer": mod / size if size else 0.0,
+        "fraction_network": fm["total"]["fraction_network"],
+        "network_size": fm["network_size"],
+    }
+
+
+def plot_frontier(rows: Sequence[dict], path) -> Any:
+    """``frontier.png``: arrival (Wilson 95% bars) vs % of network activations modified, log-x,
+    one line per method and one panel per target; the unedited baseline dashed and the
+    random-positions / random-dense / opposite controls as hollow markers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agents.eval.plots import save_figure
+
+    targets = [t for t in dict.fromkeys(r["target"] for r in rows) if t != "cheese"]
+    fig, axes = plt.subplots(1, max(1, len(targets)), figsize=(6 * max(1, len(targets)), 4.5), squeeze=False)
+    markers = {"random-positions": "x", "random-dense": "s", "opposite": "v", "other-maze": "^"}
+    for ax, tname in zip(axes[0], targets):
+        sub = [r for r in rows if r["target"] == tname]
+        for m in dict.fromkeys(r["method"] for r in sub if r["method"] != "none"):
+            main = sorted((r for r in sub if r["method"] == m and r["control"] == ""),
+                          key=lambda r: r["fraction_network"])
+            if not main:
+                continue
+            x = np.array([100 * max(r["fraction_network"], 1e-7) for r in main])
+            y = np.array([r["arrival"] for r in main])
+            err = np.array([[r["arrival"] - r["arrival_lo"], r["arrival_hi"] - r["arrival"]] for r in main]).T
+            line = ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=m)[0]
+            for cname, mk in markers.items():
+                ctl = [r for r in sub if r["method"] == m and r["control"] == cname]
+                if ctl:
+                    ax.scatter([100 * max(r["fraction_network"], 1e-7) for r in ctl], [r["arrival"] for r in ctl],
+                               marker=mk, facecolors="none" if mk != "x" else None,
+                               edgecolors=line.get_color() if mk != "x" else None,
+                               color=line.get_color() if mk == "x" else None, alpha=0.7)
+        base = [r["arrival"] for r in sub if r["control"] == "baseline"]
+        if base:
+            ax.axhline(float(np.mean(base)), color="grey", ls="--", lw=1, label="no edit")
+        ax.set_xscale("log")
+        ax.set_ylim(-0.03, 1.03)
+        ax.set_xlabel("% of network activations modified per forward pass")
+        ax.set_ylabel(f"P(reach {tname})")
+        ax.set_title(f"{tname} (cheese at spawn)")
+        ax.grid(alpha=0.3)
+    handles = [plt.Line2D([], [], marker=mk, ls="", color="k", fillstyle="none") for mk in markers.values()]
+    axes[0][0].legend(
+        axes[0][0].get_legend_handles_labels()[0] + handles,
+        axes[0][0].get_legend_handles_labels()[1] + list(markers),
+        fontsize=7, loc="best",
+    )
+    return save_figure(fig, path)
+
+
+def _unit_name(method: str, knob: float) -> str:
+    return f"{method}_{knob:g}".replace(".", "p")
+
+
+def best_row(rows: Sequence[dict], max_fraction: float = 0.001) -> dict | None:
+    """The optimised-edit row with the highest mean arrival over the targets among units that
+    modify at most ``max_fraction`` of the network (else the highest overall)."""
+    main = [r for r in rows if r["control"] == "" and r["method"] in ("per-maze", "shared", "per-maze-multi")]
+    if not main:
+        main = [r for r in rows if r["control"] == ""]
+    if not main:
+        return None
+    units: dict[tuple, list[dict]] = {}
+    for r in main:
+        units.setdefault((r["method"], r["knob"]), []).append(r)
+    ok = {u: rs for u, rs in units.items() if max(r["fraction_network"] for r in rs) <= max_fraction}
+    pool = ok or units
+    best = max(pool, key=lambda u: np.mean([r["arrival"] for r in pool[u]]))
+    return {"method": best[0], "knob": best[1], "rows": pool[best]}
+
+
+def run_frontier(policy: Any, cfg: FrontierConfig, out, *, agent: str, bar=None) -> dict:
+    """Run (or resume) every unit into ``out``; writes ``frontier.csv``, ``frontier.json``,
+    ``frontier.png``, ``ranking.json`` (clamps), ``patches/<unit>_<target>.json`` and
+    ``best_patch_<target>.json``; checks that the best patch, loaded back and applied in a plain
+    :func:`agents.rollout`, reproduces its arrival count. Returns the summary."""
+    import json
+    from pathlib import Path
+
+    from agents.checkpoint import atomic_write_text
+    from agents.rundir import open_run, write_csv
+
+    from ..cli import jsonable
+    from ..methods.retarget import discover_cheese_channels
+    from ..patches.io import load_patches, save_patches
+
+    out = Path(out)
+    cfg.validate(policy)
+    open_run(out, {"agent": agent, "config": cfg.to_dict()}, policy=policy)
+    desc = bar.set_description if bar is not None else None
+    ranking = None
+    if any(m.startswith("clamp") for m in cfg.methods):
+        rank_path = out / "ranking.json"
+        if rank_path.exists():
+            ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
+        else:
+            if desc:
+                desc("discovering cheese channels")
+            ranking = discover_cheese_channels(
+                policy, cfg.layer, n_mazes=cfg.discover_mazes, seed=cfg.seed, validate_top=6,
+                validate_mazes=12, max_steps=100,
+            )
+            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+    units = frontier_units(cfg)
+    if bar is not None:
+        bar.reset(total=len(units))
+    (out / "units").mkdir(exist_ok=True)
+    rows: list[dict] = []
+    for method, knob in units:
+        name = _unit_name(method, knob)
+        upath = out / "units" / f"{name}.json"
+        if not upath.exists():
+            res = run_frontier_unit(policy, cfg, method, knob, ranking=ranking, progress=desc)
+            for tname, ps in res["patches"].items():
+                save_patches(ps, out / "patches" / f"{name}_{tname}.json")
+            atomic_write_text(upath, json.dumps(jsonable(res["rows"])))
+        rows += json.loads(upath.read_text())
+        if bar is not None:
+            bar.update(1)
+    write_csv(out / "frontier.csv", rows)
+    best = best_row(rows)
+    reproduced = {}
+    if best is not None:
+        levels = _levels(cfg, 3, cfg.mazes)
+        from agents.eval.rollout import rollout
+
+        from ..patches.apply import rollout_patch
+
+        for r in best["rows"]:
+            src = out / "patches" / f"{_unit_name(best['method'], best['knob'])}_{r['target']}.json"
+            dst = out / f"best_patch_{r['target']}.json"
+            patches = load_patches(src)
+            save_patches(patches, dst)
+            again = load_patches(dst)
+            res = rollout(policy, levels, deterministic=cfg.deterministic, seed=cfg.seed,
+                          max_steps=cfg.max_steps, targets=target_cells(levels, r["target"]),
+                          stop_on_target=True, patch=rollout_patch(policy, again))
+            k = int(np.asarray(res.reached_target).sum())
+            reproduced[r["target"]] = {"patch": str(dst), "arrival_k_frontier": r["arrival_k"],
+                                       "arrival_k_plain_rollout": k, "n": len(levels)}
+    atomic_write_text(out / "frontier.json", json.dumps(jsonable(
+        {"config": cfg.to_dict(), "rows": rows, "best": best, "reproduced": reproduced}), indent=1))
+    fig = plot_frontier(rows, out / "frontier.png")
+    flags = [
+        {k: r.get(k) for k in ("method", "knob", "target", "control", "control_delta", "retention_delta")}
+        for r in rows if r.get("control_flag") or r.get("retention_violation")
+    ]
+    table = [
+        {k: r.get(k) for k in ("method", "knob", "target", "arrival", "arrival_lo", "arrival_hi",
+                               "cheese_first", "fraction_layer", "fraction_network", "edit_norm",
+                               "layer_act_norm")}
+        for r in rows if r["control"] == ""
+    ]
+    return {"units": len(units), "table": table, "best": best, "reproduced": reproduced,
+            "flags": flags, "figures": [str(fig)]}
+
+
+def path_distance(level, cell) -> int:
+    """BFS steps from ``cell`` to the nearest cell of the shortest path start -> the inner
+    maze's top-right cell (0 on the path; -1 if unreachable)."""
+    from mazegen.solvers import bfs_distances, shortest_path
+
+    path = shortest_path(level.walls, level.start_cell, level.top_right_cell)
+    d = np.asarray(bfs_distances(level.walls, (int(cell[0]), int(cell[1]))))
+    vals = [int(d[r, c]) for r, c in path if d[r, c] >= 0]
+    return min(vals) if vals else -1
+
+
+#: Bins of :func:`distance_curve`: BFS steps from the start -> top-right path, [lo, hi).
+DISTANCE_BINS = (0, 1, 5, 10, 25, 50, 10_000)
+
+
+def distance_curve(
+    policy: Any,
+    cfg: FrontierConfig,
+    method: str,
+    knob: float,
+    *,
+    ranking: ChannelRanking | None = None,
+    bins: Sequence[int] = DISTANCE_BINS,
+    progress: Callable[[str], None] | None = None,
+) -> list[dict]:
+    """Arrival rate vs the target's distance from the start -> top-right path.
+
+    ``cfg.mazes`` mazes of ``cfg.size`` (cheese at its spawn), one random open target per maze
+    (:func:`steering.methods.retarget.random_targets`, at least 2 steps from the mouse); the method is
+    built for those targets (per-maze edits fitted per maze, shared edits on ``train_mazes``
+    other mazes with their own random targets), and the unedited baseline runs on the same
+    targets. One row per (bin, variant) with Wilson CIs."""
+    from ..methods.retarget import random_targets
+
+    levels = _levels(cfg, 6, cfg.mazes)
+    t = random_targets(levels, cfg.seed)
+    dist = np.array([path_distance(x, c) for x, c in zip(levels, t)])
+    train = train_t = None
+    if method == "shared":
+        train = _levels(cfg, 7, cfg.train_mazes)
+        train_t = random_targets(train, cfg.seed + 1)
+    patches, _ = _build(policy, cfg, method, knob, levels, t, ranking, train, train_t, progress)
+    reached = []
+    for ps in (patches, None):  # the edit first: its sampling streams match a plain rollout
+        from agents.eval.rollout import rollout
+
+        from ..patches.apply import rollout_patch
+
+        res = rollout(policy, levels, deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps,
+                      targets=t, stop_on_target=True, patch=None if ps is None else rollout_patch(policy, ps))
+        reached.append(np.asarray(res.reached_target, bool))
+    rows = []
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        sel = (dist >= lo) & (dist < hi)
+        for name, r in (("", reached[0]), ("baseline", reached[1])):
+            rows.append({"method": method if name == "" else "none", "knob": float(knob), "size": cfg.size,
+                         "control": name, "dist_lo": int(lo), "dist_hi": int(hi),
+                         **Rate.of(int(r[sel].sum()), int(sel.sum())).columns("arrival")})
+    return rows
+
+
+def plot_distance_curve(rows: Sequence[dict], path) -> Any:
+    """Arrival (Wilson 95% bars) vs the target's distance bin from the start -> top-right path,
+    one line per (size, method), baselines dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from agents.eval.plots import save_figure
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    keys = dict.fromkeys((r["size"], r["method"], r["control"]) for r in rows)
+    for size, method, control in keys:
+        sub = [r for r in rows if (r["size"], r["method"], r["control"]) == (size, method, control)
+               and r["arrival_n"]]
+        if not sub:
+            continue
+        y = np.array([r["arrival"] for r in sub])
+        err = np.array([[r["arrival"] - r["arrival_lo"], r["arrival_hi"] - r["arrival"]] for r in sub]).T
+        ax.errorbar([r["dist_lo"] for r in sub], y, yerr=err, marker="o", capsize=3,
+                    ls="--" if control == "baseline" else "-", label=f"{size}x{size} {method}")
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlabel("target's BFS distance from the start -> top-right path (bin start)")
+    ax.set_ylabel("P(reach target)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return save_figure(fig, path)
