@@ -1,7 +1,13 @@
 """Steering experiments, one module each: a config dataclass and its ``run_*`` function.
 
 - :mod:`~steering.experiments.retarget`: :class:`RetargetConfig`, :func:`run_retarget`.
+  :mod:`~steering.experiments.retarget_units`: one (size, target) unit as a call a Ray task runs.
 - :mod:`~steering.experiments.vectors`: :class:`VectorConfig`, :func:`run_vector`.
+- :mod:`~steering.experiments.frontier`: :class:`FrontierConfig`, :func:`run_frontier` (arrival
+  vs the share of activations modified, with controls) and :func:`distance_curve`.
+- :mod:`~steering.experiments.probe_layers`: :func:`run_layer_probes` (every layer, every probe family).
+- :mod:`~steering.experiments.probe_steer`: :class:`ProbeSteerConfig`, :func:`run_probe_steer`.
+- :mod:`~steering.experiments.explain`: :class:`ExplainConfig`, :func:`run_explain`.
 """
 
 from __future__ import annotations
@@ -13,6 +19,14 @@ _LAZY = {
     "run_retarget": "retarget",
     "VectorConfig": "vectors",
     "run_vector": "vectors",
+    "FrontierConfig": "frontier",
+    "run_frontier": "frontier",
+    "distance_curve": "frontier",
+    "run_layer_probes": "probe_layers",
+    "ProbeSteerConfig": "probe_steer",
+    "run_probe_steer": "probe_steer",
+    "ExplainConfig": "explain",
+    "run_explain": "explain",
 }
 
 __all__ = list(_LAZY)
