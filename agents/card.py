@@ -164,7 +164,7 @@ def snapshot_to_zoo(
     evaluation = None
     if n_eval > 0:
         policy.fast = fast
-        evaluation = evaluate_held_out(policy, config, n_eval)
+        evaluation = evaluate_held_out(policy, config, n_eval, greedy=getattr(config, "eval_greedy", True))
         policy.fast = False
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name

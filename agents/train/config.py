@@ -118,6 +118,12 @@ class TrainConfig:
         None, "First held-out level seed (none = start_level + num_levels)."
     )
     eval_deterministic: bool = _f(False, "Evaluate with argmax actions instead of sampled actions.")
+    eval_greedy: bool = _f(
+        True,
+        "With sampled evaluation, also play the held-out levels with argmax actions and report "
+        "those rates in the card under 'greedy' (greedy episodes that loop run to the step cap, "
+        "so this about doubles the evaluation time).",
+    )
     tensorboard: bool = _f(True, "Write TensorBoard logs under RUN_DIR/tb.")
     progress: bool = _f(True, "Show a tqdm progress bar.")
 

@@ -380,7 +380,9 @@ def train(
     evaluation = None
     card_path = None
     if config.eval_levels > 0:
-        evaluation = evaluate_held_out(policy_from_sb3(model.policy, fast=config.fast), config)
+        evaluation = evaluate_held_out(
+            policy_from_sb3(model.policy, fast=config.fast), config, greedy=config.eval_greedy
+        )
     card = make_card(
         config, run_dir, steps=steps, wall_time_s=wall_time, evaluation=evaluation, device=device
     )
