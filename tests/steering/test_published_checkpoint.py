@@ -11,7 +11,7 @@ import torch
 import agents
 from agents.policy import rgb_style
 from steering.experiments import RetargetConfig, run_retarget
-from steering.hooks import layer_shape
+from steering import layer_shape
 
 LAYER = "embedder.block2.res1.resadd_out"
 
@@ -33,8 +33,8 @@ def _procgen_tools_state(seed: int = 0) -> dict[str, torch.Tensor]:
     for i, c in enumerate((64, 128, 128), start=1):
         parts = {"conv": conv(c, c_in)}
         for r in ("res1", "res2"):
-            parts[f"{r}.conv0"] = conv(c, c)
             parts[f"{r}.conv1"] = conv(c, c)
+            parts[f"{r}.conv2"] = conv(c, c)
         for name, p in parts.items():
             for k, v in p.items():
                 state[f"embedder.block{i}.{name}.{k}"] = v
@@ -78,10 +78,18 @@ def test_published_layout_loads_and_runs_a_sweep_and_a_retarget(tmp_path):
                           methods=["single", "discovered"], magnitudes=[5.5], discover_mazes=2,
                           discover_validate=1, n_channels=1, fraction_mazes=1)
     out = run_retarget(pol, rcfg)
-    rows = out["rows"]
-    methods = {r["method"] for r in rows}
-    assert {"none", "single", "discovered"} <= methods
-    assert len(out["ranking"].channels) == 128 or out["ranking"].channels  # a full ranking
-    for r in rows:
-        assert r["size"] == 5 and r["target"] == "top-left" and r["layer"] == LAYER
-        assert 0.0 <= r["fraction_layer"] <= 1.0
+    ranking = out["ranking"]
+    assert sorted(ranking["channels"]) == list(range(128)) and ranking["layer"] == LAYER
+    assert ranking["selected"] == ranking["channels"][:1]  # the top one, validated
+    got = {(r["method"], r["control"]): r for r in out["rows"]}
+    assert set(got) == {("none", "baseline")} | {
+        (m, c) for m in ("single", "discovered")
+        for c in ("", "random-channels", "random-vector", "wrong-location")
+    }
+    for (method, control), r in got.items():
+        assert (r["size"], r["target"], r["layer"]) == (5, "top-left", LAYER)
+        assert r["success_n"] == 2 and 0.0 <= r["success"] <= 1.0
+        if method != "none" and control != "random-vector":
+            # one activation of the 16x16 map: the target's cell in one channel
+            assert r["fraction_layer"] == 1 / (128 * 16 * 16)
+    assert got[("single", "")]["channels"] == str(ranking["selected"][0])
