@@ -20,9 +20,13 @@ If you have one (e.g. procgen-tools' ``trained_models/maze_I/model_rand_region_5
 
     import agents, mazegen
     policy = agents.load_procgen_tools_checkpoint("model_rand_region_5.pth")  # or agents.load
-    env = mazegen.make_vec_env(64, obs="rgb", cheese="top-right:5", seed=0)
+    env = mazegen.make_vec_env(64, obs="rgb", cheese="top-right:5", seed=0)  # procgen's frames
     obs = env.reset()
     actions = policy.act(obs)       # rgb HWC uint8 batches, exactly as the env returns them
+
+``obs="rgb"`` is procgen's own textured frame by default, the frames these agents trained on;
+the loaded policy records ``rgb_style="textured"``, so rollouts, sweeps and steering show it
+the same frames (:func:`agents.policy.rgb_style`).
 
 The scale is inferred from ``embedder.block1.conv.weight`` (16 x scale output channels) and
 the input side from ``embedder.fc.weight`` (``channels[2] * ceil(S/8)^2`` inputs; S = 64).
