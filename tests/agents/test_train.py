@@ -232,6 +232,8 @@ def test_rgb_training_runs(tmp_path):
     # the frames it trained on (procgen's own by default) are recorded and are what it sees
     assert pol.metadata["rgb_style"] == pol.metadata["config"]["rgb_style"] == "textured"
     assert rgb_style_of(pol) == "textured"
+    card = json.loads(Path(s["card"]).read_text())
+    assert card["model"]["rgb_style"] == card["config"]["rgb_style"] == "textured"
     ckpt, _ = policy_from_train_checkpoint(latest_checkpoint(s["run_dir"]))
     assert rgb_style_of(ckpt) == "textured"
 
