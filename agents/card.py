@@ -82,6 +82,7 @@ def evaluate_held_out(
         sizes=config.maze_sizes(),
         distribution_mode=config.distribution_mode,
         max_steps=config.max_steps,
+        rgb_style=config.rgb_style if config.obs == "rgb" else None,
     )
     out = evaluate(policy, deterministic=config.eval_deterministic, **kwargs)
     if greedy and not config.eval_deterministic:
@@ -117,6 +118,7 @@ def make_card(
             "channels": list(config.channels),
             "fc_dim": config.fc_dim,
             "obs": config.obs,
+            **({"rgb_style": config.rgb_style} if config.obs == "rgb" else {}),
         },
         "steps": int(steps),
         "wall_time_s": round(float(wall_time_s), 1),
@@ -156,7 +158,7 @@ def snapshot_to_zoo(
     if ckpt is None:
         raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
     policy, data = policy_from_train_checkpoint(ckpt)
-    config = TrainConfig.from_dict(data["config"])
+    config = TrainConfig.from_dict(data["config"], saved=True)
     steps = int(data["num_timesteps"])
     n_eval = config.eval_levels if eval_levels is None else int(eval_levels)
     if n_eval < 0:

@@ -20,9 +20,13 @@ If you have one (e.g. procgen-tools' ``trained_models/maze_I/model_rand_region_5
 
     import agents, mazegen
     policy = agents.load_procgen_tools_checkpoint("model_rand_region_5.pth")  # or agents.load
-    env = mazegen.make_vec_env(64, obs="rgb", cheese="top-right:5", seed=0)
+    env = mazegen.make_vec_env(64, obs="rgb", cheese="top-right:5", seed=0)  # procgen's frames
     obs = env.reset()
     actions = policy.act(obs)       # rgb HWC uint8 batches, exactly as the env returns them
+
+``obs="rgb"`` is procgen's own textured frame by default, the frames these agents trained on;
+the loaded policy records ``rgb_style="textured"``, so rollouts, sweeps and steering show it
+the same frames (:func:`agents.policy.rgb_style`).
 
 The scale is inferred from ``embedder.block1.conv.weight`` (16 x scale output channels) and
 the input side from ``embedder.fc.weight`` (``channels[2] * ceil(S/8)^2`` inputs; S = 64).
@@ -53,9 +57,10 @@ from pathlib import Path
 from typing import IO, Any
 
 import torch
+from mazegen.constants import RGB_STYLES
 
 from .model import ImpalaModel, pooled_size
-from .policy import OBS_KINDS, Policy
+from .policy import OBS_KINDS, Policy, metadata_rgb_style
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -133,7 +138,12 @@ def save(
     obs: str | None = None,
     metadata: dict | None = None,
 ) -> Path:
-    """Save a policy (or a bare model plus its ``obs`` kind) to ``path`` in our format."""
+    """Save a policy (or a bare model plus its ``obs`` kind) to ``path`` in our format.
+
+    An rgb checkpoint's metadata always holds ``rgb_style``, the frames its policy sees
+    (:func:`agents.policy.metadata_rgb_style` of the merged metadata: ``metadata={"rgb_style":
+    "mono"}`` for a policy trained on monochrome frames; procgen's own frame otherwise).
+    """
     if isinstance(policy, Policy):
         model, kind = policy.model, policy.obs if obs is None else obs
         meta = {**policy.metadata, **(metadata or {})}
@@ -145,6 +155,11 @@ def save(
         raise ValueError(f"save() takes a Policy or an ImpalaModel, got {type(policy).__name__}")
     if kind not in OBS_KINDS:
         raise ValueError(f"obs must be one of {sorted(OBS_KINDS)}, got {kind!r}")
+    if kind == "rgb":
+        style = metadata_rgb_style(meta)
+        if style not in RGB_STYLES:
+            raise ValueError(f"rgb_style must be one of {RGB_STYLES}, got {style!r}")
+        meta["rgb_style"] = style  # every rgb checkpoint records the frames its policy sees
     try:
         json.dumps(meta)  # fail early (before writing) on metadata that is not JSON-like
     except TypeError as e:
@@ -323,7 +338,12 @@ def _from_procgen_tools(state: dict, *, device, fast: bool, source: Path) -> Pol
     except RuntimeError as e:
         raise _not_a_checkpoint(source, f"its model_state_dict does not fit: {str(e)[:200]}") from e
     policy = Policy(model, obs="rgb", device=device, fast=fast)
-    policy.metadata = {"source": str(source), "format": "procgen-tools", "scale": c1 // 16}
+    policy.metadata = {
+        "source": str(source),
+        "format": "procgen-tools",
+        "scale": c1 // 16,
+        "rgb_style": "textured",  # the published agents trained on procgen's own frames
+    }
     return policy
 
 

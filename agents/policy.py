@@ -40,7 +40,8 @@ import torch
 
 from .model import ImpalaModel, fast_inference
 
-__all__ = ["Policy", "MOVES", "MOVE_OF_ACTION", "OBS_KINDS", "preprocess_obs", "rgb_style"]
+__all__ = ["Policy", "MOVES", "MOVE_OF_ACTION", "OBS_KINDS", "preprocess_obs", "rgb_style",
+           "metadata_rgb_style", "LEGACY_RGB_STYLE"]
 
 #: Column order of :meth:`Policy.move_probs`.
 MOVES = ("left", "down", "noop", "up", "right")
@@ -167,9 +168,8 @@ class Policy:
 def rgb_style(policy: Any, override: str | None = None) -> str:
     """The frame style (``"mono"`` or ``"textured"``) an rgb policy sees: the one rule.
 
-    ``override`` if given, else ``policy.metadata["rgb_style"]`` if set, else ``"textured"``
-    for procgen-tools checkpoints (trained on procgen's textured frames) and ``"mono"``
-    otherwise.
+    ``override`` if given, else :func:`metadata_rgb_style` of ``policy.metadata``: the style
+    the checkpoint records, else procgen's own (``"textured"``) frame.
 
     >>> class P:
     ...     metadata = {"format": "procgen-tools"}
@@ -178,10 +178,34 @@ def rgb_style(policy: Any, override: str | None = None) -> str:
     """
     if override is not None:
         return str(override)
-    meta = getattr(policy, "metadata", None) or {}
+    return metadata_rgb_style(getattr(policy, "metadata", None) or {})
+
+
+def metadata_rgb_style(meta: dict) -> str:
+    """The frame style a checkpoint's ``metadata`` records for its rgb policy.
+
+    In order: ``meta["rgb_style"]`` (every rgb checkpoint saved by :func:`agents.save` records
+    it); else the training config's ``meta["config"]["rgb_style"]``; else, when ``meta`` holds a
+    training config without that field, ``"mono"``: such a config comes from a training run of
+    this project before the field existed, and those runs all played monochrome frames (the env's
+    default then). Anything else (a procgen-tools checkpoint, a policy built in memory) sees
+    procgen's own frame, ``"textured"``.
+
+    >>> metadata_rgb_style({}), metadata_rgb_style({"config": {"obs": "rgb"}})
+    ('textured', 'mono')
+    >>> metadata_rgb_style({"config": {"obs": "rgb", "rgb_style": "textured"}})
+    'textured'
+    """
     if meta.get("rgb_style"):
         return str(meta["rgb_style"])
-    return "textured" if meta.get("format") == "procgen-tools" else "mono"
+    config = meta.get("config")
+    if isinstance(config, dict):
+        return str(config.get("rgb_style") or LEGACY_RGB_STYLE)
+    return "textured"
+
+
+#: The frame style of training runs whose saved config predates ``TrainConfig.rgb_style``.
+LEGACY_RGB_STYLE = "mono"
 
 
 def sample_categorical(probs: np.ndarray, rng: np.random.Generator) -> np.ndarray:

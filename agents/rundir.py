@@ -62,7 +62,8 @@ UNITS = "units"
 
 
 def agent_fingerprint(policy: Any) -> str:
-    """16 hex digits of the sha256 of the policy's weights (and observation kind).
+    """16 hex digits of the sha256 of the policy's weights (and observation kind; for an rgb
+    policy also the frame style it sees, :func:`agents.policy.rgb_style`).
 
     Every tensor of ``policy.model.state_dict()`` in key order, name and bytes; a policy
     without a model (a test fake) hashes its class name instead.
@@ -76,6 +77,10 @@ def agent_fingerprint(policy: Any) -> str:
     else:
         h.update(type(policy).__qualname__.encode())
     h.update(str(getattr(policy, "obs", "")).encode())
+    if getattr(policy, "obs", None) == "rgb":  # the frames it sees decide its results too
+        from .policy import rgb_style
+
+        h.update(f"rgb_style={rgb_style(policy)}".encode())
     return h.hexdigest()[:16]
 
 

@@ -14,6 +14,7 @@ the real-procgen backend) and in ASCII art.
 from __future__ import annotations
 
 __all__ = [
+    "RGB_STYLES",
     "EMPTY",
     "WALL",
     "CHEESE",
@@ -70,6 +71,10 @@ NUM_BACKGROUNDS = 9
 MAX_STEPS = 500
 #: Reward for stepping onto the cheese.
 CHEESE_REWARD = 10.0
+
+#: Frame styles for ``obs="rgb"``: procgen's own (``"textured"``, the default) and its
+#: ``use_monochrome_assets`` frame (``"mono"``).
+RGB_STYLES = ("mono", "textured")
 
 #: Canonical action ids for the four moves (procgen maps 0-2 to left, 6-8 to right as well).
 ACTION_LEFT, ACTION_DOWN, ACTION_NOOP, ACTION_UP, ACTION_RIGHT = 1, 3, 4, 5, 7

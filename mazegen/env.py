@@ -26,8 +26,10 @@ it, even when the move is blocked; every episode starts with ``facing_right = Fa
 
 **Observations.** ``obs="grid"``: ``uint8 (N, 3, W, W)`` in {0, 1}, channels
 ``GRID_CHANNELS = (wall, mouse, cheese)``. ``obs="rgb"``: ``uint8 (N, 64, 64, 3)``, procgen's
-frame (``rgb_style="mono"``: procgen's ``use_monochrome_assets=True`` frame pixel for pixel,
-see :mod:`mazegen.render_mono`; ``"textured"``: :mod:`mazegen.render.textured`).
+frame. ``rgb_style="textured"`` (the default) is the real engine's frame pixel for pixel, with
+its textures and (``use_backgrounds=True``, the default) background images
+(:mod:`mazegen.render.textured`); ``rgb_style="mono"`` is procgen's
+``use_monochrome_assets=True`` frame pixel for pixel (:mod:`mazegen.render.mono`).
 
 **Rewards.** ``+10`` (float32) on the step that moves the mouse onto the cheese; 0 otherwise.
 No step penalty.
@@ -88,6 +90,7 @@ from .constants import (
     FRAME,
     MAX_STEPS,
     NUM_ACTIONS,
+    RGB_STYLES,
 )
 from .level import Levels
 from .level_source import LevelSource, ProcgenLevelSource, check_env_ids
@@ -102,8 +105,6 @@ __all__ = [
 
 #: Observation kinds of :class:`MazeVecEnv`.
 OBS_KINDS = ("grid", "rgb")
-#: Frame styles for ``obs="rgb"``.
-RGB_STYLES = ("mono", "textured")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -281,7 +282,8 @@ class MazeVecEnv(EpisodeState):
         num_envs: number of envs.
         obs: ``"grid"`` (``uint8 (N, 3, W, W)``) or ``"rgb"`` (``uint8 (N, 64, 64, 3)``).
         max_steps: episode timeout (procgen: 500).
-        rgb_style: ``"mono"`` or ``"textured"`` (only for ``obs="rgb"``).
+        rgb_style: ``"textured"`` (procgen's own frame, the default) or ``"mono"`` (procgen's
+            monochrome-assets frame); only for ``obs="rgb"``.
         use_backgrounds: draw procgen's background image (only for ``obs="rgb"``).
     """
 
@@ -295,7 +297,7 @@ class MazeVecEnv(EpisodeState):
         *,
         obs: str = "grid",
         max_steps: int = MAX_STEPS,
-        rgb_style: str = "mono",
+        rgb_style: str = "textured",
         use_backgrounds: bool = True,
     ) -> None:
         num_envs = check_int("num_envs", num_envs, 1)

@@ -164,14 +164,15 @@ class EnvOptions(LevelOptions):
     Args:
         obs: ``"grid"`` (``uint8 (3, W, W)`` wall/mouse/cheese planes) or ``"rgb"`` (64x64 frames).
         max_steps: episode timeout (procgen: 500).
-        rgb_style: ``"mono"`` or ``"textured"`` frames for ``obs="rgb"``.
+        rgb_style: ``"textured"`` (procgen's own frame, the default) or ``"mono"`` (its
+            monochrome-assets frame) for ``obs="rgb"``.
         use_backgrounds: draw procgen's background image for ``obs="rgb"``.
         others: as :class:`LevelOptions`.
     """
 
     obs: str = "grid"
     max_steps: int = MAX_STEPS
-    rgb_style: str = "mono"
+    rgb_style: str = "textured"
     use_backgrounds: bool = True
 
     def __post_init__(self) -> None:

@@ -68,8 +68,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--rgb-style",
         choices=("mono", "textured"),
-        default="mono",
-        help="frame style (default mono)",
+        default="textured",
+        help="frame style: textured (procgen's own frame) or mono (default textured)",
     )
     p.add_argument(
         "--no-backgrounds",

@@ -76,6 +76,7 @@ def evaluate(
     deterministic: bool = False,
     rollout_seed: int = 0,
     action_mode: str | None = None,
+    rgb_style: str | None = None,
 ) -> dict:
     """Play ``n_levels`` held-out levels once each; cheese rate with Wilson CIs.
 
@@ -83,6 +84,8 @@ def evaluate(
     (first, last), ``mean_episode_length``, ``by_maze_size`` (``{size: {n, hits, rate,
     ci95}}``) and ``by_size_bucket`` (3-9, 11-17, 19-25). ``action_mode`` (one of
     :data:`ACTION_MODES`) overrides ``deterministic``; the result names it (``action_mode``).
+    ``rgb_style`` overrides the frames an rgb policy sees (default:
+    :func:`agents.policy.rgb_style`, the checkpoint's recorded style).
     """
     if action_mode is None:
         action_mode = "greedy" if deterministic else "sampled"
@@ -101,6 +104,7 @@ def evaluate(
         seed=rollout_seed,
         max_steps=max_steps,
         untried_moves_first=untried,
+        rgb_style=rgb_style,
     )
     got = np.asarray(result.got_cheese, dtype=bool)
     maze_sizes = np.asarray(levels.maze_size)

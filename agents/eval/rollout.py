@@ -218,7 +218,8 @@ def rollout(
         record_trajectory: keep each episode's ``(T+1, 2)`` visited cells.
         patch: optional ``patch(level_indices) -> context manager`` (see the module docstring).
         progress: show a tqdm bar over episodes.
-        rgb_style: frame style for rgb policies (default: the policy's metadata, else mono).
+        rgb_style: frame style for rgb policies (default: :func:`agents.policy.rgb_style`, the
+            checkpoint's recorded style, else procgen's textured frame).
         untried_moves_first: with ``deterministic=True``, the greedy evaluation option of the
             module docstring (skip moves already taken from the current cell).
     """

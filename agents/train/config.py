@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any, Callable
 
 from mazegen.checks import is_int
+from mazegen.constants import RGB_STYLES
 
 from ..model import SCALES
-from ..policy import OBS_KINDS
+from ..policy import LEGACY_RGB_STYLE, OBS_KINDS
 
 __all__ = ["TrainConfig", "load_config_file", "build_arg_parser", "config_from_args"]
 
@@ -58,6 +59,11 @@ class TrainConfig:
     )
     obs: str = _f(
         "grid", "Observation kind: 'grid' (3x25x25 wall/mouse/cheese) or 'rgb' (64x64 pixels)."
+    )
+    rgb_style: str = _f(
+        "textured",
+        "Frames for obs='rgb': 'textured' (procgen's own frame, backgrounds on) or 'mono' "
+        "(procgen's monochrome-assets frame). Recorded in the checkpoints and the card.",
     )
     num_levels: int = _f(
         1_000_000_000, "Training level seeds are drawn from [start_level, start_level+num_levels)."
@@ -182,6 +188,10 @@ class TrainConfig:
             f"distribution_mode must be 'hard' or 'easy', got {self.distribution_mode!r}",
         )
         need(self.obs in OBS_KINDS, f"obs must be one of {sorted(OBS_KINDS)}, got {self.obs!r}")
+        need(
+            self.rgb_style in RGB_STYLES,
+            f"rgb_style must be one of {list(RGB_STYLES)}, got {self.rgb_style!r}",
+        )
         need(self.scale in SCALES, f"scale must be one of {sorted(SCALES)}, got {self.scale}")
         need(self.cheese_region >= 1, f"cheese_region must be >= 1, got {self.cheese_region}")
         need(self.num_levels >= 0, f"num_levels must be >= 0, got {self.num_levels}")
@@ -255,7 +265,15 @@ class TrainConfig:
         self.maze_sizes()
 
     @classmethod
-    def from_dict(cls, d: dict) -> "TrainConfig":
+    def from_dict(cls, d: dict, *, saved: bool = False) -> "TrainConfig":
+        """A config from a dict of fields (missing ones take their defaults).
+
+        ``saved``: ``d`` is a config a training run wrote (``config.json``, a checkpoint).
+        One saved before ``rgb_style`` existed played monochrome frames, so it reads as
+        ``rgb_style=LEGACY_RGB_STYLE`` (``"mono"``), not as today's default.
+        """
+        if saved and "rgb_style" not in d:
+            d = {**d, "rgb_style": LEGACY_RGB_STYLE}
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
@@ -341,7 +359,7 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, bool]:
         cfg_path = Path(resume_dir) / "config.json"
         if not cfg_path.is_file():
             raise ValueError(f"cannot resume {resume_dir}: no config.json there")
-        values.update(load_config_file(cfg_path))
+        values.update(TrainConfig.from_dict(load_config_file(cfg_path), saved=True).to_dict())
     if config_file is not None:
         values.update(load_config_file(config_file))
     values.update(args)

@@ -57,6 +57,7 @@ import torch
 
 from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
+from ..policy import LEGACY_RGB_STYLE
 from .config import TrainConfig, config_from_args
 from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
 from .state import (
@@ -84,6 +85,7 @@ def _make_env(config: TrainConfig, seed: int):
     return mazegen.make_vec_env(
         config.n_envs,
         obs=config.obs,
+        rgb_style=config.rgb_style,
         distribution_mode=config.distribution_mode,
         maze_size=config.maze_sizes(),
         cheese=config.cheese,
@@ -131,6 +133,12 @@ def train(
         if found is None:
             raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
         ckpt = found[1]
+        saved_style = ckpt["config"].get("rgb_style", LEGACY_RGB_STYLE)
+        if config.obs == "rgb" and saved_style != config.rgb_style:
+            raise ValueError(
+                f"cannot resume: the run trained on rgb_style={saved_style!r} frames but "
+                f"the config says rgb_style={config.rgb_style!r}"
+            )
     elif latest_checkpoint(run_dir) is not None:
         raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
     for tmp in clean_orphaned_temp_files(run_dir):

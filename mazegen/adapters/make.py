@@ -32,7 +32,8 @@ def make_vec_env(num_envs: int, **options: Unpack[EnvKwargs]):
             e.g. ``cheese="top-right:5"``; the mouse defaults to procgen's start cell),
             ``num_levels`` / ``start_level`` / ``seed`` (procgen's ``num_levels``,
             ``start_level`` and ``rand_seed``), ``max_steps`` (episode timeout, procgen: 500),
-            ``rgb_style`` (``"mono"`` or ``"textured"`` frames for ``obs="rgb"``) and
+            ``rgb_style`` (``"textured"``, the default: procgen's own frame pixel for pixel, or
+            ``"mono"``: its monochrome-assets frame; for ``obs="rgb"``) and
             ``use_backgrounds`` (draw procgen's background image for ``obs="rgb"``).
     """
     from .sb3 import MazeSB3VecEnv

@@ -33,6 +33,34 @@ def test_save_load_roundtrip(tmp_path):
     assert raw["format"] == ck.FORMAT and "embedder.block1.conv.weight" in raw["model_state_dict"]
 
 
+def test_rgb_checkpoints_record_their_frame_style(tmp_path):
+    from agents.policy import rgb_style
+
+    m = ImpalaModel(channels=(4, 8, 8), obs_size=64, fc_dim=16)
+    bare = ck.load(ck.save(m, tmp_path / "bare.pt", obs="rgb"))
+    assert bare.metadata == {"rgb_style": "textured"} and rgb_style(bare) == "textured"
+    mono = ck.load(ck.save(Policy(m, obs="rgb"), tmp_path / "mono.pt", metadata={"rgb_style": "mono"}))
+    assert mono.metadata["rgb_style"] == "mono" and rgb_style(mono) == "mono"
+    assert rgb_style(mono, "textured") == "textured"  # an explicit override wins
+    # resaving keeps the style; a training config's style is recorded at the top level
+    assert ck.load(ck.save(mono, tmp_path / "again.pt")).metadata["rgb_style"] == "mono"
+    trained = ck.save(Policy(m, obs="rgb"), tmp_path / "t.pt",
+                      metadata={"config": {"obs": "rgb", "rgb_style": "mono"}})
+    assert ck.read_checkpoint(trained)["metadata"]["rgb_style"] == "mono"
+    # a checkpoint written before styles were recorded: a training config there means one of
+    # our old runs, which all played mono frames; nothing at all means procgen's own frame
+    raw = ck.read_checkpoint(tmp_path / "bare.pt")
+    torch.save({**raw, "metadata": {"steps": 5, "config": {"obs": "rgb"}}}, tmp_path / "old.pt")
+    torch.save({**raw, "metadata": {}}, tmp_path / "plain.pt")
+    assert rgb_style(ck.load(tmp_path / "old.pt")) == "mono"
+    assert rgb_style(ck.load(tmp_path / "plain.pt")) == "textured"
+    with pytest.raises(ValueError, match="rgb_style must be one of"):
+        ck.save(Policy(m, obs="rgb"), tmp_path / "bad.pt", metadata={"rgb_style": "fancy"})
+    assert not (tmp_path / "bad.pt").exists()
+    grid = Policy(ImpalaModel(channels=(4, 8, 8), fc_dim=16), obs="grid")
+    assert "rgb_style" not in ck.load(ck.save(grid, tmp_path / "g.pt")).metadata
+
+
 def test_save_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="obs="):
         ck.save(ImpalaModel(), tmp_path / "m.pt")

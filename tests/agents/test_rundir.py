@@ -35,6 +35,12 @@ def test_fingerprint_follows_the_weights_not_the_name():
     assert agent_fingerprint(a) != agent_fingerprint(same)
     # the observation kind is part of what the agent is
     assert agent_fingerprint(a) != agent_fingerprint(Policy(a.model, obs="rgb"))
+    # and, for rgb, the frames it sees: a mono-trained checkpoint is not the textured one
+    tex, mono = Policy(a.model, obs="rgb"), Policy(a.model, obs="rgb")
+    mono.metadata = {"rgb_style": "mono"}
+    assert agent_fingerprint(tex) != agent_fingerprint(mono)
+    tex.metadata = {"rgb_style": "textured", "source": "x"}
+    assert agent_fingerprint(tex) == agent_fingerprint(Policy(a.model, obs="rgb"))
 
 
 def test_changed_weights_refuse_the_resume_and_keep_the_units(tmp_path):

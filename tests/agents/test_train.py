@@ -17,6 +17,7 @@ from _tiny_env import tiny_vec_env  # noqa: E402
 
 from agents.checkpoint import load  # noqa: E402
 from agents.policy import Policy  # noqa: E402
+from agents.policy import rgb_style as rgb_style_of  # noqa: E402
 from agents.sb3_policy import (
     ImpalaActorCriticPolicy,
     impala_state_dict,
@@ -228,6 +229,37 @@ def test_rgb_training_runs(tmp_path):
     pol = load(Path(s["run_dir"]) / "model.pt")
     assert pol.obs == "rgb" and pol.model.obs_size == 64
     assert pol.act(np.zeros((2, 64, 64, 3), np.uint8)).shape == (2,)
+    # the frames it trained on (procgen's own by default) are recorded and are what it sees
+    assert pol.metadata["rgb_style"] == pol.metadata["config"]["rgb_style"] == "textured"
+    assert rgb_style_of(pol) == "textured"
+    card = json.loads(Path(s["card"]).read_text())
+    assert card["model"]["rgb_style"] == card["config"]["rgb_style"] == "textured"
+    ckpt, _ = policy_from_train_checkpoint(latest_checkpoint(s["run_dir"]))
+    assert rgb_style_of(ckpt) == "textured"
+
+
+def test_rgb_style_of_saved_configs_and_resume(tmp_path):
+    assert TrainConfig().rgb_style == "textured"
+    with pytest.raises(ValueError, match="rgb_style must be one of"):
+        TrainConfig(rgb_style="fancy")
+    # a config saved before the field existed played monochrome frames
+    legacy = {k: v for k, v in TrainConfig(obs="rgb").to_dict().items() if k != "rgb_style"}
+    assert TrainConfig.from_dict(legacy, saved=True).rgb_style == "mono"
+    assert TrainConfig.from_dict(legacy).rgb_style == "textured"  # a new config file: default
+    cfg = _cfg(tmp_path, "mono", obs="rgb", rgb_style="mono", total_steps=128, n_envs=2,
+               n_steps=64, batch_size=64, n_epochs=1)
+    s = train(cfg, env_fn=_env_fn)
+    assert rgb_style_of(load(Path(s["run_dir"]) / "model.pt")) == "mono"
+    with pytest.raises(ValueError, match="trained on rgb_style='mono'"):
+        train(_cfg(tmp_path, "mono", obs="rgb", total_steps=256, n_envs=2, n_steps=64,
+                   batch_size=64, n_epochs=1), resume=True, env_fn=_env_fn)
+    # --resume reads a legacy config.json as mono, so the resumed run keeps its frames
+    cfg_path = Path(s["run_dir"]) / "config.json"
+    saved = json.loads(cfg_path.read_text())
+    del saved["rgb_style"]
+    cfg_path.write_text(json.dumps(saved))
+    back, resume = config_from_args(["--resume", s["run_dir"]])
+    assert resume and back.rgb_style == "mono"
 
 
 def test_config_validation_and_cli(tmp_path):

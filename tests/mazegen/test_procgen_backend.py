@@ -80,6 +80,31 @@ def test_lockstep_with_native_env_plain_level_seeds():
     _lockstep(2, 40, num_levels=5, start_level=100, seed=2, use_backgrounds=False)
 
 
+def test_default_rgb_frames_are_the_real_engines():
+    """``obs="rgb"`` with no style given is procgen's own frame (textured, backgrounds on)."""
+    from mazegen.env import MazeVecEnv
+    from mazegen.adapters.gymnasium import MazeEnv
+    from mazegen.level_source import ProcgenLevelSource
+    from mazegen.options import EnvOptions
+
+    assert EnvOptions(obs="rgb").rgb_style == "textured"
+    for start, size in ((0, None), (7, 9), (42, 25)):
+        kw = dict(num_levels=1, start_level=start, maze_size=size, seed=1)
+        eng = make_procgen_vec_env(1, **kw)
+        want = eng.reset()
+        assert want.shape == (1, 64, 64, 3) and len(np.unique(want.reshape(-1, 3), axis=0)) > 8
+        nat = make_vec_env(1, obs="rgb", **kw)
+        assert np.array_equal(nat.reset(), want), f"level {start}"
+        assert np.array_equal(MazeEnv(obs="rgb", **kw).reset(seed=1)[0], want[0])
+        for a in (7, 5, 1, 3):
+            o1, o2 = nat.step(np.array([a]))[0], eng.step(np.array([a]))[0]
+            assert np.array_equal(o1, o2), f"level {start}, action {a}"
+        eng.close()
+    raw = MazeVecEnv(ProcgenLevelSource(1, num_levels=1, start_level=7, maze_size=9), 1, obs="rgb")
+    mono = make_vec_env(1, obs="rgb", rgb_style="mono", num_levels=1, start_level=7, maze_size=9)
+    assert raw.rgb_style == "textured" and not np.array_equal(raw.reset(), mono.reset())
+
+
 def test_lockstep_timeout_truncates_at_500():
     assert _lockstep(2, 505, maze_size=3, cheese="none") == 2
 

@@ -18,10 +18,13 @@ def test_grid_obs_equal_env_first_frame():
     assert np.array_equal(level_obs(lv, "grid"), env.reset())
 
 
-def test_rgb_policy_activations_use_mono_frames():
+def test_rgb_policy_activations_use_the_policys_frames():
     lv = eval_levels(2, seed=3, maze_size=9)
     pol = Policy(ImpalaModel(obs_size=64), obs="rgb")
-    obs = policy_obs(pol, lv)
-    assert obs.shape == (2, 64, 64, 3) and np.array_equal(obs, level_obs(lv, "rgb", rgb_style="mono"))
+    obs = policy_obs(pol, lv)  # no recorded style: procgen's own (textured) frame
+    assert obs.shape == (2, 64, 64, 3) and np.array_equal(obs, level_obs(lv, "rgb"))
+    assert not np.array_equal(obs, level_obs(lv, "rgb", rgb_style="mono"))
+    pol.metadata = {"rgb_style": "mono"}  # a policy trained on monochrome frames sees them
+    assert np.array_equal(policy_obs(pol, lv), level_obs(lv, "rgb", rgb_style="mono"))
     acts = layer_activations(pol, lv, "embedder.block2.res1.resadd_out")
     assert tuple(acts.shape) == (2, *layer_shape(pol, "embedder.block2.res1.resadd_out")) == (2, 32, 16, 16)
