@@ -65,3 +65,14 @@ def test_docs_section_links_resolve():
         for target, anchor in re.findall(r"\(([\w./-]*\.md)#([\w-]+)\)", src.read_text()):
             path = (src.parent / target).resolve()
             assert anchor in anchors(path), f"{src.name}: no heading #{anchor} in {target}"
+
+
+def test_file_paths_named_in_the_markdown_exist():
+    """Every repository path the README, RESULTS, BENCHMARKS and docs/ name in backticks
+    (``mazegen/env.py``, ``agents/zoo/configs/x.yaml``) exists: a moved module leaves no stale path."""
+    pat = re.compile(
+        r"`((?:mazegen|agents|steering|scripts|tests|docs)/[\w/.-]+\.(?:py|md|yaml|png|json|csv|sh))"
+    )
+    for src in [*ROOT.glob("*.md"), *(ROOT / "docs").glob("*.md")]:
+        for path in pat.findall(src.read_text()):
+            assert (ROOT / path).exists(), f"{src.name} names {path}, which does not exist"
