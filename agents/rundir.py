@@ -126,11 +126,14 @@ def unit_stem(*parts: Any) -> str:
 
 
 def load_or_run_unit(stem: str | os.PathLike, compute: Callable[[], Any]) -> Any:
-    """The JSON of finished unit ``stem.json``, or ``compute()`` written there atomically.
+    """The JSON of finished unit ``stem.json``, or ``compute()`` written there atomically
+    (``stem`` may hold dots: ``units/bound_embedder.block2.conv`` is ``....conv.json``).
 
     Call it only inside a run opened with :func:`open_run`, so that a unit on disk belongs to
     the same agent and arguments."""
-    path = Path(stem).with_suffix(".json")
+    path = Path(stem)
+    if path.suffix != ".json":  # a dotted stem (a layer name) keeps its dots
+        path = path.with_name(path.name + ".json")
     if path.exists():
         return json.loads(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)

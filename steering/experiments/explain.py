@@ -157,7 +157,7 @@ def run_explain(
     from agents.rundir import unit_runner
 
     say = progress or (lambda m: None)
-    config = {"experiment": "explain", "config": asdict(cfg)}
+    config = {"experiment": "explain", **asdict(cfg)}
     with unit_runner(out, config, policy=policy, total=5, desc="explain", bar=bar) as unit:
         say("finding the understood channels")
         und = unit("understood", lambda: understood_channels(policy, cfg))

@@ -164,7 +164,7 @@ def run_probe_steer(
     from ..methods.retarget import random_targets
 
     say = progress or (lambda m: None)
-    config = {"experiment": "steer-by-probe", "config": asdict(cfg)}
+    config = {"experiment": "steer-by-probe", **asdict(cfg)}
     with unit_runner(out, config, policy=policy, total=5, desc="steer-by-probe", bar=bar) as unit:
         say(f"fitting the probes on {cfg.probe_mazes} mazes at {cfg.layer}")
         fit = unit("fit", lambda: _fit(policy, cfg))

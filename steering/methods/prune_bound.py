@@ -410,7 +410,7 @@ def run_prune_bound(
         if ly not in layers:
             raise ValueError(f"layer {ly!r} is not a residual-stream layer; choose from {layers}")
     std_lv = generate_levels(probe_seeds(cfg.std_mazes, cfg.seed, offset=0), cheese="uniform")
-    config = {"experiment": "prune-bound", "config": asdict(cfg)}
+    config = {"experiment": "prune-bound", **asdict(cfg)}
     total = 1 + len(blayers) + len(CURVE_UNITS)
     with unit_runner(out, config, policy=policy, total=total, desc="prune --bound", bar=bar) as unit:
         got = unit("stats", lambda: {ly: [np.asarray(v, np.float64).tolist() for v in channel_stats(policy, std_lv, ly)]
