@@ -134,10 +134,12 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
     ops = _downstream(model, layer)
     cache: dict = {}
 
-    def cnorm(w, size):
-        key = (id(w), w.shape, size)
+    def cnorm(w, size, j=None):
+        """The operator norm of conv weight ``w`` (restricted to input channel ``j``); cached
+        by the parameter itself, never by a temporary slice (whose id Python may reuse)."""
+        key = (id(w), j, size)
         if key not in cache:
-            cache[key] = conv_operator_norm(w, size, iters=iters)
+            cache[key] = conv_operator_norm(w if j is None else w[:, j : j + 1], size, iters=iters)
         return cache[key]
 
     glob = 1.0
@@ -151,7 +153,7 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
             full = cnorm(mod.weight, size)
             glob *= full
             if confined:
-                per *= [cnorm(mod.weight[:, j : j + 1], size) for j in range(c)]
+                per *= [cnorm(mod.weight, size, j) for j in range(c)]
                 confined = False
             else:
                 per *= full
@@ -160,7 +162,7 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
             full = 1 + n2 * cnorm(mod.conv1.weight, size)
             glob *= full
             if confined:
-                per *= [1 + n2 * cnorm(mod.conv1.weight[:, j : j + 1], size) for j in range(c)]
+                per *= [1 + n2 * cnorm(mod.conv1.weight, size, j) for j in range(c)]
                 confined = False
             else:
                 per *= full
