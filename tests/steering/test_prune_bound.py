@@ -120,3 +120,14 @@ def test_prune_bound_resumes_from_its_units(dead_policy, tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="not a residual-stream layer"):
         run_prune_bound(dead_policy, PruneBoundConfig(bound_layers=["embedder.fc"]), layers, out=tmp_path / "b")
     assert not (tmp_path / "b").exists()
+
+
+def test_channel_restricted_constants_are_each_channels_own(dead_policy):
+    """K_c after block2.conv: pool (2) x res1 with conv1 restricted to channel c x the rest, so
+    K_c / K_0 = (1 + |conv2| |conv1[:, c]|) / (1 + |conv2| |conv1[:, 0]|), each norm on 7x7."""
+    k, _ = channel_lipschitz(dead_policy, LAYER)
+    res1 = dead_policy.model.embedder.block2.res1
+    n2 = conv_operator_norm(res1.conv2.weight, 7)
+    own = np.array([1 + n2 * conv_operator_norm(res1.conv1.weight[:, j : j + 1], 7) for j in range(8)])
+    assert np.allclose(k / k[0], own / own[0], rtol=1e-9)
+    assert len(set(np.round(k, 9))) > 1  # the channels' constants differ
