@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def run_explain(
 
         base_trajs = None
         for dist, lv in dists.items():
-            d = unit(f"rollout_{dist}", lambda: dist_unit(dist, lv))
+            d = unit(f"rollout_{dist}", partial(dist_unit, dist, lv))
             for r, g in zip(rows, d["rows"]):
                 r.update(g)
             if dist == "in":

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -206,7 +207,7 @@ def run_probe_steer(
 
         control = []
         for cheese in (False, True):
-            control += unit(f"cheese_cell-{'present' if cheese else 'removed'}", lambda: cell_rows(cheese))
+            control += unit(f"cheese_cell-{'present' if cheese else 'removed'}", partial(cell_rows, cheese))
 
         # --- top-right edits: everywhere, 25x25 mazes with the cheese top-left ---
         tlv = generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=700_000), maze_size=25, cheese="top-left")

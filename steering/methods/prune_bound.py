@@ -36,6 +36,7 @@ import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -373,7 +374,7 @@ def run_prune_curves(
         return got
 
     for dist, lv in dists.items():
-        for r, g in zip(rows, unit(f"curves_{dist}", lambda: dist_rows(dist, lv))):
+        for r, g in zip(rows, unit(f"curves_{dist}", partial(dist_rows, dist, lv))):
             r.update(g)
     return rows
 
@@ -422,8 +423,8 @@ def run_prune_bound(
         for ly in blayers:
             if progress:
                 progress(f"bound at {ly}")
-            rows += unit(unit_stem("bound", ly), lambda: bound_rows(policy, ly, std_lv, std=stats[ly][0],
-                                                                     mean=stats[ly][1], progress=progress))
+            rows += unit(unit_stem("bound", ly), partial(bound_rows, policy, ly, std_lv, std=stats[ly][0],
+                                                                mean=stats[ly][1], progress=progress))
         curves = run_prune_curves(policy, cfg, stats, progress=progress, unit=unit)
     return {"bound_rows": rows, "curves": curves}
 
