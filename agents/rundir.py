@@ -39,7 +39,9 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,7 @@ __all__ = [
     "open_run",
     "load_or_run_unit",
     "unit_stem",
+    "unit_runner",
     "write_csv",
     "read_csv",
     "write_json",
@@ -123,17 +126,57 @@ def unit_stem(*parts: Any) -> str:
 
 
 def load_or_run_unit(stem: str | os.PathLike, compute: Callable[[], Any]) -> Any:
-    """The JSON of finished unit ``stem.json``, or ``compute()`` written there atomically.
+    """The JSON of finished unit ``stem.json``, or ``compute()`` written there atomically
+    (``stem`` may hold dots: ``units/bound_embedder.block2.conv`` is ``....conv.json``).
 
     Call it only inside a run opened with :func:`open_run`, so that a unit on disk belongs to
     the same agent and arguments."""
-    path = Path(stem).with_suffix(".json")
+    path = Path(stem)
+    if path.suffix != ".json":  # a dotted stem (a layer name) keeps its dots
+        path = path.with_name(path.name + ".json")
     if path.exists():
         return json.loads(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
     value = _plain(compute())
     write_json(path, value)
     return value
+
+
+@contextmanager
+def unit_runner(
+    out: str | os.PathLike | None,
+    config: dict,
+    *,
+    policy: Any,
+    total: int,
+    desc: str = "units",
+    bar: bool = False,
+) -> Iterator[Callable[[str, Callable[[], Any]], Any]]:
+    """A run of ``total`` named units in ``out`` (:func:`open_run` with ``config``, units under
+    ``out/units``), with a tqdm bar over the units when ``bar``.
+
+    Yields ``unit(stem, compute)``: :func:`load_or_run_unit` of ``out/units/stem`` (the JSON
+    value, reused or computed) that advances the bar. With ``out=None`` the units live in a
+    temporary directory removed at the end, so a value always comes back as JSON gives it (a
+    resumed run and a fresh one then compute from the same numbers).
+    """
+    tmp = tempfile.TemporaryDirectory() if out is None else None
+    try:
+        root = open_run(tmp.name if tmp else out, config, policy=policy)
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, desc=desc, unit="unit", disable=not bar) as pbar:
+
+            def unit(stem: str, compute: Callable[[], Any]) -> Any:
+                pbar.set_postfix_str(stem)
+                value = load_or_run_unit(root / UNITS / stem, compute)
+                pbar.update(1)
+                return value
+
+            yield unit
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
 
 
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:

@@ -31,6 +31,13 @@ Examples::
 Outputs in ``--out`` (default ``runs/probe-<subcommand>-<timestamp>``): ``rows.csv``,
 ``summary.json`` and a PNG; the directory is printed at the end (``--json``: then the summary
 as one JSON object, the last line). Files are written atomically when the run is done.
+
+Resume: ``steer-by-probe``, ``prune --bound`` and ``explain`` keep each finished unit of work
+(the probe fit, each batched rollout, each bound layer) in ``OUT/units`` with a tqdm bar over
+the units (``--no-progress`` hides it); re-run with the same ``--out`` after a kill and the
+finished units are reused, with the same rows as an uninterrupted run. A directory of another
+agent's weights or other arguments is refused (``probe --all-layers`` resumes per layer in
+``OUT/layers``).
 """
 
 from __future__ import annotations
@@ -360,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             out.mkdir(parents=True, exist_ok=True)
-            res = run_probe_steer(policy, cfg, progress=say)
+            res = run_probe_steer(policy, cfg, out=out, bar=not a.no_progress)
         except ValueError as e:
             ap.error(str(e))
         rows = res["table"]
@@ -374,40 +381,22 @@ def main(argv: list[str] | None = None) -> int:
 
         try:
             out.mkdir(parents=True, exist_ok=True)
-            res = run_explain(policy, cfg, progress=say)
+            res = run_explain(policy, cfg, out=out, bar=not a.no_progress)
         except ValueError as e:
             ap.error(str(e))
         rows = res["rows"]
         und = {k: v for k, v in res["understood"].items() if k != "channel_mean"}
         summary = {"command": "explain", "rows": rows, "understood": und}
     elif a.bound:
-        from mazegen import generate_levels
         from steering.experiments.probe_layers import stream_layers
-        from steering.methods.probes import probe_seeds
-        from steering.methods.prune import channel_stats
-        from steering.methods.prune_bound import (
-            bound_rows,
-            plot_bound,
-            plot_curves,
-            run_prune_curves,
-        )
+        from steering.methods.prune_bound import plot_bound, plot_curves, run_prune_bound
 
         try:
-            layers = stream_layers(policy)
-            blayers = cfg.bound_layers or layers
-            for ly in blayers + [cfg.layer]:
-                if ly not in layers:
-                    raise ValueError(f"layer {ly!r} is not a residual-stream layer; choose from {layers}")
             out.mkdir(parents=True, exist_ok=True)
-            std_lv = generate_levels(probe_seeds(cfg.std_mazes, cfg.seed, offset=0), cheese="uniform")
-            stats = {ly: channel_stats(policy, std_lv, ly) for ly in layers}
-            rows = []
-            for ly in blayers:
-                say(f"bound at {ly}")
-                rows += bound_rows(policy, ly, std_lv, std=stats[ly][0], mean=stats[ly][1], progress=say)
-            curves = run_prune_curves(policy, cfg, stats, progress=say)
+            res = run_prune_bound(policy, cfg, stream_layers(policy), out=out, bar=not a.no_progress)
         except ValueError as e:
             ap.error(str(e))
+        rows, curves = res["bound_rows"], res["curves"]
         extra = {"curves.csv": curves}
         plot_bound(rows, out / "bound.png")
         plot_curves(curves, out / "prune_curves.png")

@@ -24,7 +24,9 @@ move equals the unedited policy's, on the states the unedited policy visits in d
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -135,67 +137,100 @@ def _states(trajectories, levels: Levels, m: int, seed: int) -> Levels:
     return Levels.from_list([levels[cand[j][0]].with_mouse(cand[j][1]) for j in sorted(pick)])
 
 
-def run_explain(policy: Any, cfg: ExplainConfig, *, progress: Callable[[str], None] | None = None) -> dict:
-    """``{"understood": understood_channels(...), "rows": one per variant}``."""
+def run_explain(
+    policy: Any,
+    cfg: ExplainConfig,
+    *,
+    out: str | Path | None = None,
+    bar: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """``{"understood": understood_channels(...), "rows": one per variant}``.
+
+    Resume: with ``out``, a run directory (:func:`agents.rundir.open_run`: refused if it holds
+    other settings or another agent's weights) of five units reused when finished:
+    ``understood``, one per distribution (``rollout_in``, ``rollout_top-left``,
+    ``rollout_bottom-right``; each the one batched rollout of every variant) and ``agreement``.
+    Each unit is seeded by ``cfg.seed`` alone, so a resumed run gives the rows of an
+    uninterrupted one. ``bar``: a tqdm bar over the units."""
     from agents.eval.rollout import rollout
+    from agents.policy import MOVE_OF_ACTION
+    from agents.rundir import unit_runner
 
     say = progress or (lambda m: None)
-    say("finding the understood channels")
-    und = understood_channels(policy, cfg)
-    u = und["channels"]
-    mean = np.asarray(und["channel_mean"], np.float32)
-    c = len(mean)
-    rest = [ch for ch in range(c) if ch not in u]
-    rng = np.random.default_rng(cfg.seed + 5)
-    variants = [("none", "baseline", None, [])]
-    variants += [("understood", "keep-only", None, rest), ("understood", "ablate-only", None, u)]
-    for d in range(cfg.random_draws):
-        r = sorted(rng.choice(c, len(u), replace=False).tolist())
-        variants += [("random", "keep-only", d, [ch for ch in range(c) if ch not in r]),
-                     ("random", "ablate-only", d, r)]
-    subs = [Ablate(cfg.layer, ab, "mean", mean) if ab else None for *_, ab in variants]
-    nv = len(variants)
-    dists = {
-        "in": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=200_000), cheese="top-right:5"),
-        "top-left": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=400_000), maze_size=25, cheese="top-left"),
-        "bottom-right": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=500_000), maze_size=25, cheese="bottom-right"),
-    }
-    rows = [{"set": s, "mode": m, "draw": d, "n_ablated": len(ab), "ablated": " ".join(map(str, ab))}
-            for s, m, d, ab in variants]
-    n = cfg.mazes
-    blocks = np.repeat(np.arange(nv), n)
-    base_res = None
-    for dist, lv in dists.items():
-        say(f"explain: {nv} variants x {n} mazes, {dist}")
-        stack = Stack(cfg.layer, subs, [n] * nv)
-        res = rollout(policy, Levels.concat([lv] * nv), seed=cfg.seed, max_steps=cfg.max_steps,
-                      patch=rollout_patch(policy, stack), record_trajectory=dist == "in")
-        oc = np.asarray(res.outcome)
-        if dist == "in":
-            base_res = res
-        for b, r in enumerate(rows):
-            sel = blocks == b
-            for name in ("cheese",) if dist == "in" else ("cheese", "top_right"):
-                q = _rate(oc[sel] == name)
-                key = f"{dist}_{name}"
-                r[key], r[f"{key}_ci_lo"], r[f"{key}_ci_hi"] = q["rate"], q["ci_lo"], q["ci_hi"]
-    # action agreement on the unedited policy's in-distribution states
-    st = _states(base_res.trajectories[:n], dists["in"], cfg.states, cfg.seed)  # block 0: unedited
-    m = len(st)
-    x = policy.preprocess(policy_obs(policy, Levels.concat([st] * nv)))
-    from agents.policy import MOVE_OF_ACTION
+    config = {"experiment": "explain", **asdict(cfg)}
+    with unit_runner(out, config, policy=policy, total=5, desc="explain", bar=bar) as unit:
+        say("finding the understood channels")
+        und = unit("understood", lambda: understood_channels(policy, cfg))
+        u = und["channels"]
+        mean = np.asarray(und["channel_mean"], np.float32)
+        c = len(mean)
+        rest = [ch for ch in range(c) if ch not in u]
+        rng = np.random.default_rng(cfg.seed + 5)
+        variants = [("none", "baseline", None, [])]
+        variants += [("understood", "keep-only", None, rest), ("understood", "ablate-only", None, u)]
+        for d in range(cfg.random_draws):
+            r = sorted(rng.choice(c, len(u), replace=False).tolist())
+            variants += [("random", "keep-only", d, [ch for ch in range(c) if ch not in r]),
+                         ("random", "ablate-only", d, r)]
+        subs = [Ablate(cfg.layer, ab, "mean", mean) if ab else None for *_, ab in variants]
+        nv = len(variants)
+        dists = {
+            "in": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=200_000), cheese="top-right:5"),
+            "top-left": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=400_000), maze_size=25, cheese="top-left"),
+            "bottom-right": generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=500_000), maze_size=25, cheese="bottom-right"),
+        }
+        rows = [{"set": s, "mode": m, "draw": d, "n_ablated": len(ab), "ablated": " ".join(map(str, ab))}
+                for s, m, d, ab in variants]
+        n = cfg.mazes
+        blocks = np.repeat(np.arange(nv), n)
 
-    with torch.no_grad(), apply_patches(policy.model, Stack(cfg.layer, subs, [m] * nv), np.arange(m * nv)):
-        logits = policy.model(x)[0].double()
-    p = torch.softmax(logits, -1).numpy()
-    moves = np.zeros((len(p), int(MOVE_OF_ACTION.max()) + 1))
-    np.add.at(moves.T, MOVE_OF_ACTION, p.T)
-    best = moves.argmax(1).reshape(nv, m)
-    logp = torch.log_softmax(logits, -1).reshape(nv, m, -1)
-    kl = (logp[0].exp()[None] * (logp[0][None] - logp)).sum(-1).mean(1).numpy()
-    for b, r in enumerate(rows):
-        q = _rate(best[b] == best[0])
-        r["action_agreement"], r["action_agreement_ci_lo"], r["action_agreement_ci_hi"] = q["rate"], q["ci_lo"], q["ci_hi"]
-        r["kl_mean"] = float(kl[b])
-        r["states"] = m
+        def dist_unit(dist: str, lv: Levels) -> dict:
+            say(f"explain: {nv} variants x {n} mazes, {dist}")
+            stack = Stack(cfg.layer, subs, [n] * nv)
+            res = rollout(policy, Levels.concat([lv] * nv), seed=cfg.seed, max_steps=cfg.max_steps,
+                          patch=rollout_patch(policy, stack), record_trajectory=dist == "in")
+            oc = np.asarray(res.outcome)
+            got = []
+            for b in range(nv):
+                sel, g = blocks == b, {}
+                for name in ("cheese",) if dist == "in" else ("cheese", "top_right"):
+                    q = _rate(oc[sel] == name)
+                    key = f"{dist}_{name}"
+                    g[key], g[f"{key}_ci_lo"], g[f"{key}_ci_hi"] = q["rate"], q["ci_lo"], q["ci_hi"]
+                got.append(g)
+            # block 0 (unedited) trajectories: the states of the action agreement
+            trajs = [np.asarray(t).tolist() for t in res.trajectories[:n]] if dist == "in" else None
+            return {"rows": got, "trajectories": trajs}
+
+        base_trajs = None
+        for dist, lv in dists.items():
+            d = unit(f"rollout_{dist}", partial(dist_unit, dist, lv))
+            for r, g in zip(rows, d["rows"]):
+                r.update(g)
+            if dist == "in":
+                base_trajs = d["trajectories"]
+
+        def agreement() -> list[dict]:
+            # action agreement on the unedited policy's in-distribution states
+            st = _states(base_trajs, dists["in"], cfg.states, cfg.seed)
+            m = len(st)
+            x = policy.preprocess(policy_obs(policy, Levels.concat([st] * nv)))
+            with torch.no_grad(), apply_patches(policy.model, Stack(cfg.layer, subs, [m] * nv), np.arange(m * nv)):
+                logits = policy.model(x)[0].double()
+            p = torch.softmax(logits, -1).numpy()
+            moves = np.zeros((len(p), int(MOVE_OF_ACTION.max()) + 1))
+            np.add.at(moves.T, MOVE_OF_ACTION, p.T)
+            best = moves.argmax(1).reshape(nv, m)
+            logp = torch.log_softmax(logits, -1).reshape(nv, m, -1)
+            kl = (logp[0].exp()[None] * (logp[0][None] - logp)).sum(-1).mean(1).numpy()
+            got = []
+            for b in range(nv):
+                q = _rate(best[b] == best[0])
+                got.append({"action_agreement": q["rate"], "action_agreement_ci_lo": q["ci_lo"],
+                            "action_agreement_ci_hi": q["ci_hi"], "kl_mean": float(kl[b]), "states": m})
+            return got
+
+        for r, g in zip(rows, unit("agreement", agreement)):
+            r.update(g)
     return {"understood": und, "rows": rows}

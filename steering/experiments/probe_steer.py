@@ -25,7 +25,9 @@ the edit changes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -103,13 +105,9 @@ def _batched(policy, layer: str, levels: Levels, patches: list[Add | None], targ
     return res, np.repeat(np.arange(len(patches)), len(levels))
 
 
-def run_probe_steer(
-    policy: Any, cfg: ProbeSteerConfig, *, progress: Callable[[str], None] | None = None
-) -> dict:
-    """``{"read": [...], "control": [...], "table": [...]}`` rows; see the module docstring."""
-    from ..methods.retarget import random_targets
-
-    say = progress or (lambda m: None)
+def _fit(policy, cfg: ProbeSteerConfig) -> dict:
+    """The probe unit: read rows, every (concept, kind) unit direction (flattened), the two
+    class-mean-gap norms and the layer shape."""
     plv = probe_levels(cfg.probe_mazes, cfg.seed, mouse="start")
     data = collect_probe_data(policy, plv, cfg.layer, outcomes=False)
     acts = data.acts
@@ -127,8 +125,8 @@ def run_probe_steer(
         r = fit_cell_probe(kind, acts[tr], data.cheese_act[tr], data.valid_act[tr], seed=cfg.seed)
         ok = argmax_cells(r, acts[te], data.valid_act[te]) == data.cheese_act[te]
         read.append({"concept": "cheese_cell", "kind": name, **_rate(ok)})
-        dirs[("cheese_cell", name)] = _unit(r.w)
-    dirs[("cheese_cell", "random")] = _unit(rng.standard_normal(c))
+        dirs[f"cheese_cell|{name}"] = _unit(r.w).ravel().tolist()
+    dirs["cheese_cell|random"] = _unit(rng.standard_normal(c)).tolist()
     read.append({"concept": "cheese_cell", "kind": "random", "rate": None, "ci_lo": None, "ci_hi": None, "n": 0})
 
     # concept 2: the cheese is in the top-right 5x5 (flattened probes)
@@ -138,64 +136,117 @@ def run_probe_steer(
     for name, kind in FLAT_KINDS.items():
         r = fit_readout(kind, flat[tr], y[tr], seed=cfg.seed, l2=1.0)
         read.append({"concept": "cheese_top_right", "kind": name, **_rate(r.predict(flat[te]) == y[te])})
-        dirs[("cheese_top_right", name)] = _unit(r.w).reshape(c, h, w)
-    dirs[("cheese_top_right", "random")] = _unit(rng.standard_normal(c * h * w)).reshape(c, h, w)
+        dirs[f"cheese_top_right|{name}"] = _unit(r.w).ravel().tolist()
+    dirs["cheese_top_right|random"] = _unit(rng.standard_normal(c * h * w)).tolist()
     read.append({"concept": "cheese_top_right", "kind": "random", "rate": None, "ci_lo": None, "ci_hi": None, "n": 0})
+    return {"read": read, "dirs": dirs, "unit": {"cheese_cell": unit1, "cheese_top_right": unit2},
+            "shape": [c, h, w]}
 
-    control = []
-    # --- cheese-cell edits: at each maze's target cell ---
+
+def run_probe_steer(
+    policy: Any,
+    cfg: ProbeSteerConfig,
+    *,
+    out: str | Path | None = None,
+    bar: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """``{"read": [...], "control": [...], "table": [...]}`` rows; see the module docstring.
+
+    Resume: with ``out``, a run directory (:func:`agents.rundir.open_run`: refused if it holds
+    other settings or another agent's weights) of five units, reused when finished: ``fit``
+    (the probes and directions), one per batched rollout (``cheese_cell-removed``,
+    ``cheese_cell-present``, ``top_right``) and ``frac``. Every unit is seeded by ``cfg.seed``
+    alone, so a resumed run gives the rows of an uninterrupted one. ``bar``: a tqdm bar over
+    the units."""
+    from agents.rundir import unit_runner
+
     from ..cells import maze_cell_to_act_cell
+    from ..methods.retarget import random_targets
 
-    sizes = [int(cfg.sizes[i % len(cfg.sizes)]) for i in range(cfg.mazes)]
-    lv = generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=600_000), maze_size=sizes, cheese="uniform")
-    targets = random_targets(lv, cfg.seed)
-    tcell = np.array([maze_cell_to_act_cell(tuple(t), layer_shape=(c, h, w), obs_kind=policy.obs) for t in targets])
-    kinds1 = list(CELL_KINDS) + ["random"]
-    variants, patches = [], []
-    for kind in kinds1:
-        for a in cfg.alphas:
-            vec = np.zeros((cfg.mazes, c, h, w), np.float32)
-            vec[np.arange(cfg.mazes), :, tcell[:, 0], tcell[:, 1]] = (a * unit1 * dirs[("cheese_cell", kind)])[None]
-            variants.append((kind, a))
-            patches.append(Add(cfg.layer, vec, 1.0, per_level=True))
-    variants.insert(0, ("none", 0.0))
-    patches.insert(0, None)
-    for cheese in (False, True):
-        lvx = lv if cheese else Levels.from_list([x.with_cheese(None) for x in lv])
-        say(f"cheese-cell edits, cheese {'present' if cheese else 'removed'}: {len(patches)} variants x {cfg.mazes} mazes")
-        res, block = _batched(policy, cfg.layer, lvx, patches, targets, seed=cfg.seed, max_steps=cfg.max_steps, stop=True)
-        for b, (kind, a) in enumerate(variants):
-            sel = block == b
-            row = {"concept": "cheese_cell", "kind": kind, "alpha": a, "cheese": cheese,
-                   "metric": "reach_target", **_rate(np.asarray(res.reached_target)[sel])}
-            control.append(row)
-            if cheese:
-                control.append({**row, "metric": "p_cheese", **_rate(np.asarray(res.got_cheese)[sel])})
-    frac = {k: fraction_modified(policy, patches[1 + i * len(cfg.alphas)], lv)["layers"][cfg.layer]["fraction_layer"]
-            for i, k in enumerate(kinds1)}
+    say = progress or (lambda m: None)
+    config = {"experiment": "steer-by-probe", **asdict(cfg)}
+    with unit_runner(out, config, policy=policy, total=5, desc="steer-by-probe", bar=bar) as unit:
+        say(f"fitting the probes on {cfg.probe_mazes} mazes at {cfg.layer}")
+        fit = unit("fit", lambda: _fit(policy, cfg))
+        c, h, w = fit["shape"]
+        unit1, unit2 = fit["unit"]["cheese_cell"], fit["unit"]["cheese_top_right"]
+        dirs = {tuple(k.split("|")): np.asarray(v) for k, v in fit["dirs"].items()}
 
-    # --- top-right edits: everywhere, 25x25 mazes with the cheese top-left ---
-    tlv = generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=700_000), maze_size=25, cheese="top-left")
-    kinds2 = list(FLAT_KINDS) + ["random"]
-    variants2, patches2 = [("none", 0.0)], [None]
-    for kind in kinds2:
-        for a in cfg.tr_alphas:
-            variants2.append((kind, a))
-            patches2.append(Add(cfg.layer, (a * unit2 * dirs[("cheese_top_right", kind)]).astype(np.float32), 1.0))
-    say(f"top-right edits: {len(patches2)} variants x {cfg.mazes} 25x25 mazes")
-    res, block = _batched(policy, cfg.layer, tlv, patches2, None, seed=cfg.seed, max_steps=cfg.tr_max_steps, stop=False)
-    outcome = np.asarray(res.outcome)
-    for b, (kind, a) in enumerate(variants2):
-        sel = block == b
-        base = {"concept": "cheese_top_right", "kind": kind, "alpha": a, "cheese": True}
-        control.append({**base, "metric": "p_cheese", **_rate(outcome[sel] == "cheese")})
-        control.append({**base, "metric": "p_top_right", **_rate(outcome[sel] == "top_right")})
-    frac2 = {k: fraction_modified(policy, patches2[1 + i * len(cfg.tr_alphas)], tlv)["layers"][cfg.layer]["fraction_layer"]
-             for i, k in enumerate(kinds2)}
+        # --- cheese-cell edits: at each maze's target cell ---
+        sizes = [int(cfg.sizes[i % len(cfg.sizes)]) for i in range(cfg.mazes)]
+        lv = generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=600_000), maze_size=sizes, cheese="uniform")
+        targets = random_targets(lv, cfg.seed)
+        tcell = np.array([maze_cell_to_act_cell(tuple(t), layer_shape=(c, h, w), obs_kind=policy.obs)
+                          for t in targets])
+        kinds1 = list(CELL_KINDS) + ["random"]
+        variants, patches = [], []
+        for kind in kinds1:
+            for a in cfg.alphas:
+                vec = np.zeros((cfg.mazes, c, h, w), np.float32)
+                vec[np.arange(cfg.mazes), :, tcell[:, 0], tcell[:, 1]] = (a * unit1 * dirs[("cheese_cell", kind)])[None]
+                variants.append((kind, a))
+                patches.append(Add(cfg.layer, vec, 1.0, per_level=True))
+        variants.insert(0, ("none", 0.0))
+        patches.insert(0, None)
+
+        def cell_rows(cheese: bool) -> list[dict]:
+            lvx = lv if cheese else Levels.from_list([x.with_cheese(None) for x in lv])
+            say(f"cheese-cell edits, cheese {'present' if cheese else 'removed'}: {len(patches)} variants x {cfg.mazes} mazes")
+            res, block = _batched(policy, cfg.layer, lvx, patches, targets, seed=cfg.seed,
+                                  max_steps=cfg.max_steps, stop=True)
+            rows = []
+            for b, (kind, a) in enumerate(variants):
+                sel = block == b
+                row = {"concept": "cheese_cell", "kind": kind, "alpha": a, "cheese": cheese,
+                       "metric": "reach_target", **_rate(np.asarray(res.reached_target)[sel])}
+                rows.append(row)
+                if cheese:
+                    rows.append({**row, "metric": "p_cheese", **_rate(np.asarray(res.got_cheese)[sel])})
+            return rows
+
+        control = []
+        for cheese in (False, True):
+            control += unit(f"cheese_cell-{'present' if cheese else 'removed'}", partial(cell_rows, cheese))
+
+        # --- top-right edits: everywhere, 25x25 mazes with the cheese top-left ---
+        tlv = generate_levels(probe_seeds(cfg.mazes, cfg.seed, offset=700_000), maze_size=25, cheese="top-left")
+        kinds2 = list(FLAT_KINDS) + ["random"]
+        variants2, patches2 = [("none", 0.0)], [None]
+        for kind in kinds2:
+            for a in cfg.tr_alphas:
+                variants2.append((kind, a))
+                d = dirs[("cheese_top_right", kind)].reshape(c, h, w)
+                patches2.append(Add(cfg.layer, (a * unit2 * d).astype(np.float32), 1.0))
+
+        def top_right_rows() -> list[dict]:
+            say(f"top-right edits: {len(patches2)} variants x {cfg.mazes} 25x25 mazes")
+            res, block = _batched(policy, cfg.layer, tlv, patches2, None, seed=cfg.seed,
+                                  max_steps=cfg.tr_max_steps, stop=False)
+            outcome = np.asarray(res.outcome)
+            rows = []
+            for b, (kind, a) in enumerate(variants2):
+                sel = block == b
+                base = {"concept": "cheese_top_right", "kind": kind, "alpha": a, "cheese": True}
+                rows.append({**base, "metric": "p_cheese", **_rate(outcome[sel] == "cheese")})
+                rows.append({**base, "metric": "p_top_right", **_rate(outcome[sel] == "top_right")})
+            return rows
+
+        control += unit("top_right", top_right_rows)
+
+        def fracs() -> dict:
+            def f(p, levels):
+                return fraction_modified(policy, p, levels)["layers"][cfg.layer]["fraction_layer"]
+
+            return {"cheese_cell": {k: f(patches[1 + i * len(cfg.alphas)], lv) for i, k in enumerate(kinds1)},
+                    "cheese_top_right": {k: f(patches2[1 + i * len(cfg.tr_alphas)], tlv)
+                                         for i, k in enumerate(kinds2)}}
+
+        frac = unit("frac", fracs)
     for r in control:
-        r["frac_layer"] = 0.0 if r["kind"] == "none" else (frac if r["concept"] == "cheese_cell" else frac2)[r["kind"]]
-    return {"read": read, "control": control, "table": _table(read, control),
-            "unit": {"cheese_cell": unit1, "cheese_top_right": unit2}}
+        r["frac_layer"] = 0.0 if r["kind"] == "none" else frac[r["concept"]][r["kind"]]
+    return {"read": fit["read"], "control": control, "table": _table(fit["read"], control),
+            "unit": fit["unit"]}
 
 
 def _table(read: Sequence[dict], control: Sequence[dict]) -> list[dict]:

@@ -33,8 +33,10 @@ policy.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -52,11 +54,13 @@ from .probes import probe_seeds
 
 __all__ = [
     "POOL_LIPSCHITZ",
+    "CURVE_UNITS",
     "PruneBoundConfig",
     "bound_rows",
     "channel_lipschitz",
     "conv_operator_norm",
     "outgoing_weight_norms",
+    "run_prune_bound",
     "run_prune_curves",
 ]
 
@@ -131,10 +135,12 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
     ops = _downstream(model, layer)
     cache: dict = {}
 
-    def cnorm(w, size):
-        key = (id(w), w.shape, size)
+    def cnorm(w, size, j=None):
+        """The operator norm of conv weight ``w`` (restricted to input channel ``j``); cached
+        by the parameter itself, never by a temporary slice (whose id Python may reuse)."""
+        key = (id(w), j, size)
         if key not in cache:
-            cache[key] = conv_operator_norm(w, size, iters=iters)
+            cache[key] = conv_operator_norm(w if j is None else w[:, j : j + 1], size, iters=iters)
         return cache[key]
 
     glob = 1.0
@@ -148,7 +154,7 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
             full = cnorm(mod.weight, size)
             glob *= full
             if confined:
-                per *= [cnorm(mod.weight[:, j : j + 1], size) for j in range(c)]
+                per *= [cnorm(mod.weight, size, j) for j in range(c)]
                 confined = False
             else:
                 per *= full
@@ -157,7 +163,7 @@ def channel_lipschitz(policy: Any, layer: str, *, iters: int = 60) -> tuple[np.n
             full = 1 + n2 * cnorm(mod.conv1.weight, size)
             glob *= full
             if confined:
-                per *= [1 + n2 * cnorm(mod.conv1.weight[:, j : j + 1], size) for j in range(c)]
+                per *= [1 + n2 * cnorm(mod.conv1.weight, size, j) for j in range(c)]
                 confined = False
             else:
                 per *= full
@@ -284,10 +290,13 @@ def run_prune_curves(
     stats: dict[str, tuple[np.ndarray, np.ndarray]],
     *,
     progress: Callable[[str], None] | None = None,
+    unit: Callable[[str, Callable[[], Any]], Any] | None = None,
 ) -> list[dict]:
     """Rows (scope ``layer``/``global``, selection, percent, draw) with the in-distribution
     cheese rate, the 25x25 top-left and bottom-right outcome rates and the mean KL from the
-    unpruned policy. ``stats`` maps each residual-stream layer to its ``(std, mean)``."""
+    unpruned policy. ``stats`` maps each residual-stream layer to its ``(std, mean)``.
+    ``unit(stem, compute)`` (:func:`agents.rundir.unit_runner`'s) runs each of
+    :data:`CURVE_UNITS`; default: computed here."""
     from agents.eval.rollout import rollout
 
     say = progress or (lambda m: None)
@@ -338,25 +347,86 @@ def run_prune_curves(
              "channels_pruned": sum(len(v) for v in ch.values()),
              "channels": ";".join(f"{ly}:{' '.join(map(str, v))}" for ly, v in ch.items())}
             for s, sel, p, d, ch in variants]
-    # KL on the first frames of the in-distribution mazes
-    lv_in = dists["in"]
-    x = policy.preprocess(policy_obs(policy, Levels.concat([lv_in] * len(variants))))
-    with torch.no_grad(), apply_patches(policy.model, stacks(n), np.arange(n * len(variants))):
-        logp = torch.log_softmax(policy.model(x)[0].double(), -1).reshape(len(variants), n, -1)
-    kl = (logp[0].exp()[None] * (logp[0][None] - logp)).sum(-1).mean(1).numpy()
-    for r, v in zip(rows, kl):
+    unit = unit or (lambda stem, compute: compute())
+
+    def kl_rows() -> list[float]:  # KL on the first frames of the in-distribution mazes
+        lv_in = dists["in"]
+        x = policy.preprocess(policy_obs(policy, Levels.concat([lv_in] * len(variants))))
+        with torch.no_grad(), apply_patches(policy.model, stacks(n), np.arange(n * len(variants))):
+            logp = torch.log_softmax(policy.model(x)[0].double(), -1).reshape(len(variants), n, -1)
+        return (logp[0].exp()[None] * (logp[0][None] - logp)).sum(-1).mean(1).tolist()
+
+    for r, v in zip(rows, unit("curves_kl", kl_rows)):
         r["kl_mean"] = float(v)
     blocks = np.repeat(np.arange(len(variants)), n)
-    for dist, lv in dists.items():
+
+    def dist_rows(dist: str, lv: Levels) -> list[dict]:
         say(f"pruning: {len(variants)} variants x {n} mazes, {dist}")
         res = rollout(policy, Levels.concat([lv] * len(variants)), seed=cfg.seed, max_steps=cfg.max_steps,
                       patch=rollout_patch(policy, stacks(n)))
-        for b, r in enumerate(rows):
-            o = _outcomes(res, blocks == b)
+        got = []
+        for b in range(len(variants)):
+            o, g = _outcomes(res, blocks == b), {}
             for name in ("cheese", "top_right") if dist != "in" else ("cheese",):
                 key = f"{dist}_{name}"
-                r[key], r[f"{key}_ci_lo"], r[f"{key}_ci_hi"] = o[name]["rate"], o[name]["ci_lo"], o[name]["ci_hi"]
+                g[key], g[f"{key}_ci_lo"], g[f"{key}_ci_hi"] = o[name]["rate"], o[name]["ci_lo"], o[name]["ci_hi"]
+            got.append(g)
+        return got
+
+    for dist, lv in dists.items():
+        for r, g in zip(rows, unit(f"curves_{dist}", partial(dist_rows, dist, lv))):
+            r.update(g)
     return rows
+
+
+#: the units of :func:`run_prune_curves`, after the bound layers' ones
+CURVE_UNITS = ("curves_kl", "curves_in", "curves_top-left", "curves_bottom-right")
+
+
+def run_prune_bound(
+    policy: Any,
+    cfg: PruneBoundConfig,
+    layers: Sequence[str],
+    *,
+    out: str | os.PathLike | None = None,
+    bar: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """``{"bound_rows": [...], "curves": [...]}``: :func:`bound_rows` at every bound layer
+    (channel stats from ``std_mazes`` uniform-cheese mazes) and :func:`run_prune_curves`;
+    ``layers``: the residual-stream layers
+    (:func:`steering.experiments.probe_layers.stream_layers`), pruned together by the global curve.
+
+    Resume: with ``out``, a run directory (:func:`agents.rundir.open_run`: refused if it holds
+    other settings or another agent's weights) of units reused when finished: ``stats``, one
+    ``bound_<layer>`` per bound layer, and the curves' ``curves_kl`` and one per distribution
+    (``curves_in``, ``curves_top-left``, ``curves_bottom-right``; each the one batched rollout of
+    every variant). Each unit is seeded by ``cfg.seed`` alone, so a resumed run gives the rows
+    of an uninterrupted one. ``bar``: a tqdm bar over the units."""
+    from agents.rundir import unit_runner, unit_stem
+
+    from .prune import channel_stats
+
+    layers = list(layers)
+    blayers = list(cfg.bound_layers or layers)
+    for ly in blayers + [cfg.layer]:
+        if ly not in layers:
+            raise ValueError(f"layer {ly!r} is not a residual-stream layer; choose from {layers}")
+    std_lv = generate_levels(probe_seeds(cfg.std_mazes, cfg.seed, offset=0), cheese="uniform")
+    config = {"experiment": "prune-bound", **asdict(cfg)}
+    total = 1 + len(blayers) + len(CURVE_UNITS)
+    with unit_runner(out, config, policy=policy, total=total, desc="prune --bound", bar=bar) as unit:
+        got = unit("stats", lambda: {ly: [np.asarray(v, np.float64).tolist() for v in channel_stats(policy, std_lv, ly)]
+                                     for ly in layers})
+        stats = {ly: (np.asarray(s), np.asarray(m)) for ly, (s, m) in got.items()}
+        rows = []
+        for ly in blayers:
+            if progress:
+                progress(f"bound at {ly}")
+            rows += unit(unit_stem("bound", ly), partial(bound_rows, policy, ly, std_lv, std=stats[ly][0],
+                                                                mean=stats[ly][1], progress=progress))
+        curves = run_prune_curves(policy, cfg, stats, progress=progress, unit=unit)
+    return {"bound_rows": rows, "curves": curves}
 
 
 def plot_bound(rows: Sequence[dict], path) -> None:

@@ -19,6 +19,21 @@ def ckpt(save_agent):
     return save_agent(channels=(4, 8, 8))
 
 
+def _resumes(run, opts: str, ckpt: str, out: Path, csv_name: str, other: str) -> None:
+    """A rerun into ``out`` reuses every unit (none rewritten) and gives the same rows; a rerun
+    with the option ``other`` ("--flag value") changed is refused, naming the differing argument."""
+    units = {p: p.stat().st_mtime_ns for p in (out / "units").iterdir()}
+    assert units
+    before = (out / csv_name).read_text()
+    r = run([*opts.split(), "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    assert (out / csv_name).read_text() == before
+    assert {p: p.stat().st_mtime_ns for p in (out / "units").iterdir()} == units
+    r = run([*opts.split(), *other.split(), "--agent", ckpt, "--out", str(out)])
+    name = other.split()[0].lstrip("-").replace("-", "_")
+    assert r.returncode == 2 and f"other arguments ({name}: " in r.stderr, r.stderr
+
+
 def test_help(run):
     r = run(["--help"])
     assert r.returncode == 0 and "probe" in r.stdout and "prune" in r.stdout
@@ -95,6 +110,7 @@ def test_steer_by_probe_smoke(run, ckpt, tmp_path):
     control = list(csv.DictReader(open(out / "control.csv")))
     assert {x["metric"] for x in control} == {"reach_target", "p_cheese", "p_top_right"}
     assert (out / "steer_by_probe.png").stat().st_size > 1000 and (out / "read.csv").exists()
+    _resumes(run, opts, ckpt, out, "control.csv", "--mazes 4")
     bad = run(["steer-by-probe", "--probe-mazes", "3", "--agent", ckpt, "--out", str(tmp_path / "b")])
     assert bad.returncode == 2 and "--probe-mazes must be an integer >= 10, got 3" in bad.stderr
 
@@ -108,6 +124,7 @@ def test_prune_bound_and_explain_smoke(run, ckpt, tmp_path):
     assert len(s["bound_rows"]) == 8 and all(x["max_ratio"] <= 1 + 1e-9 for x in s["bound_rows"])
     assert {x["selection"] for x in s["curves"]} == {"baseline", "lowest-std", "weight-magnitude", "random"}
     assert (out / "bound.png").exists() and (out / "prune_curves.png").exists() and (out / "curves.csv").exists()
+    _resumes(run, opts, ckpt, out, "curves.csv", "--percents 50")
     bad = run(["prune", "--bound", "--percents", "0", "--agent", ckpt, "--out", str(tmp_path / "b")])
     assert bad.returncode == 2 and "percents" in bad.stderr
     out = tmp_path / "ex"
@@ -117,3 +134,4 @@ def test_prune_bound_and_explain_smoke(run, ckpt, tmp_path):
     s = json.loads(r.stdout.strip().splitlines()[-1])
     assert set(s["understood"]["criteria"]) == {"discovery", "cell_probe", "top_right_vector", "top_right_probe"}
     assert len(s["rows"]) == 5 and s["rows"][0]["action_agreement"] == 1.0
+    _resumes(run, opts, ckpt, out, "rows.csv", "--states 11")

@@ -36,3 +36,22 @@ def test_run_explain_rows():
         assert r["action_agreement_ci_lo"] <= r["action_agreement"] <= r["action_agreement_ci_hi"]
     with pytest.raises(ValueError, match="k_cheese \\+ k_top_right"):
         ExplainConfig(k_cheese=0, k_top_right=0)
+
+
+def test_run_explain_resumes_from_its_units(tmp_path, monkeypatch):
+    import agents.rundir
+
+    cfg = ExplainConfig(layer=LAYER, k_cheese=1, k_top_right=1, probe_mazes=20, mazes=3,
+                        states=20, random_draws=1, max_steps=20)
+    pol, out = TinyPolicy(25), tmp_path / "run"
+    first = run_explain(pol, cfg, out=out)
+    assert sorted(p.stem for p in (out / "units").iterdir()) == [
+        "agreement", "rollout_bottom-right", "rollout_in", "rollout_top-left", "understood"]
+    assert run_explain(pol, cfg) == first  # no directory: the same rows
+    (out / "units" / "rollout_top-left.json").unlink()  # killed before this unit finished
+    assert run_explain(pol, cfg, out=out) == first
+    with monkeypatch.context() as m:  # a rerun of a finished run computes nothing
+        m.setattr(agents.rundir, "write_json", lambda *a, **k: pytest.fail(f"recomputed {a[0]}"))
+        assert run_explain(pol, cfg, out=out) == first
+    with pytest.raises(ValueError, match="other arguments"):
+        run_explain(pol, ExplainConfig(**{**cfg.__dict__, "random_draws": 2}), out=out)

@@ -154,3 +154,35 @@ def test_layer_probes_resume_from_the_cache(tmp_path):
     assert not any("reused" in m for m in msgs)
     assert [r["value"] for r in other] == [r["value"] for r in first if r["depth"] == 0]
     assert {r["layer"] for r in first} == set(layers) and {r["depth"] for r in first} == {0, 1}
+
+
+def _no_new_units(monkeypatch):
+    """Make writing any unit fail: a rerun that computes a unit would raise."""
+    import agents.rundir
+
+    def refuse(path, value, indent=1):
+        raise AssertionError(f"recomputed {path}")
+
+    monkeypatch.setattr(agents.rundir, "write_json", refuse)
+
+
+def test_probe_steer_resumes_from_its_units(tmp_path, monkeypatch):
+    from steering.experiments.probe_steer import ProbeSteerConfig, run_probe_steer
+
+    pol = TinyPolicy(25)
+    cfg = ProbeSteerConfig(layer=LAYER, probe_mazes=20, mazes=4, alphas=[2.0], tr_alphas=[1.0],
+                           sizes=[7, 9], max_steps=20, tr_max_steps=5)
+    out = tmp_path / "run"
+    first = run_probe_steer(pol, cfg, out=out)
+    units = sorted(p.name for p in (out / "units").iterdir())
+    assert units == ["cheese_cell-present.json", "cheese_cell-removed.json", "fit.json", "frac.json",
+                     "top_right.json"]
+    assert run_probe_steer(pol, cfg) == first  # no directory: the same rows
+    (out / "units" / "cheese_cell-removed.json").unlink()  # killed before this unit finished
+    assert run_probe_steer(pol, cfg, out=out) == first
+    with monkeypatch.context() as m:
+        _no_new_units(m)
+        assert run_probe_steer(pol, cfg, out=out) == first  # everything reused
+    other = ProbeSteerConfig(**{**cfg.__dict__, "mazes": 5})
+    with pytest.raises(ValueError, match="other arguments"):
+        run_probe_steer(pol, other, out=out)

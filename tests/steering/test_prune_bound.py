@@ -94,3 +94,40 @@ def test_prune_curves_prune_the_dead_channel_first(dead_policy):
             assert r[f"{key}_ci_lo"] <= r[key] <= r[f"{key}_ci_hi"]
     with pytest.raises(ValueError, match="percents"):
         PruneBoundConfig(percents=[0])
+
+
+def test_prune_bound_resumes_from_its_units(dead_policy, tmp_path, monkeypatch):
+    import agents.rundir
+    from steering.methods.prune_bound import run_prune_bound
+
+    layers = stream_layers(dead_policy)
+    cfg = PruneBoundConfig(layer=LAYER, bound_layers=[LAYER], std_mazes=6, mazes=2, percents=[12.5],
+                           random_draws=1, max_steps=5)
+    out = tmp_path / "run"
+    first = run_prune_bound(dead_policy, cfg, layers, out=out)
+    assert sorted(p.stem for p in (out / "units").iterdir()) == [
+        f"bound_{LAYER}", "curves_bottom-right", "curves_in", "curves_kl", "curves_top-left", "stats"]
+    assert first["bound_rows"][DEAD]["bound"] == 0.0 and len(first["bound_rows"]) == 8
+    assert run_prune_bound(dead_policy, cfg, layers) == first  # no directory: the same rows
+    for stem in ("curves_in", f"bound_{LAYER}"):  # killed before these units finished
+        (out / "units" / f"{stem}.json").unlink()
+    assert run_prune_bound(dead_policy, cfg, layers, out=out) == first
+    with monkeypatch.context() as m:  # a rerun of a finished run computes nothing
+        m.setattr(agents.rundir, "write_json", lambda *a, **k: pytest.fail(f"recomputed {a[0]}"))
+        assert run_prune_bound(dead_policy, cfg, layers, out=out) == first
+    with pytest.raises(ValueError, match="other arguments"):
+        run_prune_bound(dead_policy, PruneBoundConfig(**{**cfg.__dict__, "percents": [25]}), layers, out=out)
+    with pytest.raises(ValueError, match="not a residual-stream layer"):
+        run_prune_bound(dead_policy, PruneBoundConfig(bound_layers=["embedder.fc"]), layers, out=tmp_path / "b")
+    assert not (tmp_path / "b").exists()
+
+
+def test_channel_restricted_constants_are_each_channels_own(dead_policy):
+    """K_c after block2.conv: pool (2) x res1 with conv1 restricted to channel c x the rest, so
+    K_c / K_0 = (1 + |conv2| |conv1[:, c]|) / (1 + |conv2| |conv1[:, 0]|), each norm on 7x7."""
+    k, _ = channel_lipschitz(dead_policy, LAYER)
+    res1 = dead_policy.model.embedder.block2.res1
+    n2 = conv_operator_norm(res1.conv2.weight, 7)
+    own = np.array([1 + n2 * conv_operator_norm(res1.conv1.weight[:, j : j + 1], 7) for j in range(8)])
+    assert np.allclose(k / k[0], own / own[0], rtol=1e-9)
+    assert len(set(np.round(k, 9))) > 1  # the channels' constants differ
