@@ -57,6 +57,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import torch
+
 from mazegen.constants import RGB_STYLES
 
 from .model import ImpalaModel, pooled_size

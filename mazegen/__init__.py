@@ -12,9 +12,8 @@ The world knows no policy: nothing in this package imports ``agents`` or ``steer
 
 from __future__ import annotations
 
-import importlib
-
 from .constants import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
+from .lazy import lazy_exports
 from .level import CORNERS, Level, Levels
 from .placement import (
     AtCell,
@@ -80,17 +79,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mazegen' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
 
 
 def _register_gymnasium() -> None:

@@ -5,7 +5,7 @@ Imports flow one way: ``steering`` uses ``agents`` and ``mazegen``, never the re
 
 from __future__ import annotations
 
-import importlib
+from mazegen.lazy import lazy_exports
 
 _LAZY = {
     "hooks": "hooking",
@@ -44,14 +44,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'steering' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

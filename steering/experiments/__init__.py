@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-import importlib
+from mazegen.lazy import lazy_exports
 
 _LAZY = {
     "RetargetConfig": "retarget",
@@ -32,10 +32,4 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'steering.experiments' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{mod}", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -82,8 +82,8 @@ def test_lockstep_with_native_env_plain_level_seeds():
 
 def test_default_rgb_frames_are_the_real_engines():
     """``obs="rgb"`` with no style given is procgen's own frame (textured, backgrounds on)."""
-    from mazegen.env import MazeVecEnv
     from mazegen.adapters.gymnasium import MazeEnv
+    from mazegen.env import MazeVecEnv
     from mazegen.level_source import ProcgenLevelSource
     from mazegen.options import EnvOptions
 

@@ -10,8 +10,8 @@ import torch
 
 import agents
 from agents.policy import rgb_style
-from steering.experiments import RetargetConfig, run_retarget
 from steering import layer_shape
+from steering.experiments import RetargetConfig, run_retarget
 
 LAYER = "embedder.block2.res1.resadd_out"
 
