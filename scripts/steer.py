@@ -49,7 +49,7 @@ import sys
 from pathlib import Path
 
 from agents.checkpoint import atomic_write_text
-from agents.rundir import open_run, unit_stem, write_csv, write_json
+from agents.rundir import load_or_run_unit, open_run, unit_stem, write_csv, write_json
 from steering.cli import (
     add_run_options,
     comma_floats,
@@ -408,13 +408,9 @@ def _retarget(args, cfg, policy, out: Path, bar) -> dict:
 
     # refuses a directory of another agent (weights fingerprint) or other arguments
     open_run(out, {"agent": args.agent, "config": cfg.to_dict()}, policy=policy)
-    rank_path = out / "ranking.json"
-    if rank_path.exists():
-        ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
-    else:
-        ranking = retarget_ranking(policy, cfg, progress=bar.set_description)
-        if ranking is not None:
-            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+    ranking = ChannelRanking.cached(
+        out / "ranking.json", lambda: retarget_ranking(policy, cfg, progress=bar.set_description)
+    )
     units = [(s, t) for s in cfg.sizes for t in parse_targets(cfg.targets)]
     bar.reset(total=len(units))
     (out / "units").mkdir(exist_ok=True)
@@ -574,25 +570,23 @@ def _distance(args, cfgs, policy, out: Path, bar) -> dict:
     open_run(out, {"agent": args.agent, "config": cfgs.to_dict()}, policy=policy)
     ranking = None
     if any(m.startswith("clamp") for m in cfgs[0].methods):
-        rank_path = out / "ranking.json"
-        if rank_path.exists():
-            ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
-        else:
+
+        def discover() -> ChannelRanking:
             bar.set_description("discovering cheese channels")
-            ranking = discover_cheese_channels(policy, args.layer, n_mazes=args.discover_mazes, seed=args.seed)
-            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+            return discover_cheese_channels(policy, args.layer, n_mazes=args.discover_mazes, seed=args.seed)
+
+        ranking = ChannelRanking.cached(out / "ranking.json", discover)
     units = [(c, m) for c in cfgs for m in c.methods]
     bar.reset(total=len(units))
-    (out / "units").mkdir(exist_ok=True)
     rows: list[dict] = []
     for c, m in units:
-        knob = c.all_knobs()[m][0]
-        upath = out / "units" / f"{c.size}_{m}.json"
-        if not upath.exists():
+
+        def unit(c=c, m=m) -> list:
             bar.set_description(f"size {c.size} {m}")
-            res = distance_curve(policy, c, m, knob, ranking=ranking, progress=bar.set_description)
-            atomic_write_text(upath, json.dumps(jsonable(res)))
-        rows += json.loads(upath.read_text())
+            knob = c.all_knobs()[m][0]
+            return jsonable(distance_curve(policy, c, m, knob, ranking=ranking, progress=bar.set_description))
+
+        rows += load_or_run_unit(out / "units" / f"{c.size}_{m}", unit)
         bar.update(1)
     write_csv(out / "distance.csv", rows)
     fig = plot_distance_curve(rows, out / "distance_curve.png")

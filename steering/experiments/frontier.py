@@ -483,7 +483,7 @@ def run_frontier(policy: Any, cfg: FrontierConfig, out, *, agent: str, bar=None)
     from pathlib import Path
 
     from agents.checkpoint import atomic_write_text
-    from agents.rundir import open_run, write_csv
+    from agents.rundir import load_or_run_unit, open_run, write_csv
 
     from ..cli import jsonable
     from ..methods.retarget import discover_cheese_channels
@@ -495,31 +495,30 @@ def run_frontier(policy: Any, cfg: FrontierConfig, out, *, agent: str, bar=None)
     desc = bar.set_description if bar is not None else None
     ranking = None
     if any(m.startswith("clamp") for m in cfg.methods):
-        rank_path = out / "ranking.json"
-        if rank_path.exists():
-            ranking = ChannelRanking.from_json(json.loads(rank_path.read_text()))
-        else:
+
+        def discover() -> ChannelRanking:
             if desc:
                 desc("discovering cheese channels")
-            ranking = discover_cheese_channels(
+            return discover_cheese_channels(
                 policy, cfg.layer, n_mazes=cfg.discover_mazes, seed=cfg.seed, validate_top=6,
                 validate_mazes=12, max_steps=100,
             )
-            atomic_write_text(rank_path, json.dumps(ranking.to_json(), indent=1))
+
+        ranking = ChannelRanking.cached(out / "ranking.json", discover)
     units = frontier_units(cfg)
     if bar is not None:
         bar.reset(total=len(units))
-    (out / "units").mkdir(exist_ok=True)
     rows: list[dict] = []
     for method, knob in units:
         name = _unit_name(method, knob)
-        upath = out / "units" / f"{name}.json"
-        if not upath.exists():
+
+        def unit(method=method, knob=knob, name=name) -> list:
             res = run_frontier_unit(policy, cfg, method, knob, ranking=ranking, progress=desc)
             for tname, ps in res["patches"].items():
                 save_patches(ps, out / "patches" / f"{name}_{tname}.json")
-            atomic_write_text(upath, json.dumps(jsonable(res["rows"])))
-        rows += json.loads(upath.read_text())
+            return jsonable(res["rows"])
+
+        rows += load_or_run_unit(out / "units" / name, unit)
         if bar is not None:
             bar.update(1)
     write_csv(out / "frontier.csv", rows)

@@ -19,9 +19,12 @@ Target cells are world cells ``(row, col)``; the activation cell comes from
 
 from __future__ import annotations
 
+import json
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,6 +222,20 @@ class ChannelRanking:
             magnitude=d.get("magnitude"), selected=list(d.get("selected", [])),
             cheese_act=list(d.get("cheese_act", [])), act_p99=list(d.get("act_p99", [])),
         )
+
+    @classmethod
+    def cached(cls, path: str | os.PathLike, compute: Callable[[], ChannelRanking | None]) -> ChannelRanking | None:
+        """The ranking saved at ``path`` (a run directory's ``ranking.json``), or ``compute()``
+        saved there atomically; a ``compute()`` of None (no method needs a ranking) saves nothing."""
+        from agents.rundir import write_json
+
+        path = Path(path)
+        if path.exists():
+            return cls.from_json(json.loads(path.read_text()))
+        ranking = compute()
+        if ranking is not None:
+            write_json(path, ranking.to_json(), indent=1)
+        return ranking
 
 
 def _tracking_scores(acts: np.ndarray, lv: Levels, shape, kind: str) -> tuple[np.ndarray, ...]:
