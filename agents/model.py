@@ -69,6 +69,24 @@ def pooled_size(size: int) -> int:
     return (size + 2 * 1 - 3) // 2 + 1
 
 
+class MaxPool(nn.MaxPool2d):
+    """``nn.MaxPool2d(3, stride 2, pad 1)`` computed in channels_last memory on the CPU.
+
+    PyTorch's CPU max-pool is 3-10x slower on contiguous NCHW tensors than on channels_last
+    ones; the maximum (and its gradient) is the same value either way, so this returns exactly
+    what ``nn.MaxPool2d`` returns, in the input's memory format (BENCHMARKS.md, "max-pool").
+    """
+
+    def __init__(self) -> None:
+        super().__init__(kernel_size=3, stride=2, padding=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, H, W) -> (B, C, ceil(H/2), ceil(W/2))
+        if x.device.type == "cpu" and x.dim() == 4 and not x.is_contiguous(memory_format=torch.channels_last):
+            return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
+        return super().forward(x)
+
+
 class Identity(nn.Module):
     """A named pass-through: the hook point for an activation computed by an operator."""
 
@@ -102,7 +120,7 @@ class ImpalaBlock(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.conv = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1)
-        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.maxpool = MaxPool()
         self.res1 = ResidualBlock(out_channels)
         self.res2 = ResidualBlock(out_channels)
 

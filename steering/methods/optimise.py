@@ -30,6 +30,7 @@ Several layers (``layers=[...]``) split ``k`` evenly and give one ``SparseAdd`` 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -85,6 +86,9 @@ class EditConfig:
     dagger_steps: int = 300
     #: sample actions in the DAgger roll-outs (False: argmax)
     dagger_sample: bool = True
+    #: run the fit's forward passes in bf16 autocast on channels_last activations (about 3x
+    #: faster on the CPU); the fitted edit is always evaluated in fp32
+    fast: bool = True
 
     def validate(self) -> EditConfig:
         if not self.layers or not all(isinstance(x, str) and x for x in self.layers):
@@ -224,10 +228,13 @@ def _suffix_fn(model: torch.nn.Module, layer: str) -> Callable[[torch.Tensor], t
 class _Objective:
     """Logits of the training states under per-state edits of the chosen layers."""
 
-    def __init__(self, policy: Any, states: TrainingStates, shapes: dict[str, tuple[int, ...]]):
+    def __init__(
+        self, policy: Any, states: TrainingStates, shapes: dict[str, tuple[int, ...]], fast: bool = False
+    ):
         from ..hooking import run_with_cache
 
         self.model = policy.model
+        self.fast = bool(fast)
         self.shapes = shapes
         self.layers = list(shapes)
         obs = policy_obs(policy, states.levels)
@@ -241,16 +248,38 @@ class _Objective:
         """``deltas[layer]``: ``(S, size)`` edits, one row per state -> ``(S, 15)`` logits."""
         from ..hooking import hooks
 
-        if self.suffix is not None:
-            layer = self.layers[0]
-            act = (self.base + deltas[layer]).reshape(len(self.x), *self.shapes[layer])
-            return self.suffix(act)
+        with _autocast(self.fast):
+            if self.suffix is not None:
+                layer = self.layers[0]
+                act = (self.base + deltas[layer]).reshape(len(self.x), *self.shapes[layer])
+                if self.fast and act.dim() == 4:
+                    act = act.contiguous(memory_format=torch.channels_last)
+                return self.suffix(act).float()
 
-        def make(layer):
-            return lambda act, name: act + deltas[layer].reshape(act.shape)
+            def make(layer):
+                return lambda act, name: act + deltas[layer].reshape(act.shape)
 
-        with hooks(self.model, {layer: make(layer) for layer in self.layers}):
-            return self.model(self.x)[0]
+            with hooks(self.model, {layer: make(layer) for layer in self.layers}):
+                return self.model(self.x)[0].float()
+
+
+def _autocast(enabled: bool):
+    """bf16 autocast on the CPU when ``enabled`` (a no-op context otherwise)."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(enabled))
+
+
+@contextlib.contextmanager
+def _frozen(model: torch.nn.Module):
+    """Parameters without gradients for the duration (the fit needs only the edit's gradient,
+    which saves the weight-gradient third of every backward pass)."""
+    flags = [(p, p.requires_grad) for p in model.parameters()]
+    try:
+        for p, _ in flags:
+            p.requires_grad_(False)
+        yield
+    finally:
+        for p, f in flags:
+            p.requires_grad_(f)
 
 
 def _move_logp(logits: torch.Tensor, move: torch.Tensor) -> torch.Tensor:
@@ -355,13 +384,18 @@ def fit_sparse_edit(
     counts per round, the final training loss and the edit's mean L2 norm.
     """
     cfg.validate()
+    with _frozen(policy.model):
+        return _fit_sparse_edit(policy, levels, targets, cfg, seed=seed, progress=progress)
+
+
+def _fit_sparse_edit(policy, levels, targets, cfg: EditConfig, *, seed: int, progress) -> tuple[list[Patch], dict]:
     lv = as_levels(levels)
     t = np.asarray(targets, np.int64).reshape(len(lv), 2)
     shapes = check_edit_layers(policy, cfg.layers, cfg.k)
     states = path_states(lv, t, cfg.radius)
     n_edits = 1 if cfg.shared else len(lv)
     info: dict = {"states": [len(states.levels)]}
-    obj = _Objective(policy, states, shapes)
+    obj = _Objective(policy, states, shapes, cfg.fast)
     if progress:
         progress(f"support ({cfg.support}) k={cfg.k}")
     index = _support(obj, states, n_edits, cfg)
@@ -377,7 +411,7 @@ def fit_sparse_edit(
         info["states"].append(len(states.levels))
         if added == 0:
             break
-        obj = _Objective(policy, states, shapes)
+        obj = _Objective(policy, states, shapes, cfg.fast)
     patches = _patches(index, values, shapes, cfg.shared)
     info["edit_norm"] = float(
         np.mean(np.sqrt(sum(np.asarray(p.norm(), np.float64) ** 2 for p in patches)))

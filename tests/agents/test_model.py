@@ -166,3 +166,22 @@ def test_int_arguments_reject_bools():
 def test_bad_input_shape_raises():
     with pytest.raises(ValueError, match=r"\(B, 3, 25, 25\)"):
         ImpalaModel(obs_size=25)(torch.zeros(1, 3, 64, 64))
+
+
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_maxpool_matches_torch_maxpool_exactly(channels_last):
+    """The channels_last CPU max-pool gives nn.MaxPool2d's values and gradients bit for bit,
+    in the input's memory format."""
+    from agents.model import MaxPool
+
+    torch.manual_seed(0)
+    x = torch.randn(5, 6, 13, 13)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    a, b = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+    ya, yb = MaxPool()(a), nn.MaxPool2d(3, 2, 1)(b)
+    assert torch.equal(ya, yb) and ya.shape == (5, 6, 7, 7)
+    assert ya.is_contiguous(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
+    (ya * ya).sum().backward()
+    (yb * yb).sum().backward()
+    assert torch.equal(a.grad, b.grad)

@@ -169,3 +169,18 @@ def test_path_distance_and_distance_curve_rows():
     rows = distance_curve(pol, cfg, "per-maze", 2)
     assert sum(r["arrival_n"] for r in rows if r["control"] == "") == 4
     assert {r["control"] for r in rows} == {"", "baseline"}
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_fit_precision_modes_find_planted_direction_and_restore_parameters(fast):
+    """The fp32 and the bf16/channels_last fit both find the planted unit; the model's
+    parameters are frozen only during the fit and the weights are untouched."""
+    pol = planted_policy()
+    before = {k: v.clone() for k, v in pol.model.state_dict().items()}
+    pol.model.embedder.fc.bias.requires_grad_(False)  # a flag the fit must give back as it was
+    lv, tgt = planted_levels()
+    cfg = EditConfig(layers=[FC], k=1, support="grad", steps=60, radius=0, fast=fast)
+    (p,), info = fit_sparse_edit(pol, lv, tgt, cfg)
+    assert np.all(p.index == UNIT) and info["train_p_move"] > 0.9
+    assert [n for n, q in pol.model.named_parameters() if not q.requires_grad] == ["embedder.fc.bias"]
+    assert all(torch.equal(before[k], v) for k, v in pol.model.state_dict().items())
