@@ -21,6 +21,8 @@ __all__ = [
     "save_figure",
     "draw_maze",
     "phase_transition",
+    "phase_transition_agents",
+    "by_training_region",
     "every_cell_heatmap",
     "example_mazes",
     "coefficient_plot",
@@ -125,6 +127,41 @@ def phase_transition_agents(rows: Sequence[dict], path: str | Path) -> Path:
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("P(got cheese) (Wilson 95% band)")
     axes[0][-1].legend(fontsize=7, loc="best")
+    return save_figure(fig, path)
+
+
+def by_training_region(rows: Sequence[dict], path: str | Path) -> Path:
+    """Misgeneralisation vs the side ``n`` of the training region: one panel per placement,
+    P(got cheese) and P(went to the top-right cell instead) against ``train_region`` (log-x),
+    Wilson 95% bars; agents with the same ``n`` (seeds) are drawn side by side."""
+    placements = list(dict.fromkeys(r["placement"] for r in rows))
+    fig, axes = plt.subplots(1, len(placements), figsize=(3.8 * len(placements), 3.8), sharey=True,
+                             squeeze=False)
+    regions = sorted({int(r["train_region"]) for r in rows})
+    for ax, pl in zip(axes[0], placements):
+        rs = [r for r in rows if r["placement"] == pl]
+        for col, (key, label, c) in enumerate(
+            (("cheese", "got the cheese", _COLORS[0]), ("top_right", "top-right cell instead", _COLORS[3]))
+        ):
+            for n in regions:
+                same = [r for r in rs if int(r["train_region"]) == n]
+                for j, r in enumerate(same):
+                    x = n * (1.0 + 0.06 * (j - (len(same) - 1) / 2) + 0.03 * (2 * col - 1))
+                    y = float(r[f"{key}_rate"])
+                    err = [[y - float(r[f"{key}_lo"])], [float(r[f"{key}_hi"]) - y]]
+                    ax.errorbar([x], [y], yerr=err, marker="o" if col == 0 else "s", color=c, capsize=3,
+                                ls="", label=label if (n == regions[0] and j == 0) else None)
+        ax.set_xscale("log")
+        ax.set_xticks(regions)
+        ax.set_xticklabels([str(n) for n in regions])
+        ax.minorticks_off()
+        size = ", ".join(str(s) for s in sorted({int(r["size"]) for r in rs}))
+        ax.set_title(f"cheese {pl} ({size}x{size})")
+        ax.set_xlabel("training region side n (cheese in the top-right n x n)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("rate (Wilson 95%)")
+    axes[0][-1].legend(fontsize=8, loc="best")
     return save_figure(fig, path)
 
 

@@ -11,6 +11,9 @@ placement) unit at once (here, or as Ray tasks with ``ray=``), into::
     OUT/summary.json          {"agents": {label: agent}, "units": [...], "files": [...]}
     OUT/phase_transition_agents.png   P(cheese) vs maze size, a panel per placement, a line
                               per agent
+    OUT/by_training_region.csv/.png   when the agents were trained on at least two region
+                              sizes n: at the largest swept maze size, P(cheese) and P(top-right
+                              cell instead) per placement against n (misgeneralisation vs n)
 
 >>> [label for label, _ in resolve_agents("grid-r5-s1,grid-r5-s2")]
 ['grid-r5-s1', 'grid-r5-s2']
@@ -30,7 +33,11 @@ from ..checkpoint import atomic_write_text, zoo_names
 from ..rundir import write_csv
 from .sweep import SweepConfig, _aggregate, prepare_sweep, run_units
 
-__all__ = ["resolve_agents", "run_agent_sweeps"]
+__all__ = ["by_training_region", "resolve_agents", "run_agent_sweeps"]
+
+#: columns of ``by_training_region.csv``
+_BY_N = ("agent", "train_region", "size", "placement", "n")
+_BY_N_RATES = ("cheese", "top_right", "neither")
 
 _GLOB = re.compile(r"[*?\[]")
 
@@ -72,6 +79,26 @@ def resolve_agents(spec: str | Sequence[str]) -> list[tuple[str, str]]:
     return list(zip(labels, agents))
 
 
+def by_training_region(rows: Sequence[dict]) -> list[dict]:
+    """The rows at the largest swept maze size, sorted by training region side, keeping the
+    agent, ``train_region``, placement and the cheese / top-right / neither rates with their
+    Wilson intervals; ``[]`` unless the agents span at least two region sizes.
+
+    >>> r = {"size": 25, "placement": "top-left", "n": 4, **{f"{k}_{c}": 0.5 for k in _BY_N_RATES
+    ...      for c in ("k", "rate", "lo", "hi")}}
+    >>> [x["agent"] for x in by_training_region([{**r, "agent": "a", "train_region": 5},
+    ...                                           {**r, "agent": "b", "train_region": 1}])]
+    ['b', 'a']
+    """
+    if len({int(r["train_region"]) for r in rows}) < 2:
+        return []
+    size = max(int(r["size"]) for r in rows)
+    keep = [r for r in rows if int(r["size"]) == size]
+    cols = list(_BY_N) + [f"{k}_{c}" for k in _BY_N_RATES for c in ("k", "rate", "lo", "hi")]
+    keep.sort(key=lambda r: (int(r["train_region"]), str(r["placement"]), str(r["agent"])))
+    return [{c: r[c] for c in cols} for r in keep]
+
+
 def run_agent_sweeps(
     cfg: SweepConfig,
     agents: Sequence[tuple[str, str]],
@@ -97,10 +124,15 @@ def run_agent_sweeps(
     rows = []
     for (label, _), job in zip(agents, jobs):
         res = _aggregate(job.cfg, job.out, job.config)
-        rows.extend({"agent": label, **u} for u in res["units"])
+        rows.extend({"agent": label, "train_region": job.train_region, **u} for u in res["units"])
     write_csv(out / "summary.csv", rows)
     plots.phase_transition_agents(rows, out / "phase_transition_agents.png")
     files = ["summary.csv", "summary.json", "phase_transition_agents.png"]
+    by_n = by_training_region(rows)
+    if by_n:
+        write_csv(out / "by_training_region.csv", by_n)
+        plots.by_training_region(by_n, out / "by_training_region.png")
+        files += ["by_training_region.csv", "by_training_region.png"]
     result = {"agents": dict(agents), "out_dir": str(out), "units": rows, "files": files}
     atomic_write_text(out / "summary.json", json.dumps(result, indent=1))
     return result
