@@ -126,8 +126,9 @@ def main(argv: list[str] | None = None) -> int:
                 note = f"steering.report.steering_section is not available ({e})"
             else:
                 t = time.perf_counter()
-                kw = dict(mazes=4, discover_mazes=8, max_steps=40) if args.quick else {}
-                steering_md = steering_section(policy, out, seed=args.seed, **kw)
+                kw = dict(mazes=3, discover_mazes=8, max_steps=40, steps=5) if args.quick else {}
+                steering_md = steering_section(policy, out, agent=str(name), seed=args.seed,
+                                               progress=not args.no_progress, **kw)
                 timings["steering section"] = time.perf_counter() - t
         timings["total"] = time.perf_counter() - t_start
         meta = policy.metadata or {}

@@ -19,15 +19,35 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
 
-def test_steering_section_known_answer(tmp_path):
-    md = steering_section(TinyPolicy(25), tmp_path, mazes=3, size=9, max_steps=40, discover_mazes=12)
-    assert md.startswith("## Steering")
-    assert f"selected: [{CHEESE_CH}]" in md
-    assert "1.00 [0.44, 1.00] (3/3)" in md  # single-activation clamp of the cheese channel: always arrives
-    assert "1 activations edited per forward pass = 0.040% of the layer (2500 values)" in md  # 4 x 25 x 25
-    for f in ("retarget_rows.csv", "retarget.json", "retarget_success.png", "cheese_channels.png"):
+def test_steering_section_is_a_q2_frontier_table(tmp_path):
+    import json
+
+    import torch
+
+    from agents.model import ImpalaModel
+    from agents.policy import Policy
+
+    torch.manual_seed(0)
+    pol = Policy(ImpalaModel(channels=(4, 8, 8), fc_dim=16, obs_size=25), obs="grid")
+    knobs = {"clamp-single": [5.5], "clamp-channels": [2], "per-maze": [4], "shared": [8]}
+    md = steering_section(pol, tmp_path, mazes=3, size=7, max_steps=30, discover_mazes=6, steps=3, knobs=knobs)
+    assert md.startswith("## Steering: sending the mouse to the far corners (Q2)")
+    rows = json.loads((tmp_path / "steering" / "frontier.json").read_text())["rows"]
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert table[0].startswith("| method | knob | % of layer | % of network | arrival top-left | arrival bottom-right")
+    assert [line.split(" | ")[0] for line in table[1:]] == [
+        "| none", "| clamp-single", "| clamp-channels", "| per-maze", "| shared"]
+    # each row's numbers are the frontier's: per-maze k = 4 of the 8 x 7 x 7 = 392-value layer
+    pm = next(r for r in rows if r["method"] == "per-maze" and r["control"] == "" and r["target"] == "top-left")
+    line = next(x for x in table if x.startswith("| per-maze"))
+    assert "| 4 | 1.02% |" in line and f"({pm['arrival_k']}/3)" in line
+    assert "vs" in line  # retention: edited vs unedited cheese rate
+    for f in ("frontier.csv", "frontier.json", "frontier.png"):
         assert (tmp_path / "steering" / f).stat().st_size > 100
-    assert "](steering/retarget_success.png)" in md
+    assert "](steering/frontier.png)" in md
+    # resumable: a second call reuses every unit
+    assert steering_section(pol, tmp_path, mazes=3, size=7, max_steps=30, discover_mazes=6, steps=3,
+                            knobs=knobs) == md
 
 
 def test_plots_reject_empty_and_write_png(tmp_path):
