@@ -157,11 +157,14 @@ def by_training_region(rows: Sequence[dict], path: str | Path) -> Path:
         ax.minorticks_off()
         size = ", ".join(str(s) for s in sorted({int(r["size"]) for r in rs}))
         ax.set_title(f"cheese {pl} ({size}x{size})")
-        ax.set_xlabel("training region side n (cheese in the top-right n x n)")
+        ax.set_xlabel("training region side n")
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
     axes[0][0].set_ylabel("rate (Wilson 95%)")
     axes[0][-1].legend(fontsize=8, loc="best")
+    fig.suptitle("Misgeneralisation vs training region (cheese always in the top-right n x n in training)",
+                 fontsize=10)
+    fig.tight_layout()
     return save_figure(fig, path)
 
 
