@@ -52,3 +52,17 @@ def test_demo_env_writes_run_dir(run_script, tmp_path):
         "scripts/demo_env.py", ["--cheese", "middle", "--run-dir", str(tmp_path / "bad")]
     )
     assert bad.returncode == 2 and "cheese" in bad.stderr
+
+
+def test_bench_fit_json_and_bad_args(run_script, save_agent):
+    ckpt = save_agent()
+    p = run_script("scripts/bench_fit.py", ["--agent", ckpt, "--batches", "3,5", "--mazes", "2", "--k", "2",
+                                            "--steps", "2", "--repeats", "1", "--json"])
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout.strip().splitlines()[-1])
+    assert [r["batch"] for r in res["forward"]] == [3, 5] and all(r["identical"] for r in res["forward"])
+    assert [r["fast"] for r in res["fit"]] == [True, False] and res["fit_speedup"] > 0
+    bad = run_script("scripts/bench_fit.py", ["--agent", ckpt, "--batches", "0,4"])
+    assert bad.returncode == 2 and "--batches must be integers >= 1, got [0, 4]" in bad.stderr
+    bad = run_script("scripts/bench_fit.py", ["--agent", ckpt, "--k", "0"])
+    assert bad.returncode == 2 and "--k must be an integer >= 1, got 0" in bad.stderr
