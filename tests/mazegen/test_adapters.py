@@ -108,7 +108,7 @@ def test_make_vec_env_validation():
         (dict(num_envs=0), "num_envs"),
         (dict(obs="pix"), "obs must be one of"),
         (dict(distribution_mode="medium"), "distribution_mode"),
-        (dict(maze_size=4), r"maze_size must be odd and in \[3, 25\]"),
+        (dict(maze_size=4), r"maze_size for distribution_mode='hard' must be an odd integer in \[3, 25\]"),
         (dict(maze_size=(3, 27)), "maze_size"),
         (dict(cheese="middle"), "unknown cheese placement"),
         (dict(mouse="none"), "mouse placement"),
