@@ -29,18 +29,19 @@ import gymnasium as gym
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
+from ..adapters.sb3 import BatchedVecEnvMethods
 from ..constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, FRAME, MAX_STEPS, NUM_ACTIONS
 from ..env import OBS_KINDS, EpisodeState, check_actions
 from ..level import Level, Levels
 from ..level_source import levels_for_seeds
-from ..options import LevelKwargs, LevelOptions, check_bool, check_num_envs, check_seed
+from ..options import LevelKwargs, LevelOptions, check_bool, check_num_envs
 from ..placement import Start, Uniform
 from .engine import check_env_index, get_state, make_engine, write_level
 
 __all__ = ["ProcgenMazeVecEnv"]
 
 
-class ProcgenMazeVecEnv(EpisodeState, VecEnv):
+class ProcgenMazeVecEnv(EpisodeState, BatchedVecEnvMethods, VecEnv):
     """SB3 ``VecEnv`` over procgen's engine with mazegen's level specs (see the module docs).
 
     Build it with :func:`make_procgen_vec_env` (same arguments). ``reset()`` after the first
@@ -49,6 +50,7 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
     """
 
     metadata = {"render_modes": ["rgb_array"], "autoreset_mode": "same_step"}
+    _owner_name = "ProcgenMazeVecEnv"
 
     def __init__(
         self,
@@ -228,9 +230,6 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
         self._t0 = time.time()
         return self._obs.copy()
 
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
-
     def step_wait(self):
         if self._actions is None:
             raise RuntimeError("step_wait() called without step_async()")
@@ -294,46 +293,10 @@ class ProcgenMazeVecEnv(EpisodeState, VecEnv):
             self.engine.close()
             self.engine = None
 
-    def seed(self, seed: int | None = None) -> Sequence[None | int]:
-        """Use ``seed`` as procgen's ``rand_seed`` from the next ``reset()`` (rebuilds the engine)."""
-        if seed is None:
-            return [None] * self.num_envs
-        self._pending_seed = check_seed(seed)
-        return [self._pending_seed] * self.num_envs
-
-    def _indices(self, indices) -> list[int]:
-        out = [int(i) for i in self._get_indices(indices)]
-        for i in out:
-            if not 0 <= i < self.num_envs:
-                raise ValueError(f"env index {i} out of range [0, {self.num_envs - 1}]")
-        return out
-
-    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
-        idx = self._indices(indices)
-        if not hasattr(self, attr_name):
-            raise AttributeError(f"ProcgenMazeVecEnv has no attribute {attr_name!r}")
-        value = getattr(self, attr_name)
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs:
-            return [value[i] for i in idx]
-        return [value for _ in idx]
-
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
         raise ValueError(
             f"ProcgenMazeVecEnv attributes are fixed by the engine; cannot set {attr_name!r}"
         )
-
-    def env_method(
-        self, method_name: str, *method_args, indices=None, **method_kwargs
-    ) -> list[Any]:
-        idx = self._indices(indices)
-        method = getattr(self, method_name, None)
-        if method is None or not callable(method):
-            raise AttributeError(f"ProcgenMazeVecEnv has no method {method_name!r}")
-        result = method(*method_args, **method_kwargs)
-        return [result for _ in idx]
-
-    def env_is_wrapped(self, wrapper_class: type, indices=None) -> list[bool]:
-        return [False for _ in self._indices(indices)]
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         """The engine's rgb frame of every env (whatever the observation kind)."""
