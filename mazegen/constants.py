@@ -25,6 +25,8 @@ __all__ = [
     "CH_CHEESE",
     "ASCII",
     "WORLD_SIZE",
+    "MIN_MAZE_SIZE",
+    "MAX_MAZE_SIZE",
     "MONO_RGB",
     "NUM_ACTIONS",
     "NUM_BACKGROUNDS",
@@ -56,6 +58,10 @@ ASCII = {"wall": "#", "empty": ".", "mouse": "M", "cheese": "C"}
 
 #: World side in cells for each distribution mode.
 WORLD_SIZE = {"easy": 15, "hard": 25}
+#: Smallest inner maze side (procgen draws odd sides from 3 up to the world side).
+MIN_MAZE_SIZE = 3
+#: Largest inner maze side: the hard-mode world side.
+MAX_MAZE_SIZE = WORLD_SIZE["hard"]
 
 #: Side of procgen's rgb observation (and of every rgb frame here) in pixels.
 FRAME = 64

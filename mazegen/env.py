@@ -226,7 +226,7 @@ def _make_renderer(style: str, num_envs: int, world_size: int, use_backgrounds: 
 class EpisodeState:
     """The per-env level and episode state a maze env tracks, and read-only copies of it.
 
-    Mixed into :class:`MazeVecEnv` and :class:`mazegen.procgen.backend.ProcgenMazeVecEnv`,
+    Mixed into :class:`MazeVecEnv` and :class:`mazegen.procgen.vec_env.ProcgenMazeVecEnv`,
     which allocate the ``(N, ...)`` arrays ``_walls``, ``_cheese``, ``_start_mouse``,
     ``_mouse``, ``_maze_size``, ``_background``, ``_seed``, ``_t``, ``_facing`` and ``_ep_ret``
     (each with its own dtypes).

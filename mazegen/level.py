@@ -35,7 +35,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .checks import is_int
+from .checks import check_maze_size, is_int
 from .constants import ASCII, NUM_BACKGROUNDS
 
 __all__ = ["Level", "Levels", "Cell", "CORNERS", "inner_margin", "as_levels"]
@@ -54,13 +54,7 @@ def inner_margin(world_size: int, maze_size: int) -> int:
 def _check_sizes(world_size: int, maze_size: int) -> None:
     if not (is_int(world_size) and world_size >= 3 and world_size % 2 == 1):
         raise ValueError(f"world_size must be an odd integer >= 3, got {world_size!r}")
-    if not is_int(maze_size):
-        raise ValueError(f"maze_size must be an integer, got {maze_size!r}")
-    if maze_size % 2 == 0 or not (3 <= maze_size <= world_size):
-        raise ValueError(
-            f"maze_size must be odd and in [3, {world_size}] (world_size={world_size}), "
-            f"got {maze_size}"
-        )
+    check_maze_size(maze_size, "maze_size", world_size)
 
 
 @dataclass(frozen=True, eq=False)

@@ -27,7 +27,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from .checks import check_int, is_int
+from .checks import check_int, check_maze_size, is_int
 from .constants import MAX_STEPS, WORLD_SIZE
 from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .level_source import SOURCE_OPTIONS, LevelSource, ProcgenLevelSource
@@ -40,7 +40,7 @@ __all__ = [
     "LevelKwargs",
     "EnvKwargs",
     "check_int",
-    "check_maze_size",
+    "check_maze_size_option",
     "check_num_envs",
     "check_seed",
     "check_bool",
@@ -75,15 +75,15 @@ def check_bool(name: str, value: Any) -> bool:
     return bool(value)
 
 
-def check_maze_size(maze_size: Any, distribution_mode: str) -> int | tuple[int, ...] | None:
+def check_maze_size_option(maze_size: Any, distribution_mode: str) -> int | tuple[int, ...] | None:
     """Validate ``maze_size`` (None, one odd int, or a sequence of odd ints) for a mode.
 
-    >>> check_maze_size((3, 5), "hard")
+    >>> check_maze_size_option((3, 5), "hard")
     (3, 5)
-    >>> check_maze_size(17, "easy")
+    >>> check_maze_size_option(17, "easy")
     Traceback (most recent call last):
     ...
-    ValueError: maze_size must be odd and in [3, 15] for distribution_mode='easy', got 17
+    ValueError: maze_size for distribution_mode='easy' must be an odd integer in [3, 15], got 17
     """
     if maze_size is None:
         return None
@@ -100,10 +100,7 @@ def check_maze_size(maze_size: Any, distribution_mode: str) -> int | tuple[int, 
             f"maze_size must be None, an odd int or a non-empty sequence of odd ints, got {maze_size!r}"
         )
     for s in sizes:
-        if not is_int(s) or s % 2 == 0 or not 3 <= s <= top:
-            raise ValueError(
-                f"maze_size must be odd and in [3, {top}] for distribution_mode={distribution_mode!r}, got {s!r}"
-            )
+        check_maze_size(s, f"maze_size for distribution_mode={distribution_mode!r}", top)
     return int(sizes[0]) if is_int(maze_size) else tuple(int(s) for s in sizes)
 
 
@@ -135,7 +132,7 @@ class LevelOptions:
             raise ValueError(
                 f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {self.distribution_mode!r}"
             )
-        self._set("maze_size", check_maze_size(self.maze_size, self.distribution_mode))
+        self._set("maze_size", check_maze_size_option(self.maze_size, self.distribution_mode))
         self._set("cheese", parse_placement(self.cheese, what="cheese"))
         self._set("mouse", parse_placement(self.mouse, what="mouse"))
         check_cell_placements(self.cheese, self.mouse, self.world_size, self.maze_size)

@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from mazegen.checks import check_maze_size  # noqa: E402
 from steering.cli import (  # noqa: E402
     add_run_options,
     comma_floats,
@@ -303,10 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         channels = layer_shape(policy, a.layer)[0]  # lists the hook points for an unknown name
         for name in ("sizes", "in_sizes", "off_sizes"):
             for v in getattr(a, name, None) or []:
-                if v % 2 == 0 or not 3 <= v <= 25:
-                    raise ValueError(
-                        f"--{name.replace('_', '-')}: maze sizes must be odd in [3, 25], got {v}"
-                    )
+                check_maze_size(v, f"--{name.replace('_', '-')} entry")
         ks = [] if getattr(a, "bound", False) else getattr(a, "ks", None) or []  # --bound sweeps percents
         for k in ks:
             if not (k == -1 or 0 <= k <= channels):

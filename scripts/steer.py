@@ -50,6 +50,8 @@ from pathlib import Path
 
 from agents.checkpoint import atomic_write_text
 from agents.rundir import load_or_run_unit, open_run, unit_stem, write_csv, write_json
+from mazegen.checks import check_maze_size, is_maze_size
+from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
 from steering.cli import (
     add_run_options,
     comma_floats,
@@ -74,12 +76,11 @@ def _finite_float(text: str) -> float:
 
 def _sizes(s: str) -> list[int]:
     if s.strip() == "all":
-        return list(range(3, 26, 2))
+        return list(range(MIN_MAZE_SIZE, MAX_MAZE_SIZE + 1, 2))
     sizes = comma_ints(s)
-    bad = [v for v in sizes if v % 2 == 0 or not 3 <= v <= 25]
-    if not sizes or bad:
+    if not sizes or not all(is_maze_size(v) for v in sizes):
         raise argparse.ArgumentTypeError(
-            f"expected 'all' or comma-separated odd maze sizes in [3, 25], got {s!r}"
+            f"expected 'all' or comma-separated odd maze sizes in [{MIN_MAZE_SIZE}, {MAX_MAZE_SIZE}], got {s!r}"
         )
     return sizes
 
@@ -373,8 +374,8 @@ def _config(args):
             source=args.source,
             deterministic=args.greedy,
         ).validate()
-    if args.size is not None and (args.size % 2 == 0 or not 3 <= args.size <= 25):
-        raise ValueError(f"--size must be odd in [3, 25], got {args.size}")
+    if args.size is not None:
+        check_maze_size(args.size, "--size")
     if args.seed < 0:
         raise ValueError(f"--seed must be an integer >= 0, got {args.seed}")
     return None

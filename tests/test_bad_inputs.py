@@ -223,7 +223,7 @@ API_CASES = [
     (
         "env maze size even",
         lambda: make_vec_env(2, maze_size=4),
-        r"maze_size must be odd and in \[3, 25\] for distribution_mode='hard', got 4",
+        r"maze_size for distribution_mode='hard' must be an odd integer in \[3, 25\], got 4",
     ),
     (
         "env unknown cheese",
@@ -256,7 +256,7 @@ API_CASES = [
     (
         "generate maze_size even",
         lambda: generate_levels([0], maze_size=10),
-        r"maze_size must be an odd int in \[3, 25\] \(world size 25\), got 10",
+        r"maze_size must be an odd integer in \[3, 25\], got 10",
     ),
     (
         "generate maze_size per seed",
@@ -290,7 +290,7 @@ API_CASES = [
         r"mouse placement 'top-right:3' is not allowed",
     ),
     ("region 0", lambda: Region(0), r"region size n must be an integer >= 1, got 0"),
-    ("sweep sizes", lambda: parse_sizes("3,4"), r"maze size 4 is not allowed; sizes must be odd"),
+    ("sweep sizes", lambda: parse_sizes("3,4"), r"sizes entry must be an odd integer in \[3, 25\], got 4"),
     ("sweep sizes text", lambda: parse_sizes("x"), r"sizes must be 'all' or comma-separated odd"),
     (
         "sweep placement",
@@ -330,7 +330,7 @@ API_CASES = [
     (
         "retarget size",
         lambda: RetargetConfig(sizes=[4]).validate(),
-        r"maze size must be odd in \[3, 25\], got 4",
+        r"maze size must be an odd integer in \[3, 25\], got 4",
     ),
     (
         "vector kind",
@@ -483,7 +483,7 @@ CLI_CASES = [
     (
         "probe",
         ["probe", "--agent", TINY, "--sizes", "4"],
-        r"--sizes: maze sizes must be odd in \[3, 25\], got 4",
+        r"--sizes entry must be an odd integer in \[3, 25\], got 4",
     ),
     ("probe", ["probe", "--agent", TINY, "--sizes", ""], r"--sizes must name at least one value"),
     (
@@ -510,11 +510,11 @@ CLI_CASES = [
     (
         "vector_field",
         ["--agent", TINY, "--size", "4"],
-        r"maze_size must be an odd int in \[3, 25\]",
+        r"maze_size must be an odd integer in \[3, 25\], got 4",
     ),
     ("vector_field", ["--agent", "{list}"], NOT_CKPT),
     # --- checks that existed before
-    ("sweep", ["--agent", TINY, "--sizes", "4"], r"maze size 4 is not allowed"),
+    ("sweep", ["--agent", TINY, "--sizes", "4"], r"sizes entry must be an odd integer in \[3, 25\], got 4"),
     (
         "sweep",
         ["--agent", TINY, "--mazes", "-3"],
@@ -555,7 +555,7 @@ CLI_CASES = [
     (
         "steer",
         ["discover", "--agent", TINY, "--size", "4"],
-        r"--size must be odd in \[3, 25\], got 4",
+        r"--size must be an odd integer in \[3, 25\], got 4",
     ),
     (
         "steer",

@@ -1,6 +1,9 @@
 """Playing and measuring agents.
 
-- :mod:`~agents.eval.rollout`: batched rollouts, one episode per level.
+- :mod:`~agents.eval.rollout`: batched rollouts, one episode per level (the play loop), with
+  :mod:`~agents.eval.rollout_result` (the result type), :mod:`~agents.eval.rollout_state`
+  (per-row episode state and per-episode records) and :mod:`~agents.eval.untried_moves` (the
+  greedy untried-move-first option).
 - :mod:`~agents.eval.evaluate`: held-out evaluation (model cards).
 - :mod:`~agents.eval.sweep`: resumable placement sweeps.
 - :mod:`~agents.eval.behaviour`: behavioural statistics (what predicts going to the cheese).

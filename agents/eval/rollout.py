@@ -57,7 +57,6 @@ objects) get one generator for the whole rollout instead: deterministic for the 
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass, field
 from typing import Any, Callable, ContextManager, Sequence
 
 import numpy as np
@@ -67,120 +66,11 @@ from mazegen.constants import ACTION_DELTAS, MAX_STEPS
 from mazegen.level import Level, Levels, as_levels
 
 from ..policy import rgb_style as rgb_style_of
+from .rollout_result import FIRSTS, OUTCOMES, RolloutResult
+from .rollout_state import EpisodeRecords, RolloutSlots, level_uniforms
+from .untried_moves import untried_argmax
 
 __all__ = ["rollout", "RolloutResult", "OUTCOMES", "FIRSTS", "level_uniforms"]
-
-_MOVES = np.unique(np.asarray(ACTION_DELTAS), axis=0)  # (5, 2): the distinct moves
-#: ``(15,)`` index into ``_MOVES`` of each action's move.
-_ACTION_MOVE = np.array([int(np.flatnonzero((_MOVES == d).all(1))[0]) for d in ACTION_DELTAS])
-_MOVE_ONEHOT = np.eye(len(_MOVES))[_ACTION_MOVE]  # (15, 5)
-
-#: Outcome labels: got the cheese / reached the top-right cell without the cheese / neither.
-OUTCOMES = ("cheese", "top_right", "neither")
-#: Which of cheese / top-right cell the mouse reached first ("cheese" when they coincide).
-FIRSTS = ("cheese", "top_right", "neither")
-
-
-@dataclass
-class RolloutResult:
-    """Per-episode records of :func:`rollout`; every array has one row per level.
-
-    Attributes:
-        got_cheese: ``(N,)`` bool.
-        visited_top_right_cell: ``(N,)`` bool, the inner maze's top-right cell was visited.
-        visited_top_right_region: ``(N,)`` bool, a cell of the top-right ``region x region``
-            corner of the inner maze (``region`` clipped to the maze size) was visited.
-        first: ``(N,)`` str, one of :data:`FIRSTS`.
-        steps: ``(N,)`` int, the episode's length in steps.
-        outcome: ``(N,)`` str, one of :data:`OUTCOMES`.
-        final_cell: ``(N, 2)`` int, the mouse's cell when the episode ended.
-        reached_target, steps_to_target: ``(N,)`` bool / int (-1 when not reached), only when
-            ``targets`` was given (else None).
-        trajectories: list of ``(T+1, 2)`` int arrays of visited cells, when recorded.
-        levels: the levels played.
-    """
-
-    got_cheese: np.ndarray
-    visited_top_right_cell: np.ndarray
-    visited_top_right_region: np.ndarray
-    first: np.ndarray
-    steps: np.ndarray
-    outcome: np.ndarray
-    final_cell: np.ndarray
-    levels: Levels
-    region: int = 5
-    reached_target: np.ndarray | None = None
-    steps_to_target: np.ndarray | None = None
-    targets: np.ndarray | None = None
-    trajectories: list[np.ndarray] | None = None
-    meta: dict = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return int(self.got_cheese.shape[0])
-
-    def rates(self) -> dict[str, dict]:
-        """Outcome rates with Wilson 95% intervals: ``{name: {"k","n","rate","lo","hi"}}``."""
-        from .stats import rate
-
-        out = {
-            "got_cheese": rate(self.got_cheese),
-            "visited_top_right_cell": rate(self.visited_top_right_cell),
-            "visited_top_right_region": rate(self.visited_top_right_region),
-            "outcome_top_right": rate(self.outcome == "top_right"),
-            "outcome_neither": rate(self.outcome == "neither"),
-        }
-        if self.reached_target is not None:
-            out["reached_target"] = rate(self.reached_target)
-        return out
-
-    def to_rows(self) -> list[dict]:
-        """One JSON/CSV-friendly dict per episode."""
-        lv = self.levels
-        tr = lv.top_right_cell
-        rows = []
-        for i in range(len(self)):
-            row = {
-                "level": i,
-                "level_seed": int(lv.seed[i]),
-                "maze_size": int(lv.maze_size[i]),
-                "cheese_row": int(lv.cheese[i, 0]),
-                "cheese_col": int(lv.cheese[i, 1]),
-                "mouse_row": int(lv.mouse[i, 0]),
-                "mouse_col": int(lv.mouse[i, 1]),
-                "top_right_row": int(tr[i, 0]),
-                "top_right_col": int(tr[i, 1]),
-                "got_cheese": bool(self.got_cheese[i]),
-                "visited_top_right_cell": bool(self.visited_top_right_cell[i]),
-                "visited_top_right_region": bool(self.visited_top_right_region[i]),
-                "first": str(self.first[i]),
-                "outcome": str(self.outcome[i]),
-                "steps": int(self.steps[i]),
-                "final_row": int(self.final_cell[i, 0]),
-                "final_col": int(self.final_cell[i, 1]),
-            }
-            if self.reached_target is not None:
-                row.update(
-                    target_row=int(self.targets[i, 0]),
-                    target_col=int(self.targets[i, 1]),
-                    reached_target=bool(self.reached_target[i]),
-                    steps_to_target=int(self.steps_to_target[i]),
-                )
-            rows.append(row)
-        return rows
-
-
-def level_uniforms(seed: int, level_indices: np.ndarray, max_steps: int) -> np.ndarray:
-    """``(len(level_indices), max_steps)`` uniforms in [0, 1); row k from the generator
-    ``np.random.default_rng([seed, level_indices[k]])``.
-
-    >>> a = level_uniforms(0, np.array([3, 4]), 5); b = level_uniforms(0, np.array([4]), 5)
-    >>> bool((a[1] == b[0]).all()), a.shape
-    (True, (2, 5))
-    """
-    out = np.empty((len(level_indices), max_steps), dtype=np.float64)
-    for k, i in enumerate(np.asarray(level_indices, dtype=np.int64)):
-        out[k] = np.random.default_rng([int(seed), int(i)]).random(max_steps)
-    return out
 
 
 def rollout(
@@ -252,7 +142,7 @@ def rollout(
     elif stop_on_target:
         raise ValueError("stop_on_target=True needs targets")
 
-    out = _Results(n, tgt is not None, record_trajectory)
+    out = EpisodeRecords(n, tgt is not None, record_trajectory)
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -285,113 +175,7 @@ def rollout(
     )
 
 
-class _Results:
-    """Per-episode result arrays, filled as episodes end."""
-
-    def __init__(self, n: int, targets: bool, trajectories: bool) -> None:
-        self.got = np.zeros(n, bool)
-        self.vis_cell = np.zeros(n, bool)
-        self.vis_reg = np.zeros(n, bool)
-        self.first = np.full(n, "neither", dtype=object)
-        self.steps = np.zeros(n, np.int64)
-        self.final = np.zeros((n, 2), np.int64)
-        self.reached = np.zeros(n, bool) if targets else None
-        self.to_tgt = np.full(n, -1, np.int64) if targets else None
-        self.trajs: list | None = [None] * n if trajectories else None
-
-
-class _Slots:
-    """The batch: one row per slot, each playing one level (``lvl[k]``, an index into levels).
-
-    Episode state lives here; results are written to :class:`_Results` when an episode ends.
-    Rows keep their last level index after their episode ended (``live[k]`` False) so that a
-    patch always sees valid level indices.
-    """
-
-    def __init__(self, lv: Levels, b: int, *, max_steps: int, region: int, tgt, sampling: bool, seed: int,
-                 record: bool, untried: bool = False) -> None:
-        w = lv.world_size
-        self.lv, self.max_steps, self.region, self.tgt_all, self.seed = lv, max_steps, region, tgt, seed
-        self.lvl = np.zeros(b, np.int64)
-        self.live = np.zeros(b, bool)
-        self.walls = np.ones((b, w, w), bool)
-        self.cheese = np.full((b, 2), -1, np.int64)
-        self.pos = np.zeros((b, 2), np.int64)
-        self.t = np.zeros(b, np.int64)
-        self.tr = np.zeros((b, 2), np.int64)
-        self.reg_r_hi = np.zeros(b, np.int64)
-        self.reg_c_lo = np.zeros(b, np.int64)
-        self.tgt = np.full((b, 2), -1, np.int64)
-        self.u = np.zeros((b, max_steps)) if sampling else None
-        self.traj = np.zeros((b, max_steps + 1, 2), np.int16) if record else None
-        # (B, W, W, 5): times each move was taken from each cell this episode (untried_moves_first)
-        self.tried = np.zeros((b, w, w, len(_MOVES)), np.int32) if untried else None
-
-    def subset(self, keep: np.ndarray) -> None:
-        for name in ("lvl", "live", "walls", "cheese", "pos", "t", "tr", "reg_r_hi", "reg_c_lo", "tgt", "u", "traj", "tried"):
-            a = getattr(self, name)
-            if a is not None:
-                setattr(self, name, a[keep])
-
-    def load(self, slots: np.ndarray, idx: np.ndarray) -> Levels:
-        lv = self.lv
-        sub = lv[idx]
-        m = lv.margin[idx].astype(np.int64)
-        s = lv.maze_size[idx].astype(np.int64)
-        r = np.minimum(self.region, s)
-        self.lvl[slots] = idx
-        self.live[slots] = True
-        self.walls[slots] = sub.walls
-        self.cheese[slots] = sub.cheese
-        self.pos[slots] = sub.mouse
-        self.t[slots] = 0
-        self.tr[slots] = np.stack([m, m + s - 1], axis=1)
-        self.reg_r_hi[slots] = m + r
-        self.reg_c_lo[slots] = m + s - r
-        if self.tgt_all is not None:
-            self.tgt[slots] = self.tgt_all[idx]
-        if self.u is not None:
-            self.u[slots] = level_uniforms(self.seed, idx, self.max_steps)
-        if self.tried is not None:
-            self.tried[slots] = 0
-        return sub
-
-    def current_levels(self, rows: np.ndarray) -> Levels:
-        """The rows' levels with the mouse where it is now (to continue in a fresh env)."""
-        lv, idx = self.lv, self.lvl[rows]
-        return Levels(walls=self.walls[rows], cheese=self.cheese[rows], mouse=self.pos[rows],
-                      maze_size=lv.maze_size[idx], background=lv.background[idx], seed=lv.seed[idx])
-
-    def mark(self, rows: np.ndarray, out: _Results) -> None:
-        """Record visits of ``rows`` at their current cell and step."""
-        p = self.pos[rows]
-        gi = self.lvl[rows]
-        at_tr = (p[:, 0] == self.tr[rows, 0]) & (p[:, 1] == self.tr[rows, 1])
-        new_tr = at_tr & ~out.vis_cell[gi]
-        out.vis_cell[gi] |= at_tr
-        out.vis_reg[gi] |= (p[:, 0] < self.reg_r_hi[rows]) & (p[:, 1] >= self.reg_c_lo[rows])
-        at_ch = (p[:, 0] == self.cheese[rows, 0]) & (p[:, 1] == self.cheese[rows, 1])
-        undecided = out.first[gi] == "neither"
-        out.first[gi[undecided & at_ch]] = "cheese"
-        out.first[gi[undecided & ~at_ch & new_tr]] = "top_right"
-        if out.reached is not None:
-            at_t = (p[:, 0] == self.tgt[rows, 0]) & (p[:, 1] == self.tgt[rows, 1]) & ~out.reached[gi]
-            out.reached[gi[at_t]] = True
-            out.to_tgt[gi[at_t]] = self.t[rows[at_t]]
-        if self.traj is not None:
-            self.traj[rows, self.t[rows]] = p
-
-    def finish(self, rows: np.ndarray, out: _Results) -> None:
-        gi = self.lvl[rows]
-        out.steps[gi] = self.t[rows]
-        out.final[gi] = self.pos[rows]
-        if self.traj is not None:
-            for k in rows:
-                out.trajs[self.lvl[k]] = self.traj[k, : self.t[k] + 1].astype(np.int64)
-        self.live[rows] = False
-
-
-def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministic, seed, max_steps, batch_size,
+def _play(policy, lv: Levels, out: EpisodeRecords, *, w, obs_kind, style, deterministic, seed, max_steps, batch_size,
           region, tgt, stop_on_target, patch, bar, untried=False) -> None:
     """Play every level once with a pool of ``batch_size`` rows, refilling finished rows with
     the next unplayed level; when none are left, shrink the pool as it empties (if the frames
@@ -406,7 +190,7 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
     deltas = np.asarray(ACTION_DELTAS, dtype=np.int64)
     act_rng = np.random.default_rng([seed, 1])
     b = min(batch_size, n)
-    sl = _Slots(lv, b, max_steps=max_steps, region=region, tgt=tgt, sampling=sampling, seed=seed,
+    sl = RolloutSlots(lv, b, max_steps=max_steps, region=region, tgt=tgt, sampling=sampling, seed=seed,
                 record=out.trajs is not None, untried=untried)
     nxt = 0
 
@@ -448,7 +232,7 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
             if use_probs:
                 probs = np.asarray(policy.action_probs(obs), dtype=np.float64)
                 if untried:
-                    act = _untried_argmax(probs, sl)
+                    act = untried_argmax(probs, sl.pos, sl.walls, sl.tried)
                 elif deterministic:
                     act = probs.argmax(axis=1)
                 else:
@@ -497,24 +281,3 @@ def _play(policy, lv: Levels, out: _Results, *, w, obs_kind, style, deterministi
                     env = MazeVecEnv(FixedLevelSource(sl.current_levels(np.arange(len(keep)))), len(keep),
                                      obs=obs_kind, max_steps=max_steps, rgb_style=style)
                     obs = env.reset()
-
-
-def _untried_argmax(probs: np.ndarray, sl: _Slots) -> np.ndarray:
-    """``(B,)`` actions: per row, the most probable of the open moves taken least often from
-    the mouse's cell, as that move's most probable action; counts the move. ``probs`` is
-    ``(B, 15)``."""
-    rows = np.arange(len(probs))
-    r, c = sl.pos[:, 0], sl.pos[:, 1]
-    move_p = probs @ _MOVE_ONEHOT  # (B, 5)
-    w = sl.walls.shape[1]
-    nr, nc = r[:, None] + _MOVES[None, :, 0], c[:, None] + _MOVES[None, :, 1]  # (B, 5)
-    inside = (nr >= 0) & (nr < w) & (nc >= 0) & (nc < w)
-    is_open = inside & ~(_MOVES == 0).all(axis=1)[None, :]
-    is_open[is_open] = ~sl.walls[np.broadcast_to(rows[:, None], nr.shape)[is_open], nr[is_open], nc[is_open]]
-    is_open[~is_open.any(axis=1)] = True  # no open move (a 1-cell maze): any move
-    taken = np.where(is_open, sl.tried[rows, r, c], np.iinfo(np.int32).max)  # (B, 5)
-    least = taken == taken.min(axis=1, keepdims=True)
-    move = np.where(least, move_p, -1.0).argmax(axis=1)
-    act = np.where(_ACTION_MOVE[None, :] == move[:, None], probs, -1.0).argmax(axis=1)
-    sl.tried[rows, r, c, move] += 1
-    return act

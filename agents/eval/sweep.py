@@ -37,8 +37,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from mazegen.checks import check_int, check_optional_int, is_int
-from mazegen.constants import WORLD_SIZE
+from mazegen.checks import check_int, check_maze_size, check_optional_int, is_int
+from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE, WORLD_SIZE
 from mazegen.level import Levels
 from mazegen.placement import AtCell, Corner, Region, parse_placement
 
@@ -69,7 +69,7 @@ SWEEP_SEED_BASE = 3_000_000_000
 #: Level seeds reserved per sweep seed.
 SEEDS_PER_SWEEP = 100_000
 #: Every odd maze size of hard mode.
-SIZES_ALL = tuple(range(3, 26, 2))
+SIZES_ALL = tuple(range(MIN_MAZE_SIZE, MAX_MAZE_SIZE + 1, 2))
 #: The placements of the default sweep.
 DEFAULT_PLACEMENTS = ("top-left", "bottom-right", "top-right", "bottom-left", "region:5", "every-cell", "uniform")
 #: Config fields that do not change results (allowed to differ between runs into one dir).
@@ -95,14 +95,16 @@ def parse_sizes(text: str | Sequence[int]) -> tuple[int, ...]:
         try:
             vals = [int(x) for x in text.split(",") if x.strip()]
         except ValueError:
-            raise ValueError(f"sizes must be 'all' or comma-separated odd integers in [3, 25], got {text!r}") from None
+            raise ValueError(
+                f"sizes must be 'all' or comma-separated odd integers in [{MIN_MAZE_SIZE}, {MAX_MAZE_SIZE}], "
+                f"got {text!r}"
+            ) from None
     else:
         vals = [int(x) for x in text]
     if not vals:
         raise ValueError("sizes must name at least one maze size")
     for v in vals:
-        if v not in SIZES_ALL:
-            raise ValueError(f"maze size {v} is not allowed; sizes must be odd integers in [3, 25]")
+        check_maze_size(v, "sizes entry")
     return tuple(sorted(set(vals)))
 
 

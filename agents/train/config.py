@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
 
-from mazegen.checks import is_int
-from mazegen.constants import RGB_STYLES
+from mazegen.checks import check_maze_size, is_int
+from mazegen.constants import RGB_STYLES, WORLD_SIZE
 
 from ..model import SCALES
 from ..policy import LEGACY_RGB_STYLE, OBS_KINDS
@@ -165,10 +165,9 @@ class TrainConfig:
             raise ValueError(
                 f"maze_size must be 'none' or odd ints like '9' or '3,5,7', got {self.maze_size!r}"
             ) from None
-        top = 25 if self.distribution_mode == "hard" else 15
+        top = WORLD_SIZE["hard" if self.distribution_mode == "hard" else "easy"]
         for s in sizes:
-            if s < 3 or s > top or s % 2 == 0:
-                raise ValueError(f"maze sizes must be odd in 3..{top}, got {s}")
+            check_maze_size(s, f"maze_size entry ({self.distribution_mode} mode)", top)
         return sizes[0] if len(sizes) == 1 else sizes
 
     def validate(self) -> None:

@@ -44,7 +44,7 @@ from ..constants import NUM_ACTIONS
 from ..env import MazeVecEnv
 from ..options import check_seed
 
-__all__ = ["MazeSB3VecEnv", "observation_space_for"]
+__all__ = ["MazeSB3VecEnv", "BatchedVecEnvMethods", "observation_space_for"]
 
 
 def observation_space_for(env: MazeVecEnv) -> gym.spaces.Box:
@@ -54,10 +54,81 @@ def observation_space_for(env: MazeVecEnv) -> gym.spaces.Box:
     return gym.spaces.Box(0, 255, env.obs_shape, np.uint8)
 
 
-class MazeSB3VecEnv(VecEnv):
+class BatchedVecEnvMethods:
+    """The SB3 ``VecEnv`` methods shared by envs whose ``N`` envs are one batched object
+    (:class:`MazeSB3VecEnv`, :class:`mazegen.procgen.vec_env.ProcgenMazeVecEnv`): actions,
+    ``seed``, env indices, ``get_attr``, ``env_method``, ``env_is_wrapped``.
+
+    Mixed in before ``VecEnv``; the class sets :attr:`_owner_name` and may override
+    :meth:`_owner` (the object whose attributes and methods ``get_attr`` / ``env_method``
+    reach). ``seed(s)`` stores ``s`` in ``_pending_seed``; ``reset()`` applies it.
+    """
+
+    #: The name error messages give the owner ("MazeVecEnv has no attribute ...").
+    _owner_name = "MazeVecEnv"
+
+    def _owner(self) -> Any:
+        return self
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = np.asarray(actions)
+
+    def seed(self, seed: int | None = None) -> Sequence[None | int]:
+        """Use ``seed`` as procgen's ``rand_seed`` from the next ``reset()`` (which rebuilds the
+        level source or the engine; see the class's module docs)."""
+        if seed is None:
+            return [None] * self.num_envs
+        self._pending_seed = check_seed(seed)
+        return [self._pending_seed] * self.num_envs
+
+    def _indices(self, indices: None | int | Iterable[int]) -> list[int]:
+        idx = self._get_indices(indices)
+        out = [int(i) for i in idx]
+        for i in out:
+            if not 0 <= i < self.num_envs:
+                raise ValueError(f"env index {i} out of range [0, {self.num_envs - 1}]")
+        return out
+
+    def get_attr(self, attr_name: str, indices: None | int | Iterable[int] = None) -> list[Any]:
+        """Attribute of the underlying env; per-env arrays (leading dim N) are split by env."""
+        idx = self._indices(indices)
+        owner = self._owner()
+        if not hasattr(owner, attr_name):
+            raise AttributeError(f"{self._owner_name} has no attribute {attr_name!r}")
+        value = getattr(owner, attr_name)
+        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs:
+            return [value[i] for i in idx]
+        return [value for _ in idx]
+
+    def env_method(
+        self,
+        method_name: str,
+        *method_args,
+        indices: None | int | Iterable[int] = None,
+        **method_kwargs,
+    ) -> list[Any]:
+        """Call a method of the underlying batched env once; the result is repeated per index."""
+        idx = self._indices(indices)
+        method = getattr(self._owner(), method_name, None)
+        if method is None or not callable(method):
+            raise AttributeError(f"{self._owner_name} has no method {method_name!r}")
+        result = method(*method_args, **method_kwargs)
+        return [result for _ in idx]
+
+    def env_is_wrapped(
+        self, wrapper_class: type, indices: None | int | Iterable[int] = None
+    ) -> list[bool]:
+        """No gymnasium wrappers exist inside a batched env: always False."""
+        return [False for _ in self._indices(indices)]
+
+
+class MazeSB3VecEnv(BatchedVecEnvMethods, VecEnv):
     """An SB3 ``VecEnv`` over a batched :class:`~mazegen.env.MazeVecEnv` (see module docs)."""
 
     metadata = {"render_modes": ["rgb_array"], "autoreset_mode": "same_step"}
+
+    def _owner(self) -> MazeVecEnv:
+        return self.venv
 
     def __init__(self, env: MazeVecEnv) -> None:
         if not isinstance(env, MazeVecEnv):
@@ -79,9 +150,6 @@ class MazeSB3VecEnv(VecEnv):
         self.reset_infos = [{} for _ in range(self.num_envs)]
         self._t0 = time.time()
         return self.venv.reset()
-
-    def step_async(self, actions: np.ndarray) -> None:
-        self._actions = np.asarray(actions)
 
     def step_wait(self):
         if self._actions is None:
@@ -112,32 +180,7 @@ class MazeSB3VecEnv(VecEnv):
     def close(self) -> None:
         self.venv.close()
 
-    def seed(self, seed: int | None = None) -> Sequence[None | int]:
-        """Use ``seed`` as procgen's ``rand_seed`` from the next ``reset()`` (see module docs)."""
-        if seed is None:
-            return [None] * self.num_envs
-        self._pending_seed = check_seed(seed)
-        return [self._pending_seed] * self.num_envs
-
     # ------------------------------------------------------------------ attributes and methods
-    def _indices(self, indices: None | int | Iterable[int]) -> list[int]:
-        idx = self._get_indices(indices)
-        out = [int(i) for i in idx]
-        for i in out:
-            if not 0 <= i < self.num_envs:
-                raise ValueError(f"env index {i} out of range [0, {self.num_envs - 1}]")
-        return out
-
-    def get_attr(self, attr_name: str, indices: None | int | Iterable[int] = None) -> list[Any]:
-        """Attribute of the underlying env; per-env arrays (leading dim N) are split by env."""
-        idx = self._indices(indices)
-        if not hasattr(self.venv, attr_name):
-            raise AttributeError(f"MazeVecEnv has no attribute {attr_name!r}")
-        value = getattr(self.venv, attr_name)
-        if isinstance(value, np.ndarray) and value.ndim >= 1 and value.shape[0] == self.num_envs:
-            return [value[i] for i in idx]
-        return [value for _ in idx]
-
     def set_attr(
         self, attr_name: str, value: Any, indices: None | int | Iterable[int] = None
     ) -> None:
@@ -150,27 +193,6 @@ class MazeSB3VecEnv(VecEnv):
         if attr_name not in ("max_steps",):
             raise ValueError(f"only 'max_steps' can be set on a MazeVecEnv, got {attr_name!r}")
         self.venv.max_steps = check_int("max_steps", value, 1)
-
-    def env_method(
-        self,
-        method_name: str,
-        *method_args,
-        indices: None | int | Iterable[int] = None,
-        **method_kwargs,
-    ) -> list[Any]:
-        """Call a method of the underlying batched env once; the result is repeated per index."""
-        idx = self._indices(indices)
-        method = getattr(self.venv, method_name, None)
-        if method is None or not callable(method):
-            raise AttributeError(f"MazeVecEnv has no method {method_name!r}")
-        result = method(*method_args, **method_kwargs)
-        return [result for _ in idx]
-
-    def env_is_wrapped(
-        self, wrapper_class: type, indices: None | int | Iterable[int] = None
-    ) -> list[bool]:
-        """No gymnasium wrappers exist inside a batched env: always False."""
-        return [False for _ in self._indices(indices)]
 
     def get_images(self) -> Sequence[np.ndarray | None]:
         """Mono rgb frames of every env (the current observation if it is rgb already)."""

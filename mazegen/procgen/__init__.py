@@ -7,5 +7,7 @@
 - :mod:`~mazegen.procgen.state`: the engine's serialized game state, parsed and rewritten.
 - :mod:`~mazegen.procgen.engine`: driving the real engine (set levels, read frames).
 - :mod:`~mazegen.procgen.backend`: :func:`make_procgen_vec_env`, the real engine behind the
-  same env interface as :class:`mazegen.MazeVecEnv`.
+  same env interface as :class:`mazegen.MazeVecEnv`, and level push / read on any engine env;
+  the env classes are :mod:`~mazegen.procgen.vec_env` (the SB3 ``VecEnv``) and
+  :mod:`~mazegen.procgen.gym_env` (a gymnasium ``Env`` over one engine env).
 """

@@ -48,7 +48,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..checks import check_int, is_int
+from ..checks import check_int, check_maze_size, is_int
 from ..constants import WORLD_SIZE
 from ..level import CORNERS, Level, Levels, inner_margin
 from ..placement import (
@@ -132,22 +132,11 @@ def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:
     return arr
 
 
-def _check_size(s, world: int) -> int:
-    if not is_int(s):
-        raise ValueError(f"maze_size must be an odd int in [3, {world}], got {s!r}")
-    s = int(s)
-    if s % 2 == 0 or not 3 <= s <= world:
-        raise ValueError(
-            f"maze_size must be an odd int in [3, {world}] (world size {world}), got {s}"
-        )
-    return s
-
-
 def _sizes(maze_size, n: int, world: int) -> np.ndarray:
     if maze_size is None:
         return np.zeros(n, dtype=np.int64)
     if is_int(maze_size):
-        return np.full(n, _check_size(maze_size, world), dtype=np.int64)
+        return np.full(n, check_maze_size(maze_size, "maze_size", world), dtype=np.int64)
     if not isinstance(maze_size, (list, tuple, np.ndarray)) or np.ndim(maze_size) != 1:
         raise ValueError(
             f"maze_size must be None, an odd int in [3, {world}] or a sequence of such ints "
@@ -158,7 +147,7 @@ def _sizes(maze_size, n: int, world: int) -> np.ndarray:
         raise ValueError(
             f"maze_size sequence has {len(sizes)} entries, expected one per seed ({n})"
         )
-    return np.array([_check_size(s, world) for s in sizes], dtype=np.int64)
+    return np.array([check_maze_size(s, "maze_size", world) for s in sizes], dtype=np.int64)
 
 
 def _mask_array(mask: np.ndarray, world: int, what: str) -> np.ndarray:

@@ -11,10 +11,10 @@ from __future__ import annotations
 from mazegen.lazy import lazy_exports
 
 _LAZY = {
-    "AgentStore": "session",
+    "AgentStore": "store",
     "Session": "session",
-    "InputError": "session",
-    "patch_types": "session",
+    "InputError": "errors",
+    "patch_types": "patch_json",
     "State": "schemas",
     "MazeSpec": "schemas",
     "create_app": "server",

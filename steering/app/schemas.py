@@ -10,6 +10,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mazegen.checks import check_maze_size
+from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
+
 #: Most patches a session may hold at once.
 MAX_PATCHES = 16
 #: Most rollouts one "run N rollouts" request may ask for.
@@ -34,7 +37,7 @@ class MazeSpec(_Strict):
 
     seed: int = Field(0, ge=0, le=MAX_SEED, description="level seed")
     size: int | None = Field(
-        None, ge=3, le=25, description="inner maze side (odd); None: procgen's draw"
+        None, ge=MIN_MAZE_SIZE, le=MAX_MAZE_SIZE, description="inner maze side (odd); None: procgen's draw"
     )
     cheese: str = Field("uniform", max_length=64, description="cheese placement spec")
     mouse: str = Field("start", max_length=64, description="mouse placement spec")
@@ -48,9 +51,7 @@ class MazeSpec(_Strict):
     @field_validator("size")
     @classmethod
     def _odd(cls, v):
-        if v is not None and v % 2 == 0:
-            raise ValueError(f"size must be odd, in [3, 25], got {v}")
-        return v
+        return v if v is None else check_maze_size(v, "size")
 
 
 class State(_Strict):

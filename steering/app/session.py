@@ -1,12 +1,14 @@
 """The app's state and what it computes, as plain Python (the server only wraps these).
 
-- :class:`AgentStore`: the agents a server may use (zoo agents, an explicit start-up path, or
-  policy objects handed in), loaded once each, with one lock per agent: a model's hooks are
-  global to it, so two sessions never run a (patched) forward pass on it at the same time.
+- :class:`~steering.app.store.AgentStore` (:mod:`~steering.app.store`): the agents a server
+  may use, loaded once each, with one lock per agent.
 - :class:`Session`: one tab's state (:class:`~steering.app.schemas.State`) and its results:
   the level, the vector field with and without the patches and their difference, the share
   of activations modified, rollouts with animation data, arrival rates with a Wilson CI,
   activations of a layer, and patch builders (retarget a cell, add a steering vector).
+
+:class:`~steering.app.errors.InputError` and :func:`~steering.app.patch_json.patch_types`
+are importable from here too.
 
 A notebook user gets exactly what the page shows::
 
@@ -20,11 +22,7 @@ Cells are world cells ``(row, col)``, row 0 at the top.
 
 from __future__ import annotations
 
-import inspect
 import threading
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -32,6 +30,8 @@ import agents
 import mazegen
 import steering
 
+from .errors import InputError
+from .patch_json import check_no_file_refs, patch_types
 from .schemas import (
     ActivationsRequest,
     MazeSpec,
@@ -41,149 +41,9 @@ from .schemas import (
     State,
     VectorRequest,
 )
+from .store import AgentStore
 
 __all__ = ["AgentStore", "InputError", "Session", "patch_types"]
-
-#: Channels the default retarget clamps when none are given (the top of the tracking ranking).
-DEFAULT_RETARGET_CHANNELS = 8
-
-
-class InputError(ValueError):
-    """A bad input; ``field`` names it (``"patches.0"``, ``"cell"``), like pydantic's ``loc``."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-# ------------------------------------------------------------------------------- agents
-class AgentStore:
-    """The agents a server may use, by name; nothing else is ever loaded.
-
-    Args:
-        zoo: offer every zoo agent (``agents.zoo_names()``).
-        paths: ``{name: checkpoint path}`` given at start-up (``scripts/serve.py --agent PATH``).
-        policies: ``{name: policy object}`` already built (tests, notebooks).
-        default: the agent a new session starts with (default: the zoo's default agent when
-            offered, else the first name).
-    """
-
-    def __init__(
-        self,
-        *,
-        zoo: bool = True,
-        paths: Mapping[str, str | Path] | None = None,
-        policies: Mapping[str, Any] | None = None,
-        default: str | None = None,
-    ) -> None:
-        self._paths: dict[str, Path] = {}
-        if zoo:  # absolute paths: a file of the same name in the working directory never wins
-            self._paths.update({n: agents.zoo_dir(n) / "model.pt" for n in agents.zoo_names()})
-        for name, p in (paths or {}).items():
-            if not Path(p).exists():
-                raise ValueError(f"agent path {str(p)!r} does not exist")
-            self._paths[name] = Path(p)
-        self._policies: dict[str, Any] = dict(policies or {})
-        self._locks: dict[str, threading.Lock] = {}
-        self._info: dict[str, dict] = {}
-        self._channels: dict[tuple[str, str], list[int]] = {}
-        self._guard = threading.Lock()
-        if default is not None:
-            self.check(default, "default")
-        self._default = default
-
-    def names(self) -> list[str]:
-        return sorted(set(self._paths) | set(self._policies))
-
-    def default(self) -> str:
-        """The agent new sessions start with."""
-        d = self._default or agents.default_zoo_agent()
-        names = self.names()
-        if not names:
-            raise ValueError("no agent: the zoo is empty and none was given")
-        return d if d in names else names[0]
-
-    def check(self, name: str, field: str = "agent") -> str:
-        if name not in self.names():
-            raise InputError(field, f"unknown agent {name!r}; allowed: {self.names()}")
-        return name
-
-    def get(self, name: str) -> Any:
-        """The policy ``name`` (loaded on first use)."""
-        self.check(name)
-        with self._guard:
-            if name not in self._policies:
-                self._policies[name] = agents.load(self._paths[name])
-            self._locks.setdefault(name, threading.Lock())
-            return self._policies[name]
-
-    def lock(self, name: str) -> threading.Lock:
-        self.get(name)
-        return self._locks[name]
-
-    def info(self, name: str) -> dict:
-        """``{name, obs, obs_size, layers: [{name, shape}]}``."""
-        if name not in self._info:
-            pol = self.get(name)
-            m = pol.model
-            pts = agents.activation_shapes(m).items()
-            self._info[name] = {
-                "name": name,
-                "obs": pol.obs,
-                "obs_size": int(m.obs_size),
-                "layers": [{"name": n, "shape": list(s)} for n, s in pts],
-            }
-        return self._info[name]
-
-    def layer_shape(self, name: str, layer: str, field: str = "layer") -> tuple[int, ...]:
-        shapes = {x["name"]: tuple(x["shape"]) for x in self.info(name)["layers"]}
-        if layer not in shapes:
-            raise InputError(field, f"unknown layer {layer!r}; allowed: {sorted(shapes)}")
-        return shapes[layer]
-
-    def cheese_channels(self, name: str, layer: str) -> list[int]:
-        """The layer's channels ranked best at tracking the cheese (computed once)."""
-        key = (name, layer)
-        if key not in self._channels:
-            with self.lock(name):
-                r = steering.discover_cheese_channels(self.get(name), layer, n_mazes=100, validate_top=0)
-            self._channels[key] = r.top(DEFAULT_RETARGET_CHANNELS)
-        return self._channels[key]
-
-
-# ------------------------------------------------------------------------------- patches
-def _no_file_refs(x: Any, where: str) -> None:
-    """Patch JSON from a client may hold arrays inline only: no ``{"npy": path}``."""
-    if isinstance(x, dict):
-        if "npy" in x:
-            raise InputError(where, "array files ({'npy': path}) are not accepted here; inline the array")
-        for v in x.values():
-            _no_file_refs(v, where)
-    elif isinstance(x, list):
-        for v in x:
-            if isinstance(v, (dict, list)):
-                _no_file_refs(v, where)
-
-
-def patch_types() -> list[dict]:
-    """Every registered patch type: name, summary and constructor fields (for the panel).
-
-    Built from ``steering.PATCH_TYPES``, so types added there appear without app changes.
-    """
-    out = []
-    for name, cls in sorted(steering.PATCH_TYPES.items()):
-        doc = inspect.getdoc(cls) or ""
-        fields = []
-        for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
-            if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                continue
-            default = None if p.default is p.empty else p.default
-            if not isinstance(default, (int, float, str, bool, type(None))):
-                default = None
-            fields.append({"name": p.name, "required": p.default is p.empty, "default": default})
-        out.append({"type": name, "summary": doc.split("\n\n")[0], "doc": doc, "fields": fields})
-    return out
 
 
 def _round(a: np.ndarray, nd: int) -> list:
@@ -198,7 +58,6 @@ def _field_json(vf) -> dict:
     }
 
 
-# ------------------------------------------------------------------------------- session
 class Session:
     """One tab's state and everything computed from it (see the module docstring)."""
 
@@ -285,7 +144,7 @@ class Session:
         out = []
         for i, d in enumerate(state.patches):
             where = f"patches.{i}"
-            _no_file_refs(d, where)
+            check_no_file_refs(d, where)
             try:
                 p = steering.patch_from_json(d)
             except (ValueError, TypeError) as e:

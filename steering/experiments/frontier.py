@@ -44,7 +44,7 @@ import numpy as np
 
 from agents.eval.stats import Rate
 from mazegen import CORNERS, Levels
-from mazegen.checks import check_int, is_int
+from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
 from ..methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit
@@ -115,8 +115,7 @@ class FrontierConfig:
                 raise ValueError(f"unknown target {t!r}; allowed: {list(CORNERS)}")
         if not self.targets:
             raise ValueError(f"the target list is empty; allowed: {list(CORNERS)}")
-        if not is_int(self.size) or self.size % 2 == 0 or not 3 <= self.size <= 25:
-            raise ValueError(f"maze size must be odd in [3, 25], got {self.size!r}")
+        check_maze_size(self.size)
         self.mazes = check_int("mazes", self.mazes, 1)
         self.train_mazes = check_int("train_mazes", self.train_mazes, 1)
         self.max_steps = check_int("max_steps", self.max_steps, 1)

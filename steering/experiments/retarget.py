@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import CORNERS, Level, Levels
-from mazegen.checks import check_int, is_int
+from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
 from ..methods.retarget import (
@@ -161,8 +161,7 @@ class RetargetConfig:
         if self.cheese not in CHEESE_PROTOCOLS:
             raise ValueError(f"cheese must be one of {list(CHEESE_PROTOCOLS)}, got {self.cheese!r}")
         for s in self.sizes:
-            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
-                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
+            check_maze_size(s)
         parse_targets(self.targets)
         nodes = (min(self.sizes) + 1) // 2  # node cells per side of the smallest maze
         for t in self.targets:

@@ -25,7 +25,7 @@ import numpy as np
 
 from agents.eval.stats import Rate
 from mazegen import Levels
-from mazegen.checks import check_int, is_int
+from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER
 from ..methods.retarget import eval_levels
@@ -67,8 +67,7 @@ class VectorConfig:
         if self.source not in ("own", "transfer"):
             raise ValueError(f"source must be 'own' or 'transfer', got {self.source!r}")
         for s in self.sizes:
-            if not is_int(s) or s % 2 == 0 or not 3 <= s <= 25:
-                raise ValueError(f"maze size must be odd in [3, 25], got {s!r}")
+            check_maze_size(s)
             if self.kind == "top-right" and s >= 25:
                 raise ValueError(f"the top-right vector needs maze size < 25, got {s}")
         self.mazes = check_int("mazes", self.mazes, 1)

@@ -161,7 +161,7 @@ def test_config_validation_and_seeds():
         level_seeds(20_000, 5)
     with pytest.raises(ValueError, match="mazes"):
         SweepConfig(agent="x", mazes=0)
-    with pytest.raises(ValueError, match="maze size 4"):
+    with pytest.raises(ValueError, match=r"sizes entry must be an odd integer in \[3, 25\], got 4"):
         parse_sizes("3,4")
     with pytest.raises(ValueError, match="unknown cheese placement"):
         parse_placements("top-left,middle")

@@ -269,7 +269,7 @@ def test_config_validation_and_cli(tmp_path):
         TrainConfig(num_levels=100, eval_start_level=50)
     with pytest.raises(ValueError, match="num_levels = 0"):
         TrainConfig(num_levels=0)
-    with pytest.raises(ValueError, match="maze sizes must be odd"):
+    with pytest.raises(ValueError, match=r"maze_size entry \(hard mode\) must be an odd integer in \[3, 25\], got 4"):
         TrainConfig(maze_size="4")
     with pytest.raises(ValueError, match="unknown TrainConfig fields"):
         TrainConfig.from_dict({"lr": 1.0})

@@ -108,7 +108,7 @@ def test_make_vec_env_validation():
         (dict(num_envs=0), "num_envs"),
         (dict(obs="pix"), "obs must be one of"),
         (dict(distribution_mode="medium"), "distribution_mode"),
-        (dict(maze_size=4), r"maze_size must be odd and in \[3, 25\]"),
+        (dict(maze_size=4), r"maze_size for distribution_mode='hard' must be an odd integer in \[3, 25\]"),
         (dict(maze_size=(3, 27)), "maze_size"),
         (dict(cheese="middle"), "unknown cheese placement"),
         (dict(mouse="none"), "mouse placement"),
@@ -256,3 +256,35 @@ def test_vector_env_procgen():
         ra = a.step(act)
         rb = b.step(act)
         assert np.array_equal(ra[0], rb[0]) and np.array_equal(ra[1], rb[1])
+
+
+@pytest.mark.parametrize("kind", ["native", "procgen"])
+def test_batched_vec_env_methods(kind):
+    """The VecEnv methods both batched envs share (``BatchedVecEnvMethods``): attributes split
+    per env, one method call repeated per index, no wrappers, index and name errors, seeds."""
+    if kind == "native":
+        venv = sb3_env(3)
+        owner, name = venv.venv, "MazeVecEnv"
+    else:
+        from mazegen.procgen.backend import make_procgen_vec_env
+
+        venv = make_procgen_vec_env(3, maze_size=5, use_backgrounds=False)
+        owner, name = venv, "ProcgenMazeVecEnv"
+    try:
+        venv.reset()
+        assert venv.get_attr("num_envs") == [3, 3, 3]
+        owner._t[:] = [4, 5, 6]  # a per-env array is split by env
+        assert [int(x) for x in venv.get_attr("_t", [2, 0])] == [6, 4]
+        assert venv.env_method("__repr__", indices=[0, 1]) == [repr(owner)] * 2
+        assert venv.env_is_wrapped(object) == [False] * 3
+        assert venv.seed(None) == [None] * 3 and venv.seed(7) == [7] * 3
+        with pytest.raises(AttributeError, match=f"^{name} has no attribute 'nope'$"):
+            venv.get_attr("nope")
+        with pytest.raises(AttributeError, match=f"^{name} has no method 'nope'$"):
+            venv.env_method("nope")
+        with pytest.raises(ValueError, match=r"env index 3 out of range \[0, 2\]"):
+            venv.get_attr("num_envs", [3])
+        with pytest.raises(ValueError, match="seed"):
+            venv.seed(-1)
+    finally:
+        venv.close()

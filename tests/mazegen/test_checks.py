@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from mazegen import options as env_options
-from mazegen.checks import check_int, check_optional_int, is_int
+from mazegen.checks import check_int, check_maze_size, check_optional_int, is_int, is_maze_size
+from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
 from mazegen.env import MazeVecEnv
 from mazegen.level import Level, Levels
 from mazegen.level_source import FixedLevelSource, ProcgenLevelSource
@@ -17,6 +18,21 @@ def test_is_int():
     assert is_int(3) and is_int(-2) and is_int(np.int64(3)) and is_int(np.uint8(0))
     for x in (True, False, np.bool_(True), 3.0, np.float32(3), "3", None, [3]):
         assert not is_int(x), x
+
+
+def test_maze_size_rule():
+    """One rule everywhere: an odd integer (not a bool) in [3, world side]."""
+    assert (MIN_MAZE_SIZE, MAX_MAZE_SIZE) == (3, 25)
+    assert [s for s in range(-1, 30) if is_maze_size(s)] == list(range(3, 26, 2))
+    assert [s for s in range(30) if is_maze_size(s, world_size=15)] == list(range(3, 16, 2))
+    for x in (True, np.bool_(True), 5.0, np.float32(5), "5", None, [5]):
+        assert not is_maze_size(x), x
+    assert check_maze_size(np.int64(7)) == 7 and type(check_maze_size(np.int64(7))) is int
+    for bad in (1, 4, 27, 5.0, True):
+        with pytest.raises(ValueError, match=rf"^--size must be an odd integer in \[3, 25\], got {bad!r}$"):
+            check_maze_size(bad, "--size")
+    with pytest.raises(ValueError, match=r"^maze_size must be an odd integer in \[3, 15\], got 17$"):
+        check_maze_size(17, "maze_size", world_size=15)
 
 
 def test_check_int_wording():

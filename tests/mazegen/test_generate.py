@@ -186,11 +186,11 @@ def test_mouse_placements():
 
 
 def test_errors_name_value_and_range():
-    with pytest.raises(ValueError, match=r"odd int in \[3, 25\].*got 10"):
+    with pytest.raises(ValueError, match=r"odd integer in \[3, 25\].*got 10"):
         generate_levels([0], maze_size=10)
-    with pytest.raises(ValueError, match=r"odd int in \[3, 25\].*got 27"):
+    with pytest.raises(ValueError, match=r"odd integer in \[3, 25\].*got 27"):
         generate_levels([0], maze_size=27)
-    with pytest.raises(ValueError, match=r"odd int in \[3, 15\].*got 17"):
+    with pytest.raises(ValueError, match=r"odd integer in \[3, 15\].*got 17"):
         generate_levels([0], maze_size=17, distribution_mode="easy")
     with pytest.raises(ValueError, match="one per seed"):
         generate_levels([0, 1], maze_size=[5])

@@ -196,7 +196,7 @@ def test_bad_arguments_are_rejected():
         make_procgen_vec_env(0)
     with pytest.raises(ValueError, match="distribution_mode must be one of"):
         make_procgen_vec_env(1, distribution_mode="memory")
-    with pytest.raises(ValueError, match="maze_size must be odd and in \\[3, 15\\]"):
+    with pytest.raises(ValueError, match="maze_size for distribution_mode='easy' must be an odd integer in \\[3, 15\\]"):
         make_procgen_vec_env(1, distribution_mode="easy", maze_size=17)
     with pytest.raises(ValueError, match="seed must be an integer in"):
         make_procgen_vec_env(1, seed=-1)

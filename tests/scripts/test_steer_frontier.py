@@ -62,7 +62,7 @@ def test_frontier_smoke_and_resume(run, ckpt, tmp_path):
         (["--magnitudes", "nan"], "must be finite numbers, got nan"),
         (["--magnitudes", "inf"], "must be finite numbers, got inf"),
         (["--targets", "middle"], "unknown target 'middle'"),
-        (["--size", "4"], "maze size must be odd in [3, 25], got 4"),
+        (["--size", "4"], "maze size must be an odd integer in [3, 25], got 4"),
         (["--radius", "-1"], "radius must be an integer >= 0"),
     ],
 )

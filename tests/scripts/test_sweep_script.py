@@ -96,7 +96,7 @@ def test_sweep_cli_json_resume_and_mismatch(tmp_path, agent):
     badsize = _run(
         ["scripts/sweep.py", "--agent", agent, "--sizes", "4", "--out", str(tmp_path / "x")]
     )
-    assert badsize.returncode == 2 and "maze size 4" in badsize.stderr
+    assert badsize.returncode == 2 and "sizes entry must be an odd integer in [3, 25], got 4" in badsize.stderr
     assert _run(["scripts/sweep.py", "--help"]).returncode == 0
 
 

@@ -70,7 +70,7 @@ def test_counts_reject_bools():
         RetargetConfig(mazes=True).validate()
     with pytest.raises(ValueError, match="max_steps must be an integer >= 1, got False"):
         RetargetConfig(max_steps=False).validate()
-    with pytest.raises(ValueError, match=r"maze size must be odd in \[3, 25\], got 9.0"):
+    with pytest.raises(ValueError, match=r"maze size must be an odd integer in \[3, 25\], got 9.0"):
         RetargetConfig(sizes=[9.0]).validate()
     assert RetargetConfig(mazes=np.int64(3)).validate().mazes == 3
 

@@ -117,7 +117,7 @@ def test_vector_config_rejects_bools():
 
     with pytest.raises(ValueError, match="mazes must be an integer >= 1, got True"):
         VectorConfig(mazes=True).validate()
-    with pytest.raises(ValueError, match=r"maze size must be odd in \[3, 25\], got True"):
+    with pytest.raises(ValueError, match=r"maze size must be an odd integer in \[3, 25\], got True"):
         VectorConfig(sizes=[True]).validate()
 
 
