@@ -15,7 +15,16 @@ from mazegen.solvers import bfs_distances
 from steering.activations import layer_activations
 from steering.cells import axis_table
 from steering.metrics import fraction_modified, retarget_success_batch
-from steering.patches import Compose, Counterfactual, Stack, apply_patches, load_patches, rollout_patch, save_patches
+from steering.patches import (
+    Compose,
+    Counterfactual,
+    Stack,
+    apply_patches,
+    load_patches,
+    rollout_patch,
+    save_patches,
+)
+from steering.patches.base import patch_from_json
 from steering.patches.counterfactual import waypoints
 
 TARGETS = np.array([[7, 7], [1, 1]])  # off each maze's mouse -> cheese path
@@ -168,7 +177,7 @@ def test_frontier_unit_with_counterfactual_and_vector_methods():
         assert next(r for r in rows if r["control"] == "retention")["cheese_rate_n"] == 3
         # patches round-trip through JSON (the counterfactual ones as their recipe)
         for ps in res["patches"].values():
-            assert [type(q).__name__ for q in ps] and all(q == type(q)._from_fields(q.to_json(), None) for q in ps)
+            assert ps and all(patch_from_json(q.to_json()) == q for q in ps)
     assert controls["cf-target"] == {"", "baseline", "random-positions", "random-dense", "opposite", "retention"}
     assert controls["cf-waypoint"] == {"", "baseline", "random-dense", "opposite", "retention"}  # 8 of 8: no others
     assert controls["vec-cheese"] == controls["vec-compose"] == {"", "baseline", "random-dense", "retention"}
