@@ -9,8 +9,9 @@ Subcommands (``python scripts/steer.py SUBCOMMAND --help`` for the options)::
               Default protocol (Q2): 25x25, cheese left at its top-right:5 spawn, targets the
               top-left / bottom-right corners, 500 steps, 200 mazes; outcomes "reached target",
               "ate cheese first", "neither" (--cheese removed: the published protocol)
-    frontier  Q2 frontier: every method (clamps, optimised per-maze / shared sparse edits)
-              over its size knob; arrival (Wilson CI) vs % of network activations modified,
+    frontier  Q2 frontier: every method (clamps, optimised per-maze / shared sparse edits,
+              counterfactual activation patching, steering vectors) over its size knob;
+              arrival (Wilson CI) vs % of network activations modified,
               with controls; frontier.csv/json/png and the best patch exported
     distance  arrival vs the target's BFS distance from the start -> top-right path (random
               targets, cheese at spawn), per size and method, against the unedited baseline
@@ -26,6 +27,8 @@ Examples::
         --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
     python scripts/steer.py frontier --agent grid-r5-s1 --mazes 30 --train-mazes 30 \\
         --methods per-maze,shared --ks 16,64 --shared-ks 256
+    python scripts/steer.py frontier --agent grid-r5-s1 --methods cf-target,cf-waypoint,vec-cheese \
+        --cf-channels 1,8,32 --coeffs=-1,-2
     python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
     python scripts/steer.py apply --agent grid-r5-s1 --patches patches.json --level-seed 5 \\
@@ -194,8 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--targets", type=comma_strs, default=["top-left", "bottom-right"],
                    help="comma list of corners (default top-left,bottom-right)")
     f.add_argument("--methods", type=comma_strs, default=None,
-                   help="comma list of clamp-single, clamp-channels, per-maze, shared, per-maze-multi "
-                   "(default all but per-maze-multi)")
+                   help="comma list of clamp-single, clamp-channels, per-maze, shared, per-maze-multi, "
+                   "cf-target, cf-waypoint, vec-cheese, vec-top-right, vec-compose "
+                   "(default clamp-single,clamp-channels,per-maze,shared)")
     f.add_argument("--size", type=int, default=25, help="odd maze size (default 25)")
     f.add_argument("--train-mazes", type=int_at_least(1, "--train-mazes"), default=100,
                    help="training mazes of the shared edit, disjoint from the evaluation mazes (default 100)")
@@ -208,6 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--magnitudes", type=comma_floats, default=None, help="clamp-single values (default 5.5,20)")
     f.add_argument("--channel-counts", type=comma_ints, default=None,
                    help="clamp-channels set sizes (default 1,4,11)")
+    f.add_argument("--cf-channels", type=comma_ints, default=None,
+                   help="channels replaced by cf-target / cf-waypoint, top by counterfactual change (default 1,8,32)")
+    f.add_argument("--cf-radius", type=int_at_least(0, "--cf-radius"), default=None,
+                   help="counterfactual methods replace only activation cells within this distance of the "
+                   "moved and the original cheese (default: every cell)")
+    f.add_argument("--coeffs", type=_finite_floats, default=None,
+                   help="coefficients of vec-cheese / vec-top-right / vec-compose, negative subtracts; write "
+                   "--coeffs=-1,-2 (default -1,-2 / -1,1 / -1,-2)")
     f.add_argument("--support", choices=["l1", "grad"], default="l1",
                    help="support of the optimised edits: dense L1 fit or gradient magnitude (default l1)")
     f.add_argument("--steps", type=int_at_least(1, "--steps"), default=200, help="Adam steps per fit (default 200)")
@@ -336,7 +348,9 @@ def _config(args):
         knobs = {}
         for method, flag in (("per-maze", args.ks), ("shared", args.shared_ks),
                              ("per-maze-multi", args.multi_ks), ("clamp-single", args.magnitudes),
-                             ("clamp-channels", args.channel_counts)):
+                             ("clamp-channels", args.channel_counts), ("cf-target", args.cf_channels),
+                             ("cf-waypoint", args.cf_channels), ("vec-cheese", args.coeffs),
+                             ("vec-top-right", args.coeffs), ("vec-compose", args.coeffs)):
             if flag is not None:
                 knobs[method] = list(flag)
         cfg = FrontierConfig(
@@ -354,6 +368,7 @@ def _config(args):
             knobs=knobs or None,
             edit={"support": args.support, "steps": args.steps, "radius": args.radius,
                   "dagger": args.dagger},
+            cf_radius=args.cf_radius,
         )
         if args.methods is not None:
             cfg.methods = args.methods

@@ -28,6 +28,8 @@ _LAZY = {
     "axis_table": "cells",
     "apply_patches": "patches.apply",
     "SparseAdd": "patches.sparse",
+    "Counterfactual": "patches.counterfactual",
+    "counterfactual_patch": "methods.counterfactual",
     "EditConfig": "methods.optimise",
     "fit_sparse_edit": "methods.optimise",
     "maze_cell_to_act_cell": "cells",

@@ -270,13 +270,15 @@ def fraction_modified(
     hook site (the patch's consequences).
     """
     from .hooking import hooks
+    from .patches.apply import input_hooks, paused
+    from .patches.base import distinct_instances
 
     lv = as_levels(levels)
     obs = policy_obs(policy, lv)
     x = policy.preprocess(obs)
     rows = np.arange(len(lv))
     names = hook_names(policy.model)
-    flat = flatten_patches(patches)
+    flat = distinct_instances(flatten_patches(patches))
     by_layer: dict[str, list[Patch]] = {}
     for p in flat:
         by_layer.setdefault(p.layer, []).append(p)
@@ -284,6 +286,8 @@ def fraction_modified(
 
     def make(layer: str, ps: list[Patch]):
         def fn(act, name):
+            if paused():  # an input-conditioned patch's own pass of the clean model
+                return None
             new = act
             for p in ps:
                 new = p.apply(new, rows)
@@ -293,7 +297,9 @@ def fraction_modified(
         return fn
 
     _, clean = run_with_cache(policy.model, x, names)
-    with hooks(policy.model, {layer: make(layer, ps) for layer, ps in by_layer.items()}):
+    with input_hooks(policy.model, flat, rows), hooks(
+        policy.model, {layer: make(layer, ps) for layer, ps in by_layer.items()}
+    ):
         _, patched = run_with_cache(policy.model, x, names)
     network = int(sum(int(np.prod(t.shape[1:])) for t in clean.values()))
     out: dict = {"network_size": network, "layers": {}}

@@ -572,6 +572,37 @@ CLI_CASES = [
         ["probe", "--agent", TINY, "--max-steps", "0"],
         r"--max-steps must be an integer >= 1, got 0",
     ),
+    # --- issue #13: the frontier's counterfactual and steering-vector methods
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "cf-target", "--cf-channels", "0"],
+        r"knob values of 'cf-target' must be integers >= 1, got 0",
+    ),
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "cf-waypoint", "--cf-channels", "1,9"],
+        r"cf-waypoint n=9 out of range \[1, 8\] for layer 'embedder\.block2\.res1\.resadd_out'",
+    ),
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "cf-target", "--cf-radius", "-1"],
+        r"--cf-radius must be an integer >= 0, got -1",
+    ),
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "vec-compose", "--coeffs=1,0"],
+        r"knob values of 'vec-compose' are coefficients and must be nonzero, got 0",
+    ),
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "vec-cheese", "--coeffs", "inf"],
+        r"--coeffs: expected comma-separated finite numbers, got 'inf'",
+    ),
+    (
+        "steer",
+        ["frontier", "--agent", TINY, "--methods", "cf-teleport"],
+        r"unknown method 'cf-teleport'; allowed: \[.*'cf-target', 'cf-waypoint'",
+    ),
 ]
 
 

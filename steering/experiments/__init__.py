@@ -4,7 +4,9 @@
   :mod:`~steering.experiments.retarget_units`: one (size, target) unit as a call a Ray task runs.
 - :mod:`~steering.experiments.vectors`: :class:`VectorConfig`, :func:`run_vector`.
 - :mod:`~steering.experiments.frontier`: :class:`FrontierConfig`, :func:`run_frontier` (arrival
-  vs the share of activations modified, with controls) and :func:`distance_curve`.
+  vs the share of activations modified, with controls) and :func:`distance_curve`; its methods
+  (clamps, optimised edits, counterfactual patching, steering vectors) are built in
+  :mod:`~steering.experiments.frontier_methods`.
 - :mod:`~steering.experiments.probe_layers`: :func:`run_layer_probes` (every layer, every probe family).
 - :mod:`~steering.experiments.probe_steer`: :class:`ProbeSteerConfig`, :func:`run_probe_steer`.
 - :mod:`~steering.experiments.explain`: :class:`ExplainConfig`, :func:`run_explain`.

@@ -5,22 +5,18 @@ Protocol (Q2): mazes of ``size`` (default 25) with the cheese at its in-distribu
 of up to ``max_steps`` (500) steps. Each episode ends as "reached the target", "ate the cheese
 first" or "neither"; every rate is a :class:`~steering.metrics.Rate` (Wilson 95% CI).
 
-Methods and their size knob (one *unit* = one method at one knob value, both targets):
-
-- ``clamp-single``: one cheese-channel activation clamped at the target's cell; knob = value.
-- ``clamp-channels``: the top-n discovered cheese channels clamped there (+2.3); knob = n.
-- ``per-maze``: an optimised sparse edit fitted to each maze (fitted and evaluated on the same
-  mazes; a controller fitted to the maze); knob = k.
-- ``shared``: one optimised sparse edit per target fitted on ``train_mazes`` other mazes and
-  evaluated on the held-out evaluation mazes (the generalising one); knob = k.
-- ``per-maze-multi``: per-maze edit split over ``multi_layers``; knob = k (total).
+Methods and their size knob (one *unit* = one method at one knob value, both targets) are in
+:mod:`steering.experiments.frontier_methods`: clamps (``clamp-single``, ``clamp-channels``),
+optimised sparse edits (``per-maze``, ``shared``, ``per-maze-multi``), counterfactual
+activation patching (``cf-target``, ``cf-waypoint``; knob = channels replaced) and steering
+vectors (``vec-cheese``, ``vec-top-right``, ``vec-compose``; knob = coefficient).
 
 Controls in every unit (success always means reaching the *intended* target):
 
-- ``random-positions``: the same edit values at random positions of the layer (clamps: the
-  same clamp on random other channels);
+- ``random-positions``: the same edit values at random positions of the layer (clamps and
+  counterfactual patches: the same on random other channels);
 - ``random-dense``: a Gaussian vector over the whole layer with the edit's own mean L2 norm;
-- ``opposite``: the edit aimed at the opposite corner;
+- ``opposite``: the edit aimed at the opposite corner (not for the target-free vectors);
 - ``other-maze`` (per-maze kinds): maze ``i`` gets maze ``i+1``'s edit;
 - ``retention``: the method aimed at the cheese's own cell; its cheese rate is compared with the
   unedited agent's (flag ``retention_violation`` when they differ by more than 0.05).
@@ -47,29 +43,34 @@ from mazegen import CORNERS, Levels
 from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
-from ..methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit
-from ..methods.retarget import DEFAULT_MAGNITUDE, ChannelRanking, eval_levels, retarget_patch
+from ..methods.optimise import EditConfig, check_edit_layers
+from ..methods.retarget import ChannelRanking
 from ..metrics import fraction_modified, retarget_success_batch
-from ..patches.base import Clamp, Patch, flatten_patches
-from ..patches.sparse import SparseAdd
+from ..patches.base import Patch, flatten_patches
+from .frontier_methods import (
+    CF_METHODS,
+    DEFAULT_KNOBS,
+    FRONTIER_METHODS,
+    INT_KNOBS,
+    TARGET_FREE,
+    VECTOR_METHODS,
+    one_patch,
+)
+from .frontier_methods import build as _build
+from .frontier_methods import head as _head
+from .frontier_methods import levels_of as _levels
+from .frontier_methods import other_maze as _other_maze
+from .frontier_methods import random_positions as _random_positions
 from .retarget import OPPOSITE, random_vector_control, target_cells
 
 __all__ = [
+    "DEFAULT_KNOBS",
     "FRONTIER_METHODS",
     "FrontierConfig",
     "frontier_units",
     "run_frontier_unit",
 ]
 
-FRONTIER_METHODS = ("clamp-single", "clamp-channels", "per-maze", "shared", "per-maze-multi")
-#: Default knob values of each method.
-DEFAULT_KNOBS: dict[str, list[float]] = {
-    "clamp-single": [5.5, 20.0],
-    "clamp-channels": [1, 4, 11],
-    "per-maze": [16, 64, 256],
-    "shared": [64, 256, 1568],
-    "per-maze-multi": [64, 256],
-}
 RETENTION_TOL = 0.05
 
 
@@ -103,6 +104,9 @@ class FrontierConfig:
     discover_mazes: int = 200
     #: options of the optimised edits (k and layers are set per unit)
     edit: dict = field(default_factory=dict)
+    #: cells the counterfactual methods replace: within this Chebyshev distance (activation
+    #: cells) of the moved and the original cheese; None: every cell
+    cf_radius: int | None = None
 
     def validate(self, policy: Any | None = None) -> FrontierConfig:
         if not self.methods:
@@ -129,10 +133,12 @@ class FrontierConfig:
             for v in vals:
                 if not isinstance(v, (int, float)) or not math.isfinite(v):
                     raise ValueError(f"knob values of {m!r} must be finite numbers, got {v!r}")
-                if m in ("clamp-channels", "per-maze", "shared", "per-maze-multi") and (
-                    not float(v).is_integer() or v < 1
-                ):
+                if m in INT_KNOBS and (not float(v).is_integer() or v < 1):
                     raise ValueError(f"knob values of {m!r} must be integers >= 1, got {v!r}")
+                if m in VECTOR_METHODS and v == 0:
+                    raise ValueError(f"knob values of {m!r} are coefficients and must be nonzero, got {v!r}")
+        if self.cf_radius is not None and (not is_int(self.cf_radius) or self.cf_radius < 0):
+            raise ValueError(f"cf_radius must be None (every cell) or an integer >= 0, got {self.cf_radius!r}")
         EditConfig(**{**self.edit, "layers": [self.layer], "k": 1}).validate()
         if policy is not None:
             self.check_policy(policy)
@@ -148,18 +154,31 @@ class FrontierConfig:
                     check_edit_layers(policy, [self.layer], int(v))
                 elif m == "per-maze-multi":
                     check_edit_layers(policy, self.multi_layers, int(v))
-                elif m == "clamp-channels" and not 1 <= int(v) <= shape[0]:
+                elif m in ("clamp-channels", *CF_METHODS) and not 1 <= int(v) <= shape[0]:
                     raise ValueError(
-                        f"clamp-channels n={int(v)} out of range [1, {shape[0]}] for layer {self.layer!r}"
+                        f"{m} n={int(v)} out of range [1, {shape[0]}] for layer {self.layer!r}"
                     )
         if any(m.startswith("clamp") for m in self.methods) and len(shape) != 3:
             raise ValueError(f"clamps need a conv layer (C, H, W); {self.layer!r} has shape {shape}")
+        cf = [m for m in self.methods if m in CF_METHODS]
+        if cf and getattr(policy, "obs", None) != "grid":
+            raise ValueError(
+                f"{cf[0]} moves the cheese in the grid observation; it needs a grid agent, this one "
+                f"sees {getattr(policy, 'obs', None)!r}"
+            )
+        if cf and self.cf_radius is not None and len(shape) != 3:
+            raise ValueError(f"cf_radius needs a conv layer (C, H, W); {self.layer!r} has shape {shape}")
 
     def all_knobs(self) -> dict[str, list[float]]:
         return {**DEFAULT_KNOBS, **(self.knobs or {})}
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The config as saved in a run directory; options added later appear only when set, so
+        runs started before them still resume."""
+        d = asdict(self)
+        if d["cf_radius"] is None:
+            del d["cf_radius"]
+        return d
 
 
 def frontier_units(cfg: FrontierConfig) -> list[tuple[str, float]]:
@@ -168,96 +187,15 @@ def frontier_units(cfg: FrontierConfig) -> list[tuple[str, float]]:
     return [(m, v) for m in cfg.methods for v in knobs[m]]
 
 
-def _levels(cfg: FrontierConfig, salt: int, n: int) -> Levels:
-    return eval_levels(n, seed=cfg.seed, maze_size=cfg.size, cheese="top-right:5", salt=salt)
-
-
-def _build(
-    policy: Any,
-    cfg: FrontierConfig,
-    method: str,
-    knob: float,
-    levels: Levels,
-    targets: np.ndarray,
-    ranking: ChannelRanking | None,
-    train: Levels | None,
-    train_targets: np.ndarray | None,
-    progress,
-) -> tuple[list[Patch], dict]:
-    """The method's patches for ``targets`` (per level of ``levels``) and fit info."""
-    if method == "clamp-single":
-        p = retarget_patch(policy, cfg.layer, targets, method="single", magnitude=float(knob), ranking=ranking)
-        return [p], {}
-    if method == "clamp-channels":
-        chans = ranking.top(int(knob))
-        p = retarget_patch(
-            policy, cfg.layer, targets, method="channels", channels=chans,
-            magnitude=DEFAULT_MAGNITUDE["channels"],
-        )
-        return [p], {}
-    layers = cfg.multi_layers if method == "per-maze-multi" else [cfg.layer]
-    ecfg = EditConfig(**{**cfg.edit, "layers": list(layers), "k": int(knob), "shared": method == "shared"})
-    if method == "shared":
-        return fit_sparse_edit(policy, train, train_targets, ecfg, seed=cfg.seed, progress=progress)
-    return fit_sparse_edit(policy, levels, targets, ecfg, seed=cfg.seed, progress=progress)
-
-
-def _random_positions(policy: Any, patches: list[Patch], seed: int) -> list[Patch] | None:
-    """The same edit values at random positions (clamps: random other channels)."""
-    rng = np.random.default_rng(seed)
-    out: list[Patch] = []
-    for p in patches:
-        if isinstance(p, SparseAdd):
-            size = int(np.prod(p.shape))
-            if p.per_level:
-                idx = np.stack([rng.choice(size, p.k, replace=False) for _ in range(len(p.index))])
-            else:
-                idx = rng.choice(size, p.k, replace=False)
-            out.append(SparseAdd(p.layer, idx, p.values, p.shape, per_level=p.per_level, coeff=p.coeff))
-        elif isinstance(p, Clamp):
-            shape = layer_shape(policy, p.layer)
-            used = list(p.channels or [])
-            others = [c for c in range(shape[0]) if c not in used]
-            if len(others) < len(used):
-                return None
-            chans = sorted(int(c) for c in rng.choice(others, len(used), replace=False))
-            out.append(Clamp(p.layer, chans, p.cells, p.value, per_level=p.per_level))
-        else:
-            return None
-    return out
-
-
-def _other_maze(patches: list[Patch]) -> list[Patch]:
-    """Per-level edits shifted by one level: maze i gets maze i+1's edit."""
-    out = []
-    for p in patches:
-        if isinstance(p, SparseAdd) and p.per_level:
-            out.append(SparseAdd(p.layer, np.roll(p.index, -1, 0), np.roll(p.values, -1, 0), p.shape,
-                                 per_level=True, coeff=p.coeff))
-        else:
-            out.append(p)
-    return out
-
-
-def _head(patches: list[Patch], n: int) -> list[Patch]:
-    """Per-level patches restricted to their first ``n`` levels."""
-    out = []
-    for p in patches:
-        if isinstance(p, SparseAdd) and p.per_level:
-            out.append(SparseAdd(p.layer, p.index[:n], p.values[:n], p.shape, per_level=True, coeff=p.coeff))
-        elif isinstance(p, Clamp) and p.per_level:
-            out.append(Clamp(p.layer, p.channels, p.cells[:n], p.value, per_level=True))
-        else:
-            out.append(p)
-    return out
-
-
 def _edit_norm(policy: Any, patches: list[Patch], levels: Levels) -> float:
     """Mean L2 norm (over levels) of the change the patches make at their own layers."""
     total = np.zeros(len(levels))
+    by_layer: dict[str, list[Patch]] = {}
     for p in flatten_patches(patches):
-        clean = layer_activations(policy, levels, p.layer)
-        edited = layer_activations(policy, levels, p.layer, patches=[p])
+        by_layer.setdefault(p.layer, []).append(p)
+    for layer, ps in by_layer.items():  # each layer's own edits together
+        clean = layer_activations(policy, levels, layer)
+        edited = layer_activations(policy, levels, layer, patches=ps)
         total += ((edited - clean).reshape(len(levels), -1).norm(dim=1).numpy().astype(np.float64)) ** 2
     return float(np.sqrt(total).mean())
 
@@ -286,6 +224,7 @@ def run_frontier_unit(
     }
     fitted: dict[str, list[Patch]] = {}
     infos: dict[str, dict] = {}
+    cache: dict = {}  # what the method discovers once (counterfactual ranking, mean vectors)
     tgts = {name: target_cells(levels, name) for name in cfg.targets}
     for name in cfg.targets:
         if progress:
@@ -294,7 +233,7 @@ def run_frontier_unit(
             train = _levels(cfg, 5, cfg.train_mazes)
             train_t = target_cells(train, name)
         fitted[name], infos[name] = _build(
-            policy, cfg, method, knob, levels, tgts[name], ranking, train, train_t, progress
+            policy, cfg, method, knob, levels, tgts[name], ranking, train, train_t, progress, cache
         )
     # opposite-corner edits (fitted here if the opposite target is not in cfg.targets)
     rows: list[dict] = []
@@ -313,16 +252,18 @@ def run_frontier_unit(
                 variants.append(("random-positions", rp))
             if len(layers) == 1:
                 variants.append(
-                    ("random-dense", [random_vector_control(policy, _head(patches, len(fl))[0], fl, cfg.seed)])
+                    ("random-dense", [random_vector_control(policy, one_patch(_head(patches, len(fl))), fl, cfg.seed)])
                 )
             opp = OPPOSITE[name]
-            if opp in fitted:
+            if method in TARGET_FREE:
+                pass  # the same edit for every target: no opposite-target control
+            elif opp in fitted:
                 variants.append(("opposite", fitted[opp]))
             else:
                 ot = target_cells(levels, opp)
                 tl = _levels(cfg, 5, cfg.train_mazes) if method == "shared" else None
                 op, _ = _build(policy, cfg, method, knob, levels, ot, ranking, tl,
-                               None if tl is None else target_cells(tl, opp), progress)
+                               None if tl is None else target_cells(tl, opp), progress, cache)
                 variants.append(("opposite", op))
             if method in ("per-maze", "per-maze-multi"):
                 variants.append(("other-maze", _other_maze(patches)))
@@ -347,16 +288,18 @@ def run_frontier_unit(
                 info = infos[name]
                 row["fit_states"] = (info.get("states") or [0])[-1]
                 row["fit_p_move"] = info.get("train_p_move", math.nan)
+                if "channels" in info:
+                    row["channels"] = " ".join(str(c) for c in info["channels"])
             if vname in ("random-positions", "random-dense", "opposite", "other-maze"):
                 row["control_delta"] = r["reached"].rate - base["reached"].rate
                 row["control_flag"] = abs(row["control_delta"]) > RETENTION_TOL
             rows.append(row)
     if cfg.retention:
-        rows.append(_retention(policy, cfg, method, knob, levels, ranking, progress))
+        rows.append(_retention(policy, cfg, method, knob, levels, ranking, progress, cache))
     return {"rows": rows, "patches": fitted}
 
 
-def _retention(policy, cfg, method, knob, levels, ranking, progress) -> dict:
+def _retention(policy, cfg, method, knob, levels, ranking, progress, cache=None) -> dict:
     """The method aimed at the cheese's own cell: cheese rate vs the unedited agent's."""
     cheese = np.asarray(levels.cheese, np.int64)
     train = train_t = None
@@ -365,7 +308,7 @@ def _retention(policy, cfg, method, knob, levels, ranking, progress) -> dict:
         train_t = np.asarray(train.cheese, np.int64)
     if progress:
         progress(f"{method} {knob:g} -> cheese (retention)")
-    patches, _ = _build(policy, cfg, method, knob, levels, cheese, ranking, train, train_t, progress)
+    patches, _ = _build(policy, cfg, method, knob, levels, cheese, ranking, train, train_t, progress, cache)
     from agents.eval.rollout import rollout
 
     from ..patches.apply import rollout_patch

@@ -1,7 +1,9 @@
 """Activation patches: the patch types and their JSON form (:mod:`~steering.patches.base`),
 their arrays (:mod:`~steering.patches.arrays`), patch files (:mod:`~steering.patches.io`) and
 patch application to a model or a rollout (:mod:`~steering.patches.apply`); the
-optimised sparse additive edit :class:`~steering.patches.sparse.SparseAdd` (:mod:`~steering.patches.sparse`).
+optimised sparse additive edit :class:`~steering.patches.sparse.SparseAdd` (:mod:`~steering.patches.sparse`);
+counterfactual activation patching :class:`~steering.patches.counterfactual.Counterfactual`
+(:mod:`~steering.patches.counterfactual`, an input-conditioned patch).
 
 The public names are importable from here: ``from steering.patches import Clamp, apply_patches``.
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 from . import base as _base
 from .apply import apply_patches, rollout_patch
 from .base import *  # noqa: F403 - the patch types and their JSON form: base.__all__
+from .counterfactual import Counterfactual  # registers itself in PATCH_TYPES
 from .io import load_patches, patches_to_json, save_patches
 from .sparse import SparseAdd  # registers itself in PATCH_TYPES
 
@@ -22,4 +25,5 @@ __all__ = [
     "patches_to_json",
     "save_patches",
     "SparseAdd",
+    "Counterfactual",
 ]

@@ -17,6 +17,14 @@ Patch types (``type`` in JSON):
 - :class:`Scale`: multiply channels by a factor.
 - :class:`Compose`: several patches, applied in order.
 - :class:`Stack`: different patches for consecutive blocks of levels (batched variants).
+- :class:`~steering.patches.counterfactual.Counterfactual` (its own module): replace channels
+  with the activations of the same observation with the cheese moved (an *input-conditioned*
+  patch: see below).
+
+Input-conditioned patches (``needs_input`` True) compute their data from the model input of
+each forward pass: :func:`~steering.patches.apply.apply_patches` (and so ``rollout_patch``)
+installs a forward pre-hook on the model that calls ``patch.prepare(model, x, rows)`` before
+the pass; ``apply`` then uses (and consumes) what ``prepare`` computed.
 
 Arrays travel in JSON as nested lists, or as ``{"npy": path}`` (relative paths resolve
 against ``base_dir``; see :mod:`steering.patches.arrays`). ``patch_from_json(p.to_json())``
@@ -72,6 +80,7 @@ __all__ = [
     "Resample",
     "Scale",
     "Stack",
+    "distinct_instances",
     "flatten_patches",
     "patch_from_json",
 ]
@@ -82,7 +91,13 @@ class Patch:
     """Base class: an edit of the activations of one layer."""
 
     type: ClassVar[str] = ""
+    #: True for input-conditioned patches (see the module docstring)
+    needs_input: ClassVar[bool] = False
     layer: str
+
+    def prepare(self, model: Any, x: torch.Tensor, rows: np.ndarray | None) -> None:
+        """Compute this forward pass's data from the model input ``x`` ``(B, ...)`` (rows as in
+        :meth:`apply`); a no-op unless ``needs_input``."""
 
     def apply(self, act: torch.Tensor, rows: np.ndarray | None = None) -> torch.Tensor:
         """Return the edited activations (a new tensor; ``act`` is not changed)."""
@@ -392,8 +407,16 @@ class Compose(Patch):
         for p in patches:
             if not isinstance(p, Patch):
                 raise ValueError(f"Compose takes Patch objects, got {type(p).__name__}")
-        self.patches = patches
+        self.patches = distinct_instances(patches)
         self.layer = patches[0].layer if patches else ""
+
+    @property
+    def needs_input(self) -> bool:  # type: ignore[override]
+        return any(p.needs_input for p in flatten_patches(self.patches))
+
+    def prepare(self, model, x, rows) -> None:
+        for p in flatten_patches(self.patches):
+            p.prepare(model, x, rows)
 
     def layers(self) -> list[str]:
         out: list[str] = []
@@ -441,11 +464,34 @@ class Stack(Patch):
             if bad:
                 raise ValueError(f"Stack sub-patches must all act on {layer!r}, got {bad}")
             self.patches.append(flat)
+        # one instance per block: an input-conditioned patch holds one pass's data
+        owned = distinct_instances([q for ps in self.patches for q in ps])
+        it = iter(owned)
+        self.patches = [[next(it) for _ in ps] for ps in self.patches]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
 
+    @property
+    def needs_input(self) -> bool:  # type: ignore[override]
+        return any(p.needs_input for ps in self.patches for p in ps)
+
+    def _blocks(self, rows, batch: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = rows_for(rows, batch, int(self.offsets[-1]), "Stack")
+        return rows, np.searchsorted(self.offsets, rows, side="right") - 1
+
+    def prepare(self, model, x, rows) -> None:
+        """Each block's input-conditioned sub-patches see their own rows of ``x``."""
+        rows, block = self._blocks(rows, x.shape[0])
+        for b, ps in enumerate(self.patches):
+            sel = np.flatnonzero(block == b)
+            if len(sel) == 0:
+                continue
+            idx = torch.as_tensor(sel, device=x.device)
+            for p in ps:
+                if p.needs_input:
+                    p.prepare(model, x[idx], rows[sel] - self.offsets[b])
+
     def apply(self, act, rows=None):
-        rows = rows_for(rows, act.shape[0], int(self.offsets[-1]), "Stack")
-        block = np.searchsorted(self.offsets, rows, side="right") - 1
+        rows, block = self._blocks(rows, act.shape[0])
         out = act
         for b, ps in enumerate(self.patches):
             sel = np.flatnonzero(block == b)
@@ -503,4 +549,19 @@ def flatten_patches(patches: Patch | Sequence[Patch]) -> list[Patch]:
     out: list[Patch] = []
     for p in patches:
         out += flatten_patches(p.patches) if isinstance(p, Compose) else [p]
+    return out
+
+
+def distinct_instances(patches: Sequence[Patch]) -> list[Patch]:
+    """``patches`` with every repeat of an input-conditioned patch object replaced by a copy
+    (each occurrence then holds its own forward pass's data); other patches are kept as is."""
+    import copy
+
+    seen: set[int] = set()
+    out: list[Patch] = []
+    for p in patches:
+        if p.needs_input and id(p) in seen:
+            p = copy.copy(p)
+        seen.add(id(p))
+        out.append(p)
     return out

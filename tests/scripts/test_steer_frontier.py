@@ -51,6 +51,30 @@ def test_frontier_smoke_and_resume(run, ckpt, tmp_path):
     assert r3.returncode == 2 and "other arguments" in r3.stderr
 
 
+def test_frontier_counterfactual_and_vector_methods(run, ckpt, tmp_path):
+    """The new methods from the CLI: their knob flags, rows with controls, patch files that
+    load back (a counterfactual patch as its recipe, no activation arrays)."""
+    from steering.patches import Counterfactual, load_patches
+
+    out = tmp_path / "cf"
+    r = run([*FAST, "--methods", "cf-target,cf-waypoint,vec-compose", "--cf-channels", "1", "--cf-radius", "1",
+             "--coeffs=-1", "--agent", ckpt, "--out", str(out)])
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(open(out / "frontier.csv")))
+    ctl = {(r["method"], r["control"]) for r in rows}
+    assert {("cf-target", c) for c in ("", "random-positions", "random-dense", "opposite", "retention")} <= ctl
+    assert {("cf-waypoint", ""), ("cf-waypoint", "opposite"), ("vec-compose", ""), ("vec-compose", "random-dense"),
+            ("vec-compose", "retention")} <= ctl
+    assert ("vec-compose", "opposite") not in ctl  # the same edit for every target
+    main = [r for r in rows if r["control"] == "" and r["method"].startswith("cf")]
+    assert all(0 < float(r["modified"]) <= 18 for r in main)  # 1 channel x at most 2 3x3 blocks of cells
+    (p,) = load_patches(out / "patches" / "cf-waypoint_1_top-left.json")
+    assert isinstance(p, Counterfactual) and p.mode == "waypoint" and p.radius == 1 and len(p.channels) == 1
+    assert not (out / "patches" / "cf-waypoint_1_top-left_arrays").exists()
+    cfg = json.loads((out / "config.json").read_text())["config"]
+    assert cfg["cf_radius"] == 1 and cfg["knobs"]["vec-compose"] == [-1.0]
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [
@@ -64,6 +88,11 @@ def test_frontier_smoke_and_resume(run, ckpt, tmp_path):
         (["--targets", "middle"], "unknown target 'middle'"),
         (["--size", "4"], "maze size must be an odd integer in [3, 25], got 4"),
         (["--radius", "-1"], "radius must be an integer >= 0"),
+        (["--methods", "cf-target", "--cf-channels", "0"], "knob values of 'cf-target' must be integers >= 1, got 0"),
+        (["--methods", "cf-waypoint", "--cf-channels", "999"], "cf-waypoint n=999 out of range [1, "),
+        (["--cf-radius", "-2"], "--cf-radius must be an integer >= 0, got -2"),
+        (["--methods", "vec-cheese", "--coeffs=0"], "knob values of 'vec-cheese' are coefficients and must be nonzero"),
+        (["--coeffs", "nan"], "--coeffs: expected comma-separated finite numbers"),
     ],
 )
 def test_frontier_bad_input(run, ckpt, tmp_path, extra, message):
