@@ -40,7 +40,7 @@ import numpy as np
 
 from agents.eval.stats import Rate
 from mazegen import CORNERS, Levels
-from mazegen.checks import check_int, check_maze_size
+from mazegen.checks import check_int, check_maze_size, is_int
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
 from ..methods.optimise import EditConfig, check_edit_layers
