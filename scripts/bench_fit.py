@@ -73,13 +73,13 @@ def main(argv: list[str] | None = None) -> int:
         x = torch.randn(b, chans, 25, 25)
         with torch.no_grad():
             ours = model(x)[0]
-            t_ours = _median_ms(lambda: model(x), args.repeats)
+            t_ours = _median_ms(lambda x=x: model(x), args.repeats)
             kept = [blk.maxpool for blk in blocks]
             try:
                 for blk in blocks:
                     blk.maxpool = nn.MaxPool2d(3, 2, 1)
                 theirs = model(x)[0]
-                t_torch = _median_ms(lambda: model(x), args.repeats)
+                t_torch = _median_ms(lambda x=x: model(x), args.repeats)
             finally:
                 for blk, m in zip(blocks, kept):
                     blk.maxpool = m

@@ -16,7 +16,7 @@ from steering.plots import (
 from steering.report import steering_section
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
+from _steer_tiny import LAYER
 
 
 def test_steering_section_is_a_q2_frontier_table(tmp_path):
