@@ -74,7 +74,8 @@ class MaxPool(nn.MaxPool2d):
 
     PyTorch's CPU max-pool is 3-10x slower on contiguous NCHW tensors than on channels_last
     ones; the maximum (and its gradient) is the same value either way, so this returns exactly
-    what ``nn.MaxPool2d`` returns, in the input's memory format (BENCHMARKS.md, "max-pool").
+    what ``nn.MaxPool2d`` returns, in the input's memory format (BENCHMARKS.md, "max-pool and the
+    optimised-edit fit").
     """
 
     def __init__(self) -> None:
