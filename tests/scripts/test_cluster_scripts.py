@@ -41,7 +41,7 @@ def test_sweep_agents_one_table_and_resume(tmp_path, run_script, save_agent):
     assert [u["agent"] for u in summary["units"]] == [labels[0]] * 2 + [labels[1]] * 2
     with open(out / "summary.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert list(rows[0])[:3] == ["agent", "size", "placement"] and len(rows) == 4
+    assert list(rows[0])[:4] == ["agent", "train_region", "size", "placement"] and len(rows) == 4
     assert (out / "phase_transition_agents.png").is_file()
     assert (out / "agents" / labels[1] / "units" / "5_top-right.json").is_file()
     before = (out / "summary.csv").read_bytes()
