@@ -58,7 +58,7 @@ def q2_table(rows: list[dict], targets: list[str]) -> str:
         + " / ".join(targets)
         + ") | retention: cheese rate edited vs unedited |"
     )
-    lines = [head, "|" + "---|" * (6 + len(targets))]
+    lines = [head, "|" + "---|" * (7 + len(targets))]
     base = {r["target"]: r for r in rows if r["control"] == "baseline"}
     if base:
         lines.append(

@@ -35,6 +35,8 @@ def test_steering_section_is_a_q2_frontier_table(tmp_path):
     rows = json.loads((tmp_path / "steering" / "frontier.json").read_text())["rows"]
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| method | knob | % of layer | % of network | arrival top-left | arrival bottom-right")
+    sep = next(line for line in md.splitlines() if line.startswith("|---"))
+    assert sep.count("---") == table[0].count(" | ") + 1 == table[1].count(" | ") + 1  # columns agree
     assert [line.split(" | ")[0] for line in table[1:]] == [
         "| none", "| clamp-single", "| clamp-channels", "| per-maze", "| shared"]
     # each row's numbers are the frontier's: per-maze k = 4 of the 8 x 7 x 7 = 392-value layer
