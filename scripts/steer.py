@@ -27,7 +27,7 @@ Examples::
         --methods single,discovered --magnitudes 1,3,10 --mazes 50 --out runs/steer
     python scripts/steer.py frontier --agent grid-r5-s1 --mazes 30 --train-mazes 30 \\
         --methods per-maze,shared --ks 16,64 --shared-ks 256
-    python scripts/steer.py frontier --agent grid-r5-s1 --methods cf-target,cf-waypoint,vec-cheese \
+    python scripts/steer.py frontier --agent grid-r5-s1 --methods cf-target,cf-waypoint,vec-cheese \\
         --cf-channels 1,8,32 --coeffs=-1,-2
     python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
