@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from agents.model import fast_inference
 from mazegen import Level, Levels
 from mazegen.checks import check_int
 from mazegen.level import as_levels
@@ -248,7 +249,7 @@ class _Objective:
         """``deltas[layer]``: ``(S, size)`` edits, one row per state -> ``(S, 15)`` logits."""
         from ..hooking import hooks
 
-        with _autocast(self.fast):
+        with fast_inference(self.fast, self.x.device):
             if self.suffix is not None:
                 layer = self.layers[0]
                 act = (self.base + deltas[layer]).reshape(len(self.x), *self.shapes[layer])
@@ -261,11 +262,6 @@ class _Objective:
 
             with hooks(self.model, {layer: make(layer) for layer in self.layers}):
                 return self.model(self.x)[0].float()
-
-
-def _autocast(enabled: bool):
-    """bf16 autocast on the CPU when ``enabled`` (a no-op context otherwise)."""
-    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(enabled))
 
 
 @contextlib.contextmanager
