@@ -54,13 +54,13 @@ from .frontier_methods import (
     INT_KNOBS,
     TARGET_FREE,
     VECTOR_METHODS,
+    build,
+    head,
+    levels_of,
     one_patch,
+    other_maze,
+    random_positions,
 )
-from .frontier_methods import build as _build
-from .frontier_methods import head as _head
-from .frontier_methods import levels_of as _levels
-from .frontier_methods import other_maze as _other_maze
-from .frontier_methods import random_positions as _random_positions
 from .retarget import OPPOSITE, random_vector_control, target_cells
 
 __all__ = [
@@ -214,7 +214,7 @@ def run_frontier_unit(
     Rows: one per (target, variant), variant ``""`` (the method) or a control name; the baseline
     rows (no edit) have method ``"none"``.
     """
-    levels = _levels(cfg, 3, cfg.mazes)
+    levels = levels_of(cfg, 3, cfg.mazes)
     train = train_t = None
     fl = levels[: min(cfg.fraction_mazes, len(levels))]
     layers = cfg.multi_layers if method == "per-maze-multi" else [cfg.layer]
@@ -230,9 +230,9 @@ def run_frontier_unit(
         if progress:
             progress(f"{method} {knob:g} -> {name}")
         if method == "shared":
-            train = _levels(cfg, 5, cfg.train_mazes)
+            train = levels_of(cfg, 5, cfg.train_mazes)
             train_t = target_cells(train, name)
-        fitted[name], infos[name] = _build(
+        fitted[name], infos[name] = build(
             policy, cfg, method, knob, levels, tgts[name], ranking, train, train_t, progress, cache
         )
     # opposite-corner edits (fitted here if the opposite target is not in cfg.targets)
@@ -240,19 +240,19 @@ def run_frontier_unit(
     for name in cfg.targets:
         patches = fitted[name]
         t = tgts[name]
-        fm = fraction_modified(policy, _head(patches, len(fl)), fl)
+        fm = fraction_modified(policy, head(patches, len(fl)), fl)
         common = {
             "method": method, "knob": float(knob), "target": name, "size": cfg.size,
             "layers": "+".join(layers), "train_mazes": cfg.train_mazes if method == "shared" else 0,
         }
         variants: list[tuple[str, list[Patch] | None]] = [("", patches)]
         if cfg.controls:
-            rp = _random_positions(policy, patches, cfg.seed + 1)
+            rp = random_positions(policy, patches, cfg.seed + 1)
             if rp is not None:
                 variants.append(("random-positions", rp))
             if len(layers) == 1:
                 variants.append(
-                    ("random-dense", [random_vector_control(policy, one_patch(_head(patches, len(fl))), fl, cfg.seed)])
+                    ("random-dense", [random_vector_control(policy, one_patch(head(patches, len(fl))), fl, cfg.seed)])
                 )
             opp = OPPOSITE[name]
             if method in TARGET_FREE:
@@ -261,12 +261,12 @@ def run_frontier_unit(
                 variants.append(("opposite", fitted[opp]))
             else:
                 ot = target_cells(levels, opp)
-                tl = _levels(cfg, 5, cfg.train_mazes) if method == "shared" else None
-                op, _ = _build(policy, cfg, method, knob, levels, ot, ranking, tl,
+                tl = levels_of(cfg, 5, cfg.train_mazes) if method == "shared" else None
+                op, _ = build(policy, cfg, method, knob, levels, ot, ranking, tl,
                                None if tl is None else target_cells(tl, opp), progress, cache)
                 variants.append(("opposite", op))
             if method in ("per-maze", "per-maze-multi"):
-                variants.append(("other-maze", _other_maze(patches)))
+                variants.append(("other-maze", other_maze(patches)))
         # the edit runs as the first block of the batched rollout, so its episodes use the same
         # sampling streams (seed, level index) as a plain rollout of the evaluation levels
         runs = [(levels, t, variants[0][1], True), (levels, t, None, True)]
@@ -279,10 +279,10 @@ def run_frontier_unit(
         rows.append({**common, "method": "none", "control": "baseline", **_rate_cols(base),
                      "modified": 0.0, "fraction_layer": 0.0, "fraction_network": 0.0})
         for (vname, ps), r in zip(variants, rates):
-            vfm = fm if vname == "" else fraction_modified(policy, _head(ps, len(fl)), fl)
+            vfm = fm if vname == "" else fraction_modified(policy, head(ps, len(fl)), fl)
             row = {**common, "control": vname, **_rate_cols(r), **_modified_cols(vfm)}
             if vname in ("", "random-positions", "random-dense"):
-                row["edit_norm"] = _edit_norm(policy, _head(ps, len(fl)), fl)
+                row["edit_norm"] = _edit_norm(policy, head(ps, len(fl)), fl)
                 row["layer_act_norm"] = float(np.sqrt(sum(v**2 for v in act_norm.values())))
             if vname == "":
                 info = infos[name]
@@ -304,11 +304,11 @@ def _retention(policy, cfg, method, knob, levels, ranking, progress, cache=None)
     cheese = np.asarray(levels.cheese, np.int64)
     train = train_t = None
     if method == "shared":
-        train = _levels(cfg, 5, cfg.train_mazes)
+        train = levels_of(cfg, 5, cfg.train_mazes)
         train_t = np.asarray(train.cheese, np.int64)
     if progress:
         progress(f"{method} {knob:g} -> cheese (retention)")
-    patches, _ = _build(policy, cfg, method, knob, levels, cheese, ranking, train, train_t, progress, cache)
+    patches, _ = build(policy, cfg, method, knob, levels, cheese, ranking, train, train_t, progress, cache)
     from agents.eval.rollout import rollout
 
     from ..patches.apply import rollout_patch
@@ -467,7 +467,7 @@ def run_frontier(policy: Any, cfg: FrontierConfig, out, *, agent: str, bar=None)
     best = best_row(rows)
     reproduced = {}
     if best is not None:
-        levels = _levels(cfg, 3, cfg.mazes)
+        levels = levels_of(cfg, 3, cfg.mazes)
         from agents.eval.rollout import rollout
 
         from ..patches.apply import rollout_patch
@@ -535,14 +535,14 @@ def distance_curve(
     targets. One row per (bin, variant) with Wilson CIs."""
     from ..methods.retarget import random_targets
 
-    levels = _levels(cfg, 6, cfg.mazes)
+    levels = levels_of(cfg, 6, cfg.mazes)
     t = random_targets(levels, cfg.seed)
     dist = np.array([path_distance(x, c) for x, c in zip(levels, t)])
     train = train_t = None
     if method == "shared":
-        train = _levels(cfg, 7, cfg.train_mazes)
+        train = levels_of(cfg, 7, cfg.train_mazes)
         train_t = random_targets(train, cfg.seed + 1)
-    patches, _ = _build(policy, cfg, method, knob, levels, t, ranking, train, train_t, progress)
+    patches, _ = build(policy, cfg, method, knob, levels, t, ranking, train, train_t, progress)
     reached = []
     for ps in (patches, None):  # the edit first: its sampling streams match a plain rollout
         from agents.eval.rollout import rollout
