@@ -22,9 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from .constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
+from .constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE, WORLD_SIZE
 
-__all__ = ["is_int", "check_int", "check_optional_int", "is_maze_size", "check_maze_size"]
+__all__ = ["is_int", "check_int", "check_optional_int", "is_maze_size", "check_maze_size", "check_distribution_mode"]
 
 
 def is_int(x: Any) -> bool:
@@ -106,3 +106,19 @@ def check_maze_size(value: Any, what: str = "maze size", world_size: int = MAX_M
             f"{what} must be an odd integer in [{MIN_MAZE_SIZE}, {world_size}], got {value!r}"
         )
     return int(value)
+
+
+def check_distribution_mode(distribution_mode: Any) -> int:
+    """The world side of ``distribution_mode`` (``WORLD_SIZE``: 25 for "hard", 15 for "easy"),
+    else ValueError naming the allowed modes and the bad value.
+
+    >>> check_distribution_mode("hard")
+    25
+    >>> check_distribution_mode("medium")
+    Traceback (most recent call last):
+    ...
+    ValueError: distribution_mode must be one of ('easy', 'hard'), got 'medium'
+    """
+    if distribution_mode not in WORLD_SIZE:
+        raise ValueError(f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}")
+    return WORLD_SIZE[distribution_mode]

@@ -24,8 +24,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from .checks import check_int, is_int
-from .constants import WORLD_SIZE
+from .checks import check_distribution_mode, check_int, is_int
 from .level import Levels
 
 __all__ = [
@@ -148,16 +147,13 @@ class ProcgenLevelSource:
         start_level: int = 0,
         rand_seed: int = 0,
     ) -> None:
-        if distribution_mode not in WORLD_SIZE:
-            raise ValueError(
-                f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
-            )
+        world_size = check_distribution_mode(distribution_mode)
         num_envs = check_int("num_envs", num_envs, 1)
         from .procgen.seeds import LevelSeeds  # lazy: written alongside this module
 
         self.num_envs = num_envs
         self.distribution_mode = distribution_mode
-        self.world_size = WORLD_SIZE[distribution_mode]
+        self.world_size = world_size
         self.maze_size = maze_size
         self.cheese = cheese
         self.mouse = mouse

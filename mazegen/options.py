@@ -27,7 +27,7 @@ from typing import Any, TypedDict
 
 import numpy as np
 
-from .checks import check_int, check_maze_size, is_int
+from .checks import check_distribution_mode, check_int, check_maze_size, is_int
 from .constants import MAX_STEPS, WORLD_SIZE
 from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .level_source import SOURCE_OPTIONS, LevelSource, ProcgenLevelSource
@@ -128,10 +128,7 @@ class LevelOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.distribution_mode not in WORLD_SIZE:
-            raise ValueError(
-                f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {self.distribution_mode!r}"
-            )
+        check_distribution_mode(self.distribution_mode)
         self._set("maze_size", check_maze_size_option(self.maze_size, self.distribution_mode))
         self._set("cheese", parse_placement(self.cheese, what="cheese"))
         self._set("mouse", parse_placement(self.mouse, what="mouse"))

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..checks import check_int
-from ..constants import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
+from ..checks import check_distribution_mode, check_int
+from ..constants import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
 from ..level import Level, Levels
 
 __all__ = [
@@ -115,14 +115,10 @@ def pixel_check(
     """
     from ..render.textured import FRAME, TexturedRenderer
 
-    if distribution_mode not in WORLD_SIZE:
-        raise ValueError(
-            f"distribution_mode must be one of {tuple(WORLD_SIZE)}, got {distribution_mode!r}"
-        )
+    w = check_distribution_mode(distribution_mode)
     check_int("steps", steps, 0)
     e = check_int("envs_per_seed", envs_per_seed, 1)
     rng = np.random.default_rng(rng_seed)
-    w = WORLD_SIZE[distribution_mode]
     renderer = TexturedRenderer(e, w, use_backgrounds=use_backgrounds)
     mine = np.zeros((e, FRAME, FRAME, 3), np.uint8)
     stats = {

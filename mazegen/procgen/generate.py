@@ -48,8 +48,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
-from ..checks import check_int, check_maze_size, is_int
-from ..constants import WORLD_SIZE
+from ..checks import check_distribution_mode, check_int, check_maze_size, is_int
 from ..level import CORNERS, Level, Levels, inner_margin
 from ..placement import (
     AtCell,
@@ -99,14 +98,6 @@ __all__ = [
 
 #: Largest accepted level seed (procgen seeds its mt19937 with the seed modulo 2**32).
 MAX_SEED = 2**32 - 1
-
-
-def _world_size(distribution_mode: str) -> int:
-    if distribution_mode not in WORLD_SIZE:
-        raise ValueError(
-            f"distribution_mode must be one of {sorted(WORLD_SIZE)}, got {distribution_mode!r}"
-        )
-    return WORLD_SIZE[distribution_mode]
 
 
 def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:
@@ -255,7 +246,7 @@ def generate_levels(
     With all defaults this is exactly :func:`procgen_levels`. Raises ValueError for bad
     arguments, and for a placement impossible on some level (naming the seed and cell).
     """
-    world = _world_size(distribution_mode)
+    world = check_distribution_mode(distribution_mode)
     seeds_arr = _as_seeds(seeds)
     n = len(seeds_arr)
     sizes = _sizes(maze_size, n, world)
