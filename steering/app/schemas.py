@@ -11,16 +11,14 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mazegen.checks import check_maze_size
-from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
+from mazegen.constants import MAX_MAZE_SIZE, MAX_STEPS, MIN_MAZE_SIZE
+from mazegen.procgen.generate import MAX_SEED
 
 #: Most patches a session may hold at once.
 MAX_PATCHES = 16
 #: Most rollouts one "run N rollouts" request may ask for.
 MAX_ROLLOUTS = 200
-#: Most steps of one episode (procgen's cap).
-MAX_STEPS = 500
-#: Largest level seed (procgen's seeds are 32-bit).
-MAX_SEED = 2**32 - 1
+# MAX_STEPS (procgen's episode cap) and MAX_SEED (the largest level seed) come from mazegen.
 #: Largest accepted request body, bytes (a state with a few steering vectors fits easily).
 MAX_BODY_BYTES = 4_000_000
 
