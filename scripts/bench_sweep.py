@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     from agents.eval.rollout import rollout
     from agents.eval.sweep import level_seeds, parse_sizes
     from agents.model import ImpalaModel
-    from agents.policy import Policy
+    from agents.policy import Policy, rgb_style
     from mazegen.env import MazeVecEnv
     from mazegen.level_source import FixedLevelSource
     from mazegen.procgen.generate import generate_levels
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         policy = agents.load(name, fast=not args.fp32)
     levels = generate_levels(level_seeds(args.seed, args.mazes), maze_size=size, cheese=args.placement)
     b = min(args.batch_size, len(levels))
-    env = MazeVecEnv(FixedLevelSource(levels[:b]), b, obs=policy.obs)
+    env = MazeVecEnv(FixedLevelSource(levels[:b]), b, obs=policy.obs, rgb_style=rgb_style(policy))
     obs = env.reset()
     policy.action_probs(obs)  # warm-up
 

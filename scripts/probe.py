@@ -134,6 +134,8 @@ def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> Non
                 lo = [b["got_cheese"] - b["got_cheese_lo"]] + [x["random_mean"] - x["random_min"] for x in rand]
                 hi = [b["got_cheese_hi"] - b["got_cheese"]] + [x["random_max"] - x["random_mean"] for x in rand]
                 label = f"{mode} / random (mean, min-max of {rand[0]['draws']} draws)"
+                # the mean of equal draws can sit an ulp outside their min-max: no negative bar
+                lo, hi = [max(v, 0.0) for v in lo], [max(v, 0.0) for v in hi]
                 ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="--", label=label)
         ax.set_title(f"{dist}-distribution cheese rate")
         ax.set_xlabel("channels ablated k")
@@ -375,7 +377,7 @@ def main(argv: list[str] | None = None) -> int:
                    "control": res["control"], "unit": res["unit"], "alphas": cfg.alphas,
                    "tr_alphas": cfg.tr_alphas}
     elif a.command == "explain":
-        from steering.experiments.explain import run_explain
+        from steering.experiments.explain import plot_explain, run_explain
 
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -383,6 +385,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             ap.error(str(e))
         rows = res["rows"]
+        plot_explain(rows, out / "explain.png")
         und = {k: v for k, v in res["understood"].items() if k != "channel_mean"}
         summary = {"command": "explain", "rows": rows, "understood": und}
     elif a.bound:
