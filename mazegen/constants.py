@@ -31,6 +31,7 @@ __all__ = [
     "NUM_ACTIONS",
     "NUM_BACKGROUNDS",
     "MAX_STEPS",
+    "MAX_SEED",
     "CHEESE_REWARD",
     "ACTION_LEFT",
     "ACTION_DOWN",
@@ -75,6 +76,9 @@ NUM_ACTIONS = 15
 NUM_BACKGROUNDS = 9
 #: procgen's episode timeout: the 500th step ends the episode.
 MAX_STEPS = 500
+#: Largest procgen seed, for level seeds and ``rand_seed`` alike: procgen seeds its mt19937
+#: generators with the seed modulo 2**32, so seeds are uint32.
+MAX_SEED = 2**32 - 1
 #: Reward for stepping onto the cheese.
 CHEESE_REWARD = 10.0
 

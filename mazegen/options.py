@@ -28,7 +28,7 @@ from typing import Any, TypedDict
 import numpy as np
 
 from .checks import check_distribution_mode, check_int, check_maze_size, is_int
-from .constants import MAX_STEPS, WORLD_SIZE
+from .constants import MAX_SEED, MAX_STEPS, WORLD_SIZE
 from .env import OBS_KINDS, RGB_STYLES, MazeVecEnv
 from .level_source import SOURCE_OPTIONS, LevelSource, ProcgenLevelSource
 from .placement import Placement, check_cell_placements, parse_placement
@@ -48,8 +48,8 @@ __all__ = [
     "MAX_RAND_SEED",
 ]
 
-#: Largest procgen ``rand_seed`` (C++ takes it modulo 2**32).
-MAX_RAND_SEED = 2**32 - 1
+#: Largest procgen ``rand_seed``: :data:`mazegen.constants.MAX_SEED` (C++ takes it modulo 2**32).
+MAX_RAND_SEED = MAX_SEED
 
 
 def check_num_envs(num_envs: Any) -> int:

@@ -49,6 +49,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..checks import check_distribution_mode, check_int, check_maze_size, is_int
+from ..constants import MAX_SEED
 from ..level import CORNERS, Level, Levels, inner_margin
 from ..placement import (
     AtCell,
@@ -96,8 +97,6 @@ __all__ = [
     "MAX_SEED",
 ]
 
-#: Largest accepted level seed (procgen seeds its mt19937 with the seed modulo 2**32).
-MAX_SEED = 2**32 - 1
 
 
 def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:

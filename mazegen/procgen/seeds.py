@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 from ..checks import check_int
+from ..constants import MAX_SEED
 from .mt19937 import MT19937, MT_STATE_SIZE, mt_next, mt_seed
 
 __all__ = ["LevelSeeds", "INT32_MAX"]
@@ -60,7 +61,7 @@ class LevelSeeds:
         self.num_envs = check_int("num_envs", num_envs, 1, 10**8)
         self.num_levels = check_int("num_levels", num_levels, 0, INT32_MAX)
         self.start_level = check_int("start_level", start_level, 0, INT32_MAX)
-        self.rand_seed = check_int("rand_seed", rand_seed, 0, 2**32 - 1)
+        self.rand_seed = check_int("rand_seed", rand_seed, 0, MAX_SEED)
         if self.num_levels > 0 and self.start_level + self.num_levels > INT32_MAX:
             raise ValueError(
                 f"start_level + num_levels must be <= {INT32_MAX} (procgen's int32 seeds), "

@@ -11,8 +11,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mazegen.checks import check_maze_size
-from mazegen.constants import MAX_MAZE_SIZE, MAX_STEPS, MIN_MAZE_SIZE
-from mazegen.procgen.generate import MAX_SEED
+from mazegen.constants import MAX_MAZE_SIZE, MAX_SEED, MAX_STEPS, MIN_MAZE_SIZE
 
 #: Most patches a session may hold at once.
 MAX_PATCHES = 16
