@@ -305,6 +305,7 @@ def run_retarget(
                         channels=chans,
                         magnitude=mag,
                         ranking=ranking,
+                        world_size=levels.world_size,
                     )
                     used = list(patch.channels or [])
                     fm = fraction_modified(policy, _sub(patch, len(frac_levels)), frac_levels)
@@ -343,7 +344,8 @@ def run_retarget(
                         )
                     wrong = _wrong_targets(levels, name)
                     wp = retarget_patch(
-                        policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag
+                        policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag,
+                        world_size=levels.world_size,
                     )
                     controls["wrong-location"] = Clamp(
                         cfg.layer, used, wp.cells, mag, per_level=True

@@ -314,7 +314,8 @@ def discover_cheese_channels(
     ranking.magnitude = mag
     top = ranking.top(validate_top)
     variants = [(vl, targets, None, False)] + [
-        (vl, targets, retarget_patch(policy, layer, targets, method="single", channels=[c], magnitude=mag), False)
+        (vl, targets, retarget_patch(policy, layer, targets, method="single", channels=[c], magnitude=mag,
+                                     world_size=vl.world_size), False)
         for c in top
     ]
     rates = retarget_success_batch(policy, variants, max_steps=max_steps, seed=seed)
