@@ -4,9 +4,10 @@
   :mod:`~steering.experiments.retarget_units`: one (size, target) unit as a call a Ray task runs.
 - :mod:`~steering.experiments.vectors`: :class:`VectorConfig`, :func:`run_vector`.
 - :mod:`~steering.experiments.frontier`: :class:`FrontierConfig`, :func:`run_frontier` (arrival
-  vs the share of activations modified, with controls) and :func:`distance_curve`; its methods
-  (clamps, optimised edits, counterfactual patching, steering vectors) are built in
-  :mod:`~steering.experiments.frontier_methods`.
+  vs the share of activations modified, with controls); its methods (clamps, optimised edits,
+  counterfactual patching, steering vectors) are built in
+  :mod:`~steering.experiments.frontier_methods`. :mod:`~steering.experiments.distance`:
+  :func:`distance_curve` (arrival vs the target's distance from the start -> top-right path).
 - :mod:`~steering.experiments.probe_layers`: :func:`run_layer_probes` (every layer, every probe family).
 - :mod:`~steering.experiments.probe_steer`: :class:`ProbeSteerConfig`, :func:`run_probe_steer`.
 - :mod:`~steering.experiments.explain`: :class:`ExplainConfig`, :func:`run_explain`.
@@ -23,7 +24,7 @@ _LAZY = {
     "run_vector": "vectors",
     "FrontierConfig": "frontier",
     "run_frontier": "frontier",
-    "distance_curve": "frontier",
+    "distance_curve": "distance",
     "run_layer_probes": "probe_layers",
     "ProbeSteerConfig": "probe_steer",
     "run_probe_steer": "probe_steer",

@@ -12,6 +12,15 @@
 
 This module imports nothing heavy, so scripts that only need the argparse types stay light.
 
+The subcommands of ``scripts/steer.py`` are one module each, imported by that script alone:
+:mod:`~steering.cli.retarget`, :mod:`~steering.cli.frontier`, :mod:`~steering.cli.distance`,
+:mod:`~steering.cli.vector`, :mod:`~steering.cli.discover`, :mod:`~steering.cli.apply`; each has
+``add_parser(sub)`` (its flags), ``config(args)`` (the validated config, before any agent is
+loaded) and ``run(args, cfg, policy, out, bar)`` (the run, returning the summary), and may have
+``check_for_agent(args, cfg, policy)`` (checks that need the agent, before any file is written;
+default :func:`steering.cli.steer_options.check_for_agent`). The options and argparse types
+they share are in :mod:`~steering.cli.steer_options`.
+
 >>> import argparse
 >>> p = argparse.ArgumentParser()
 >>> _ = p.add_argument("--n", type=int_at_least(1, "--n"))
@@ -51,7 +60,7 @@ __all__ = [
 ]
 
 #: Where runs go by default: ``runs/`` in the checkout.
-RUNS_DIR = Path(__file__).resolve().parents[1] / "runs"
+RUNS_DIR = Path(__file__).resolve().parents[2] / "runs"
 
 
 def int_at_least(low: int, name: str | None = None) -> Callable[[str], int]:
@@ -124,7 +133,7 @@ def add_run_options(
     ``name`` is the default run directory's prefix in the help (``runs/<name>-<timestamp>``);
     the other keywords are the defaults of ``--mazes``, ``--max-steps`` and ``--torch-threads``.
     """
-    from .activations import DEFAULT_LAYER
+    from ..activations import DEFAULT_LAYER
 
     p.add_argument(
         "--agent",
