@@ -1,4 +1,4 @@
-"""Shortest paths on maze levels: BFS distances, paths, actions, the decision square.
+"""Shortest paths on maze levels: BFS distances, paths, next steps, the decision square.
 
 Moves are the four canonical actions (:mod:`mazegen.constants`); a step into a wall or off the
 grid is not a legal step. Every function takes walls as a boolean ``(W, W)`` array (True =
@@ -40,6 +40,7 @@ __all__ = [
     "shortest_path",
     "path_to_actions",
     "next_action_towards",
+    "next_cells_towards",
     "decision_square",
     "NEIGHBOR_ACTIONS",
 ]
@@ -220,6 +221,55 @@ def next_action_towards(walls: np.ndarray, cells, target) -> np.ndarray:
     res = np.empty(len(sub), dtype=np.int64)
     _actions_towards(dist, sub, res)
     out[inside] = res
+    return out
+
+
+@njit(cache=True)
+def _next_cells_batch(dist: np.ndarray, cells: np.ndarray, out: np.ndarray) -> None:
+    for i in range(cells.shape[0]):
+        r, c = cells[i, 0], cells[i, 1]
+        k = _step_towards(dist[i], r, c)
+        if k >= 0:
+            out[i, 0] = r + _DR[k]
+            out[i, 1] = c + _DC[k]
+        elif dist[i, r, c] == 0:  # on the target
+            out[i, 0] = r
+            out[i, 1] = c
+        else:
+            out[i, 0] = -1
+            out[i, 1] = -1
+
+
+def next_cells_towards(walls: np.ndarray, cells, targets) -> np.ndarray:
+    """Per level, the cell one step from ``cells[i]`` along a shortest path to ``targets[i]``.
+
+    Args:
+        walls: ``(N, W, W)`` bool.
+        cells: ``(N, 2)`` cells inside the grid.
+        targets: ``(N, 2)`` open cells.
+
+    Returns:
+        ``(N, 2)`` int64: the next cell; the target itself where the cell is the target; -1 rows
+        where the cell is a wall or cannot reach the target.
+
+    >>> walls = np.ones((1, 3, 3), bool); walls[0, 1] = False   # one open row
+    >>> next_cells_towards(walls, [[1, 0]], [[1, 2]]).tolist()
+    [[1, 1]]
+    """
+    w = _as_walls(walls, ndim=3)
+    cells = np.asarray(cells, dtype=np.int64)
+    if cells.shape != (w.shape[0], 2):
+        raise ValueError(f"cells must have shape ({w.shape[0]}, 2), got {cells.shape}")
+    bad = (cells < 0).any(axis=1) | (cells >= w.shape[-1]).any(axis=1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"cell {tuple(int(x) for x in cells[i])} is outside the grid: rows and cols must be in "
+            f"[0, {w.shape[-1] - 1}]"
+        )
+    dist = bfs_distances(w, targets)
+    out = np.empty((len(cells), 2), dtype=np.int64)
+    _next_cells_batch(dist, np.ascontiguousarray(cells), out)
     return out
 
 

@@ -53,8 +53,6 @@ __all__ = ["CF_MODES", "Counterfactual", "waypoints"]
 
 #: Where the cheese goes in the counterfactual input.
 CF_MODES = ("target", "waypoint")
-# 4-neighbour steps, in the order ties are broken (up, down, left, right)
-_STEPS = np.array([(-1, 0), (1, 0), (0, -1), (0, 1)], np.int64)
 
 
 class _Stop(Exception):
@@ -63,34 +61,23 @@ class _Stop(Exception):
 
 def waypoints(walls: np.ndarray, mouse: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """``(B, 2)``: per row the cell one step from ``mouse[b]`` along a BFS shortest path to
-    ``targets[b]`` (the target when the mouse is on it). ``walls`` ``(B, W, W)`` bool; ties go
-    to the first of up, down, left, right. ValueError if a target is a wall or unreachable.
+    ``targets[b]`` (the target when the mouse is on it): :func:`mazegen.solvers.next_cells_towards`,
+    so ties (mazes with loops) go as in every solver, to the first of left, down, up, right.
+    ``walls`` ``(B, W, W)`` bool. ValueError if a target is a wall or unreachable.
 
     >>> walls = np.ones((1, 3, 3), bool); walls[0, 1] = False   # one open row
     >>> waypoints(walls, np.array([[1, 0]]), np.array([[1, 2]])).tolist()
     [[1, 1]]
     """
-    from mazegen.solvers import bfs_distances
+    from mazegen.solvers import next_cells_towards
 
-    walls = np.asarray(walls, bool)
-    b, w = walls.shape[0], walls.shape[-1]
-    dist = bfs_distances(walls, targets)  # (B, W, W) steps to the target, -1: wall/unreachable
-    idx = np.arange(b)
-    d0 = dist[idx, mouse[:, 0], mouse[:, 1]]
-    if (d0 < 0).any():
-        i = int(np.flatnonzero(d0 < 0)[0])
+    out = next_cells_towards(walls, mouse, targets)
+    if (out < 0).any():
+        i = int(np.flatnonzero(out[:, 0] < 0)[0])
         raise ValueError(
             f"Counterfactual waypoint: target {tuple(int(v) for v in targets[i])} is unreachable "
             f"from the mouse at {tuple(int(v) for v in mouse[i])} (batch row {i})"
         )
-    out = targets.copy()
-    todo = d0 > 0
-    for dr, dc in _STEPS:
-        r, c = mouse[:, 0] + dr, mouse[:, 1] + dc
-        ok = todo & (r >= 0) & (r < w) & (c >= 0) & (c < w)
-        ok[ok] &= dist[idx[ok], r[ok], c[ok]] == d0[ok] - 1
-        out[ok] = np.stack([r[ok], c[ok]], 1)
-        todo &= ~ok
     return out
 
 

@@ -12,6 +12,7 @@ from mazegen.solvers import (
     bfs_distances,
     decision_square,
     next_action_towards,
+    next_cells_towards,
     path_to_actions,
     shortest_path,
 )
@@ -73,6 +74,23 @@ def test_ties_follow_left_down_up_right():
     # from (1,1) to (3,3): DOWN before RIGHT
     assert shortest_path(LOOP, (1, 1), (3, 3))[1] == (2, 1)
     assert next_action_towards(LOOP, [(1, 3)], (3, 1)).tolist() == [ACTION_LEFT]
+
+
+def test_next_cells_towards_is_next_action_towards_per_level():
+    walls = np.stack([LOOP, LOOP, LOOP, LOOP, SNAKE.walls[1:-1, 1:-1]])
+    cells = np.array([(1, 3), (1, 1), (3, 3), (0, 0), (0, 0)])
+    targets = np.array([(3, 1), (3, 3), (3, 3), (1, 1), (4, 4)])
+    got = next_cells_towards(walls, cells, targets)
+    # a tie (LOOP, (1,3) -> (3,1)) goes LEFT; on the target: the target; a wall: -1
+    assert got.tolist() == [[1, 2], [2, 1], [3, 3], [-1, -1], [0, 1]]
+    for w, c, t, g in zip(walls, cells, targets, got):
+        a = next_action_towards(w, [c], t)[0]
+        assert tuple(g) == ((-1, -1) if a < 0 and tuple(c) != tuple(t) else tuple(c) if a < 0
+                            else (c[0] + ACTION_DELTAS[a][0], c[1] + ACTION_DELTAS[a][1]))
+    with pytest.raises(ValueError, match=r"cell \(5, 0\) is outside the grid: rows and cols must be in \[0, 4\]"):
+        next_cells_towards(walls[:1], [(5, 0)], [(1, 1)])
+    with pytest.raises(ValueError, match=r"cells must have shape \(1, 2\)"):
+        next_cells_towards(walls[:1], [(1, 1), (1, 1)], [(1, 1)])
 
 
 def test_unreachable_and_errors():
