@@ -15,7 +15,8 @@ Runs, on the default zoo agent ``grid-r5-s1`` (or ``--agent``):
 and writes ``report.md`` with the numbers, CIs and figures into the run directory (default
 ``runs/demo-<timestamp>``), printing its path at the end. Every sweep is resumable: re-running
 with the same ``--out`` skips finished parts. The defaults are sized to finish within 10
-minutes on 2 CPU cores; ``--quick`` is a smoke-test size.
+minutes on 2 CPU cores for a grid agent; an rgb agent (64x64 frames, ~15x slower forward
+passes) takes about half an hour at the same defaults. ``--quick`` is a smoke-test size.
 """
 
 from __future__ import annotations
