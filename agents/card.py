@@ -20,12 +20,15 @@ from typing import Any
 
 import torch
 
+from mazegen.checks import check_int
+from mazegen.constants import WORLD_SIZE
+
 from .checkpoint import atomic_write_text, save
 from .train.config import TrainConfig
 from .train.log import learning_curve_summary, read_log, write_log
 from .train.state import latest_checkpoint, policy_from_train_checkpoint
 
-__all__ = ["git_commit", "machine_info", "evaluate_held_out", "make_card", "snapshot_to_zoo"]
+__all__ = ["LARGEST_LEVELS", "git_commit", "machine_info", "evaluate_held_out", "largest_maze_size", "make_card", "snapshot_to_zoo"]
 
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
@@ -62,8 +65,30 @@ def machine_info(device: str = "cpu") -> dict:
     return info
 
 
+#: Held-out levels at the largest maze size in a zoo card (the questions' size; issue: >= 400).
+LARGEST_LEVELS = 400
+
+
+def largest_maze_size(config: TrainConfig) -> int:
+    """The largest maze size ``config`` trains on: its ``maze_size`` (the largest entry), else
+    the world's side (procgen's size draw reaches it: 25 in hard mode, 15 in easy).
+
+    >>> largest_maze_size(TrainConfig()), largest_maze_size(TrainConfig(maze_size="5,9"))
+    (25, 9)
+    """
+    sizes = config.maze_sizes()
+    if sizes is None:
+        return WORLD_SIZE["hard" if config.distribution_mode == "hard" else "easy"]
+    return int(sizes) if isinstance(sizes, int) else max(sizes)
+
+
 def evaluate_held_out(
-    policy: Any, config: TrainConfig, n_levels: int | None = None, *, greedy: bool = True
+    policy: Any,
+    config: TrainConfig,
+    n_levels: int | None = None,
+    *,
+    greedy: bool = True,
+    largest_levels: int = 0,
 ) -> dict:
     """The card's evaluation of ``policy``: ``n_levels`` (default ``config.eval_levels``)
     consecutive level seeds from ``config.held_out_start``, never used in training, with the
@@ -72,8 +97,16 @@ def evaluate_held_out(
     With ``greedy`` (and sampled actions in the config) the same levels are also played with
     argmax actions; that evaluation's rates (overall, by maze size and bucket, mean episode
     length) go under the key ``"greedy"``, next to the sampled ones.
+
+    ``largest_levels`` > 0 adds ``"largest_maze"``: that many further held-out levels (the
+    seeds right after the main evaluation's), all at :func:`largest_maze_size`, the size the
+    questions are asked at, where ~1/12 of the main evaluation's levels are too few for a tight
+    CI. It holds ``size``, ``n_levels``, ``level_seeds``, the sampled ``cheese_rate`` / ``ci95``
+    / ``hits`` / ``mean_episode_length`` and (with ``greedy``) the same under ``"greedy"``.
     """
     from .eval.evaluate import evaluate
+
+    largest_levels = check_int("largest_levels", largest_levels, 0)
 
     kwargs = dict(
         n_levels=config.eval_levels if n_levels is None else n_levels,
@@ -90,6 +123,15 @@ def evaluate_held_out(
         keep = ("cheese_rate", "ci95", "hits", "action_mode", "mean_episode_length",
                 "by_maze_size", "by_size_bucket")
         out["greedy"] = {k: g[k] for k in keep}
+    if largest_levels:
+        big = {**kwargs, "n_levels": largest_levels, "seed": config.held_out_start + kwargs["n_levels"],
+               "sizes": largest_maze_size(config)}
+        keep = ("cheese_rate", "ci95", "hits", "n_levels", "level_seeds", "action_mode", "mean_episode_length")
+        b = evaluate(policy, deterministic=config.eval_deterministic, **big)
+        out["largest_maze"] = {"size": big["sizes"], **{k: b[k] for k in keep}}
+        if greedy and not config.eval_deterministic:
+            g = evaluate(policy, action_mode="greedy", **big)
+            out["largest_maze"]["greedy"] = {k: g[k] for k in keep}
     return out
 
 
@@ -139,13 +181,16 @@ def snapshot_to_zoo(
     zoo_root: str | os.PathLike | None = None,
     fast: bool = True,
     notes: str | None = None,
+    largest_levels: int | None = None,
 ) -> Path:
     """Turn the newest checkpoint of ``run_dir`` into zoo agent ``name``; returns its directory.
 
     Writes ``model.pt``, ``card.json`` (config, steps, wall time, the machine that trained it,
     git commit, a fresh evaluation on held-out levels, learning-curve summary with milestones,
     ``notes``), ``train_log.csv`` (cut at the checkpoint's step) and ``learning_curve.png``,
-    each atomically. ``eval_levels`` defaults to the run's own setting (0 = skip).
+    each atomically. ``eval_levels`` defaults to the run's own setting (0 = skip);
+    ``largest_levels`` adds that many held-out levels at the largest maze size
+    (:func:`evaluate_held_out`); None: :data:`LARGEST_LEVELS` when there is an evaluation.
     """
     from .checkpoint import ZOO_DIR
     from .eval.plots import learning_curves
@@ -163,10 +208,16 @@ def snapshot_to_zoo(
     n_eval = config.eval_levels if eval_levels is None else int(eval_levels)
     if n_eval < 0:
         raise ValueError(f"eval_levels must be >= 0, got {n_eval}")
+    if largest_levels is None:
+        largest_levels = LARGEST_LEVELS if n_eval else 0
+    largest_levels = check_int("largest_levels", largest_levels, 0)
+    if largest_levels and not n_eval:
+        raise ValueError("largest_levels needs the main evaluation (eval_levels > 0)")
     evaluation = None
     if n_eval > 0:
         policy.fast = fast
-        evaluation = evaluate_held_out(policy, config, n_eval, greedy=getattr(config, "eval_greedy", True))
+        evaluation = evaluate_held_out(policy, config, n_eval, greedy=getattr(config, "eval_greedy", True),
+                                       largest_levels=largest_levels)
         policy.fast = False
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name

@@ -32,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="Held-out evaluation levels (default: the run's eval_levels; 0 = skip).",
     )
+    parser.add_argument(
+        "--largest-levels",
+        type=int,
+        default=None,
+        help="Further held-out levels at the largest maze size (25 in hard mode), for the card's "
+        "'largest_maze' rate (default: 400 when the card has an evaluation; 0 = skip).",
+    )
     parser.add_argument("--zoo-dir", default=None, help="Zoo root directory (default: agents/zoo).")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the evaluation.")
     parser.add_argument(
@@ -44,6 +51,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.threads < 1:
         parser.error(f"--threads must be >= 1, got {args.threads}")
+    if args.largest_levels is not None and args.largest_levels < 0:
+        parser.error(f"--largest-levels must be >= 0, got {args.largest_levels}")
     torch.set_num_threads(args.threads)
     try:
         dest = snapshot_to_zoo(
@@ -52,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_levels=args.eval_levels,
             zoo_root=args.zoo_dir,
             notes=args.notes,
+            largest_levels=args.largest_levels,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -66,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
                 "cheese_rate": ev.get("cheese_rate"),
                 "ci95": ev.get("ci95"),
                 "greedy_cheese_rate": (ev.get("greedy") or {}).get("cheese_rate"),
+                "largest_maze": {k: v for k, v in (ev.get("largest_maze") or {}).items() if k != "greedy"}
+                or None,
                 "milestones": card["learning_curve"].get("milestones"),
             }
         )

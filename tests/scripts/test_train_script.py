@@ -151,6 +151,8 @@ def test_train_kill_resume_card_and_snapshot(tmp_path):
             str(zoo),
             "--eval-levels",
             "10",
+            "--largest-levels",
+            "6",
             "--notes",
             "tiny smoke agent",
         ]
@@ -165,6 +167,12 @@ def test_train_kill_resume_card_and_snapshot(tmp_path):
     zcard = json.loads((zoo / "tiny-agent" / "card.json").read_text())
     assert zcard["steps"] == target and zcard["evaluation"]["n_levels"] == 10
     assert zcard["notes"] == "tiny smoke agent"
+    # the largest maze (25x25 in hard mode) gets held-out levels of its own, after the main ones
+    big = zcard["evaluation"]["largest_maze"]
+    assert (big["size"], big["n_levels"], big["level_seeds"]) == (25, 6, [1_000_000_010, 1_000_000_015])
+    assert big["action_mode"] == "sampled" and big["greedy"]["action_mode"] == "greedy"
+    assert 0.0 <= big["ci95"][0] <= big["cheese_rate"] <= big["ci95"][1] <= 1.0
+    assert json.loads(r.stdout.strip().splitlines()[-2])["largest_maze"]["n_levels"] == 6
     # the machine is the one that trained it, stored in the checkpoint
     assert zcard["machine"]["torch_threads"] == 1 and zcard["machine"]["device"] == "cpu"
     assert [m["threshold"] for m in zcard["learning_curve"]["milestones"]] == [0.5, 0.8, 0.9]
@@ -177,6 +185,8 @@ def test_train_kill_resume_card_and_snapshot(tmp_path):
 def test_zoo_snapshot_errors(tmp_path):
     r = _run(["scripts/zoo_snapshot.py", str(tmp_path), "x", "--zoo-dir", str(tmp_path / "zoo")])
     assert r.returncode == 2 and "no checkpoints" in r.stderr
+    r = _run(["scripts/zoo_snapshot.py", str(tmp_path), "x", "--largest-levels", "-1"])
+    assert r.returncode == 2 and "--largest-levels must be >= 0, got -1" in r.stderr
 
 
 @pytest.mark.slow
