@@ -47,12 +47,6 @@ from ..methods.optimise import EditConfig, check_edit_layers
 from ..methods.retarget import ChannelRanking
 from ..metrics import fraction_modified, retarget_success_batch
 from ..patches.base import Patch, flatten_patches
-from .distance import (  # the distance curve, importable from here as before
-    DISTANCE_BINS,
-    distance_curve,
-    path_distance,
-    plot_distance_curve,
-)
 from .frontier_methods import (
     CF_METHODS,
     DEFAULT_KNOBS,
@@ -71,13 +65,9 @@ from .retarget import OPPOSITE, random_vector_control, target_cells
 
 __all__ = [
     "DEFAULT_KNOBS",
-    "DISTANCE_BINS",
     "FRONTIER_METHODS",
     "FrontierConfig",
-    "distance_curve",
     "frontier_units",
-    "path_distance",
-    "plot_distance_curve",
     "run_frontier_unit",
 ]
 

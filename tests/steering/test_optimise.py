@@ -158,7 +158,8 @@ def test_multi_layer_edit_splits_k_and_steers():
 
 
 def test_path_distance_and_distance_curve_rows():
-    from steering.experiments.frontier import FrontierConfig, distance_curve, path_distance
+    from steering.experiments.distance import distance_curve, path_distance
+    from steering.experiments.frontier import FrontierConfig
     from steering.methods.retarget import eval_levels
 
     lv = eval_levels(3, seed=0, maze_size=7, cheese="top-right:5")
