@@ -98,15 +98,19 @@ def _as_walls(walls, ndim: int | None = None) -> np.ndarray:
     return np.ascontiguousarray(w)
 
 
-def _check_cells(walls: np.ndarray, cells: np.ndarray, what: str) -> None:
-    """``walls`` (N, W, W), ``cells`` (N, 2): inside the grid and open."""
-    w = walls.shape[-1]
+def _check_inside(w: int, cells: np.ndarray, what: str) -> None:
+    """``cells`` (N, 2) inside a ``w`` x ``w`` grid."""
     bad = (cells < 0).any(axis=1) | (cells >= w).any(axis=1)
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
             f"{what} {tuple(int(x) for x in cells[i])} is outside the grid: rows and cols must be in [0, {w - 1}]"
         )
+
+
+def _check_cells(walls: np.ndarray, cells: np.ndarray, what: str) -> None:
+    """``walls`` (N, W, W), ``cells`` (N, 2): inside the grid and open."""
+    _check_inside(walls.shape[-1], cells, what)
     on_wall = walls[np.arange(len(cells)), cells[:, 0], cells[:, 1]]
     if on_wall.any():
         i = int(np.argmax(on_wall))
@@ -260,13 +264,7 @@ def next_cells_towards(walls: np.ndarray, cells, targets) -> np.ndarray:
     cells = np.asarray(cells, dtype=np.int64)
     if cells.shape != (w.shape[0], 2):
         raise ValueError(f"cells must have shape ({w.shape[0]}, 2), got {cells.shape}")
-    bad = (cells < 0).any(axis=1) | (cells >= w.shape[-1]).any(axis=1)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(
-            f"cell {tuple(int(x) for x in cells[i])} is outside the grid: rows and cols must be in "
-            f"[0, {w.shape[-1] - 1}]"
-        )
+    _check_inside(w.shape[-1], cells, "cell")
     dist = bfs_distances(w, targets)
     out = np.empty((len(cells), 2), dtype=np.int64)
     _next_cells_batch(dist, np.ascontiguousarray(cells), out)
