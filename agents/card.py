@@ -20,8 +20,7 @@ from typing import Any
 
 import torch
 
-from mazegen.checks import check_int
-from mazegen.constants import WORLD_SIZE
+from mazegen.checks import check_distribution_mode, check_int
 
 from .checkpoint import atomic_write_text, save
 from .train.config import TrainConfig
@@ -78,7 +77,7 @@ def largest_maze_size(config: TrainConfig) -> int:
     """
     sizes = config.maze_sizes()
     if sizes is None:
-        return WORLD_SIZE["hard" if config.distribution_mode == "hard" else "easy"]
+        return check_distribution_mode(config.distribution_mode)
     return int(sizes) if isinstance(sizes, int) else max(sizes)
 
 
