@@ -69,7 +69,7 @@ def test_analysis_runs_on_an_rgb_agent(case, rgb_ckpt, run_script, tmp_path):
     assert summary, "the --json summary is empty"
     for f in files:
         assert (out / f).is_file(), f"{case}: {f} missing from {sorted(p.name for p in out.iterdir())}"
-    assert any(out.rglob("*.png")) or case in ("sweep",), f"{case} wrote no figure"
+    assert any(out.rglob("*.png")), f"{case} wrote no figure"
     if case in ("retarget", "discover"):  # at the 16x16 map: the layer it reports is block2's
         assert summary["layer"] == LAYER
 
