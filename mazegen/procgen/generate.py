@@ -98,7 +98,6 @@ __all__ = [
 ]
 
 
-
 def _as_seeds(seeds: Iterable[int] | np.ndarray) -> np.ndarray:
     if isinstance(seeds, (int, np.integer)):
         raise ValueError(
