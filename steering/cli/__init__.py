@@ -9,6 +9,8 @@
 - :func:`finish_run`: how a run ends: ``summary.json`` written atomically, the directory
   printed, then (``--json``) the summary as one JSON object on the last line.
 - :func:`jsonable`: numpy scalars, NaN and ``to_dict()`` objects as plain JSON values.
+- :func:`config_from_flags`: an experiment's config dataclass from the flags named like its
+  fields, so that a subcommand maps no flag onto a field by hand.
 
 This module imports nothing heavy, so scripts that only need the argparse types stay light.
 
@@ -34,6 +36,16 @@ argparse.ArgumentTypeError: --n must be an integer >= 1, got 0
 ([1, 2, 3], [0.5, 2.0], ['a', 'b'])
 >>> jsonable({"a": float("nan"), 1: (2, 3)})
 {'a': None, '1': [2, 3]}
+>>> import dataclasses
+>>> @dataclasses.dataclass
+... class Cfg:
+...     mazes: int = 10
+...     deterministic: bool = False
+...     channels: list | None = None
+...     def validate(self):
+...         return self
+>>> config_from_flags(Cfg, argparse.Namespace(mazes=3, greedy=True, channels=None, out="x"))
+Cfg(mazes=3, deterministic=True, channels=None)
 """
 
 from __future__ import annotations
@@ -52,6 +64,7 @@ __all__ = [
     "comma_floats",
     "comma_ints",
     "comma_strs",
+    "config_from_flags",
     "finish_run",
     "int_at_least",
     "jsonable",
@@ -171,6 +184,26 @@ def add_run_options(
         default=torch_threads,
         help="torch CPU threads (default %(default)s)",
     )
+
+
+#: Flags whose config field has another name: ``--greedy`` reads better on the command line.
+FLAG_FIELDS = {"greedy": "deterministic"}
+
+
+def config_from_flags(cls: type, args: argparse.Namespace, **computed: Any) -> Any:
+    """``cls(...).validate()`` with every field that a flag of ``args`` names (``dest`` = the
+    field, or a :data:`FLAG_FIELDS` alias); a flag left at ``None`` keeps the field's default.
+    ``computed`` gives the fields that no single flag maps onto (they win over flags).
+    Flags that name no field (``--out``, ``--json``, ...) are ignored."""
+    import dataclasses
+
+    names = {f.name for f in dataclasses.fields(cls)}
+    extra = set(computed) - names
+    if extra:
+        raise TypeError(f"{cls.__name__} has no fields {sorted(extra)}")
+    values = {FLAG_FIELDS.get(k, k): v for k, v in vars(args).items() if v is not None}
+    values = {k: v for k, v in values.items() if k in names}
+    return cls(**{**values, **computed}).validate()
 
 
 def run_dir(out: str | os.PathLike | None, name: str) -> Path:

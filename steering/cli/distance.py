@@ -13,7 +13,7 @@ from typing import Any
 
 from agents.rundir import load_or_run_unit, open_run, write_csv
 
-from . import comma_floats, comma_strs, int_at_least, jsonable
+from . import comma_floats, comma_strs, config_from_flags, int_at_least, jsonable
 from .steer_options import add_common, maze_sizes
 
 
@@ -56,13 +56,10 @@ def config(args: argparse.Namespace) -> DistanceConfigs:
         raise ValueError(f"--knobs needs one value per method ({len(args.methods)}), got {len(knobs)}")
     cfgs = []
     for size in args.sizes:
-        cfg = FrontierConfig(
-            layer=args.layer, size=size, mazes=args.mazes, train_mazes=args.train_mazes,
-            max_steps=args.max_steps, seed=args.seed, deterministic=args.greedy,
-            methods=list(args.methods), knobs={m: [k] for m, k in zip(args.methods, knobs)},
-            discover_mazes=args.discover_mazes, edit={"steps": args.steps},
-        )
-        cfgs.append(cfg.validate())
+        cfgs.append(config_from_flags(
+            FrontierConfig, args, size=size, methods=list(args.methods),
+            knobs={m: [k] for m, k in zip(args.methods, knobs)}, edit={"steps": args.steps},
+        ))
     return DistanceConfigs(cfgs)
 
 

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from . import comma_floats, comma_ints, comma_strs, int_at_least
+from . import comma_floats, comma_ints, comma_strs, config_from_flags, int_at_least
 from .steer_options import add_common, finite_floats
 
 
@@ -52,8 +52,9 @@ def add_parser(sub: Any) -> None:
     f.add_argument("--dagger", type=int, default=0, help="DAgger rounds of the optimised edits (default 0)")
     f.add_argument("--discover-mazes", type=int_at_least(2, "--discover-mazes"), default=200,
                    help="mazes for cheese-channel discovery (default 200)")
-    f.add_argument("--no-controls", action="store_true", help="skip the control rows")
-    f.add_argument("--no-retention", action="store_true", help="skip the capability-retention rows")
+    f.add_argument("--no-controls", action="store_false", dest="controls", help="skip the control rows")
+    f.add_argument("--no-retention", action="store_false", dest="retention",
+                   help="skip the capability-retention rows")
 
 
 def config(args: argparse.Namespace) -> Any:
@@ -68,30 +69,15 @@ def config(args: argparse.Namespace) -> Any:
                          ("vec-top-right", args.coeffs), ("vec-compose", args.coeffs)):
         if flag is not None:
             knobs[method] = list(flag)
-    cfg = FrontierConfig(
-        layer=args.layer,
-        targets=args.targets,
-        size=args.size,
-        mazes=args.mazes,
-        train_mazes=args.train_mazes,
-        max_steps=args.max_steps,
-        seed=args.seed,
-        deterministic=args.greedy,
-        controls=not args.no_controls,
-        retention=not args.no_retention,
-        discover_mazes=args.discover_mazes,
+    return config_from_flags(
+        FrontierConfig,
+        args,
         knobs=knobs or None,
         edit={"support": args.support, "steps": args.steps, "radius": args.radius,
               "dagger": args.dagger},
-        cf_radius=args.cf_radius,
+        multi_layers=(args.multi_layers if args.multi_layers is not None
+                      else ["embedder.block1.res2.resadd_out", args.layer]),
     )
-    if args.methods is not None:
-        cfg.methods = args.methods
-    if args.multi_layers is not None:
-        cfg.multi_layers = args.multi_layers
-    else:
-        cfg.multi_layers = ["embedder.block1.res2.resadd_out", args.layer]
-    return cfg.validate()
 
 
 def run(args: argparse.Namespace, cfg: Any, policy: Any, out: Path, bar: Any) -> dict:

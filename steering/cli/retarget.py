@@ -13,7 +13,7 @@ from typing import Any
 
 from agents.rundir import open_run, unit_stem, write_csv, write_json
 
-from . import comma_ints, comma_strs, int_at_least
+from . import comma_ints, comma_strs, config_from_flags, int_at_least
 from .steer_options import add_common, finite_floats, maze_sizes, nonempty
 
 
@@ -68,7 +68,7 @@ def add_parser(sub: Any) -> None:
         default=200,
         help="mazes for channel discovery (default 200)",
     )
-    r.add_argument("--no-controls", action="store_true", help="skip the control rows")
+    r.add_argument("--no-controls", action="store_false", dest="controls", help="skip the control rows")
     r.add_argument(
         "--cheese",
         choices=["spawn", "removed"],
@@ -78,7 +78,8 @@ def add_parser(sub: Any) -> None:
     )
     r.add_argument(
         "--no-cheese-variant",
-        action="store_true",
+        action="store_false",
+        dest="with_cheese",
         help="with --cheese removed: skip the with-cheese success",
     )
     r.set_defaults(mazes=200, max_steps=500)
@@ -88,23 +89,7 @@ def config(args: argparse.Namespace) -> Any:
     """The validated :class:`~steering.experiments.retarget.RetargetConfig` of the flags."""
     from ..experiments.retarget import RetargetConfig
 
-    return RetargetConfig(
-        layer=args.layer,
-        targets=args.targets,
-        sizes=args.sizes,
-        methods=args.methods,
-        magnitudes=args.magnitudes,
-        mazes=args.mazes,
-        seed=args.seed,
-        max_steps=args.max_steps,
-        channels=args.channels,
-        n_channels=args.n_channels,
-        discover_mazes=args.discover_mazes,
-        controls=not args.no_controls,
-        with_cheese=not args.no_cheese_variant,
-        deterministic=args.greedy,
-        cheese=args.cheese,
-    ).validate()
+    return config_from_flags(RetargetConfig, args)
 
 
 def run(args: argparse.Namespace, cfg: Any, policy: Any, out: Path, bar: Any) -> dict:

@@ -14,7 +14,7 @@ from typing import Any
 from agents.checkpoint import atomic_write_text
 from agents.rundir import write_csv
 
-from . import jsonable
+from . import config_from_flags, jsonable
 from .steer_options import add_common, finite_floats, maze_sizes
 
 
@@ -49,17 +49,7 @@ def config(args: argparse.Namespace) -> Any:
     """The validated :class:`~steering.experiments.vectors.VectorConfig` of the flags."""
     from ..experiments.vectors import VectorConfig
 
-    return VectorConfig(
-        kind=args.kind,
-        coeffs=args.coeffs,
-        layer=args.layer,
-        sizes=args.sizes,
-        mazes=args.mazes,
-        seed=args.seed,
-        max_steps=args.max_steps,
-        source=args.source,
-        deterministic=args.greedy,
-    ).validate()
+    return config_from_flags(VectorConfig, args)
 
 
 def run(args: argparse.Namespace, cfg: Any, policy: Any, out: Path, bar: Any) -> dict:
