@@ -28,10 +28,10 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
+from agents.timing import median_ms
 from steering.cli import int_at_least
 
 TARGETS_MS = {"field_ms": 150.0, "field_patched_ms": 150.0, "rollout_500_ms": 1000.0}
@@ -55,16 +55,11 @@ CPU_MS: dict[str, float] = {}
 
 
 def _median_ms(fn, reps: int, key: str) -> float:
-    """Median wall ms of ``fn``; its median process CPU ms goes to ``CPU_MS[key]``."""
-    fn()  # warm-up
-    times, cpu = [], []
-    for _ in range(reps):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        times.append(1000 * (time.perf_counter() - t))
-        cpu.append(1000 * (time.process_time() - c))
-    CPU_MS[key] = round(statistics.median(cpu), 1)
-    return round(statistics.median(times), 1)
+    """Median wall ms of ``fn`` (:func:`agents.timing.median_ms`); its median process CPU ms goes
+    to ``CPU_MS[key]``."""
+    t = median_ms(fn, reps)
+    CPU_MS[key] = round(t.cpu_ms, 1)
+    return round(t.wall_ms, 1)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
+
+from agents.timing import median_ms
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,16 +40,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-fit", action="store_true", help="time the forward passes only")
     p.add_argument("--json", action="store_true", help="print one JSON object last")
     return p
-
-
-def _median_ms(fn, repeats: int) -> float:
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return 1000 * statistics.median(times)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,13 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         x = torch.randn(b, chans, 25, 25)
         with torch.no_grad():
             ours = model(x)[0]
-            t_ours = _median_ms(lambda x=x: model(x), args.repeats)
+            t_ours = median_ms(lambda x=x: model(x), args.repeats).wall_ms
             kept = [blk.maxpool for blk in blocks]
             try:
                 for blk in blocks:
                     blk.maxpool = nn.MaxPool2d(3, 2, 1)
                 theirs = model(x)[0]
-                t_torch = _median_ms(lambda x=x: model(x), args.repeats)
+                t_torch = median_ms(lambda x=x: model(x), args.repeats).wall_ms
             finally:
                 for blk, m in zip(blocks, kept):
                     blk.maxpool = m
