@@ -57,6 +57,7 @@ from steering.cli import (  # noqa: E402
     comma_floats,
     comma_ints,
     comma_strs,
+    config_from_flags,
     finish_run,
     int_at_least,
     run_dir,
@@ -225,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         help="off-distribution sizes (default 19,21,23,25)",
     )
     pr.add_argument(
-        "--no-random-control", action="store_true", help="skip the random-channel control"
+        "--no-random-control", action="store_false", dest="random_control", help="skip the random-channel control"
     )
     pr.add_argument(
         "--random-draws",
@@ -272,21 +273,15 @@ def main(argv: list[str] | None = None) -> int:
         if a.command == "steer-by-probe":
             from steering.experiments.probe_steer import ProbeSteerConfig
 
-            cfg = ProbeSteerConfig(layer=a.layer, probe_mazes=a.probe_mazes, mazes=a.mazes,
-                                   alphas=a.alphas, tr_alphas=a.tr_alphas, sizes=a.sizes,
-                                   max_steps=a.max_steps, tr_max_steps=a.tr_max_steps, seed=a.seed)
+            cfg = config_from_flags(ProbeSteerConfig, a)
         elif a.command == "explain":
             from steering.experiments.explain import ExplainConfig
 
-            cfg = ExplainConfig(layer=a.layer, k_cheese=a.k_cheese, k_top_right=a.k_top_right,
-                                probe_mazes=a.probe_mazes, mazes=a.mazes, states=a.states,
-                                random_draws=a.random_draws, max_steps=a.max_steps, seed=a.seed)
+            cfg = config_from_flags(ExplainConfig, a)
         elif a.command == "prune" and a.bound:
             from steering.methods.prune_bound import PruneBoundConfig
 
-            cfg = PruneBoundConfig(layer=a.layer, bound_layers=a.bound_layers, std_mazes=a.std_mazes,
-                                   mazes=a.mazes, percents=a.percents, random_draws=a.random_draws,
-                                   max_steps=a.max_steps, seed=a.seed)
+            cfg = config_from_flags(PruneBoundConfig, a)
     except ValueError as e:
         ap.error(str(e))
 
@@ -406,19 +401,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         from steering.methods.prune import PruneConfig, run_prune
 
-        cfg = PruneConfig(
-            layer=a.layer,
-            ks=a.ks,
-            modes=a.modes,
-            mazes=a.mazes,
-            std_mazes=a.std_mazes,
-            seed=a.seed,
-            in_sizes=a.in_sizes,
-            off_sizes=a.off_sizes,
-            max_steps=a.max_steps,
-            random_control=not a.no_random_control,
-            random_draws=a.random_draws,
-        )
+        cfg = config_from_flags(PruneConfig, a)
         try:
             out.mkdir(parents=True, exist_ok=True)
             res = run_prune(policy, cfg, progress=say)

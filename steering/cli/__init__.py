@@ -191,10 +191,11 @@ FLAG_FIELDS = {"greedy": "deterministic"}
 
 
 def config_from_flags(cls: type, args: argparse.Namespace, **computed: Any) -> Any:
-    """``cls(...).validate()`` with every field that a flag of ``args`` names (``dest`` = the
-    field, or a :data:`FLAG_FIELDS` alias); a flag left at ``None`` keeps the field's default.
-    ``computed`` gives the fields that no single flag maps onto (they win over flags).
-    Flags that name no field (``--out``, ``--json``, ...) are ignored."""
+    """``cls(...)`` with every field that a flag of ``args`` names (``dest`` = the field, or a
+    :data:`FLAG_FIELDS` alias), validated (by its ``validate()`` where it has one, else by its
+    ``__post_init__``). A flag left at ``None`` keeps the field's default. ``computed`` gives
+    the fields that no single flag maps onto (they win over flags). Flags that name no field
+    (``--out``, ``--json``, ...) are ignored."""
     import dataclasses
 
     names = {f.name for f in dataclasses.fields(cls)}
@@ -203,7 +204,8 @@ def config_from_flags(cls: type, args: argparse.Namespace, **computed: Any) -> A
         raise TypeError(f"{cls.__name__} has no fields {sorted(extra)}")
     values = {FLAG_FIELDS.get(k, k): v for k, v in vars(args).items() if v is not None}
     values = {k: v for k, v in values.items() if k in names}
-    return cls(**{**values, **computed}).validate()
+    cfg = cls(**{**values, **computed})
+    return cfg.validate() if hasattr(cfg, "validate") else cfg
 
 
 def run_dir(out: str | os.PathLike | None, name: str) -> Path:
