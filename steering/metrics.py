@@ -432,7 +432,7 @@ def cheese_vector_effect(
 
 
 def _add(layer: str, vecs: np.ndarray, coeff: float) -> Patch:
-    from .patches.base import Add
+    from .patches.edits import Add
 
     return Add(layer, vecs, coeff, per_level=True)
 

@@ -40,7 +40,8 @@ from ..activations import DEFAULT_LAYER, policy_obs
 from ..methods.probe_kinds import cheese_in_top_right, fit_cell_probe, fit_readout
 from ..methods.probes import collect_probe_data, probe_levels, probe_seeds
 from ..patches.apply import apply_patches, rollout_patch
-from ..patches.base import Ablate, Stack
+from ..patches.base import Stack
+from ..patches.edits import Ablate
 
 __all__ = ["ExplainConfig", "plot_explain", "run_explain", "understood_channels"]
 

@@ -49,8 +49,9 @@ from ..methods.retarget import (
     retarget_patch,
 )
 from ..methods.vectors import per_level_vectors
-from ..patches.base import Add, Clamp, Compose, Patch
+from ..patches.base import Compose, Patch
 from ..patches.counterfactual import Counterfactual
+from ..patches.edits import Add, Clamp
 from ..patches.sparse import SparseAdd
 
 __all__ = [

@@ -48,7 +48,8 @@ from ..methods.probe_kinds import (
 from ..methods.probes import collect_probe_data, probe_levels, probe_seeds, split_indices
 from ..metrics import fraction_modified
 from ..patches.apply import rollout_patch
-from ..patches.base import Add, Stack
+from ..patches.base import Stack
+from ..patches.edits import Add
 
 __all__ = ["ProbeSteerConfig", "run_probe_steer"]
 

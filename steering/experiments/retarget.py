@@ -44,7 +44,8 @@ from ..metrics import (
     path_probability,
     retarget_success_batch,
 )
-from ..patches.base import Add, Clamp, Patch
+from ..patches.base import Patch
+from ..patches.edits import Add, Clamp
 
 __all__ = [
     "DEFAULT_LAYER",

@@ -31,7 +31,7 @@ from ..activations import DEFAULT_LAYER
 from ..methods.retarget import eval_levels
 from ..methods.vectors import per_level_vectors, random_like
 from ..metrics import cheese_vector_effect
-from ..patches.base import Add
+from ..patches.edits import Add
 
 __all__ = ["VectorConfig", "run_vector"]
 

@@ -27,7 +27,7 @@ from mazegen.checks import check_int
 
 from ..activations import layer_activations
 from ..patches.apply import rollout_patch
-from ..patches.base import Ablate
+from ..patches.edits import Ablate
 from .probes import DEFAULT_LAYER, probe_seeds
 
 __all__ = [

@@ -49,7 +49,8 @@ from mazegen.checks import check_int
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape, policy_obs
 from ..patches.apply import apply_patches, rollout_patch
-from ..patches.base import Ablate, Stack
+from ..patches.base import Stack
+from ..patches.edits import Ablate
 from .probes import probe_seeds
 
 __all__ = [

@@ -35,7 +35,7 @@ from mazegen.level import as_levels
 
 from ..activations import layer_activations, layer_shape
 from ..cells import maze_cell_to_act_cell
-from ..patches.base import Clamp
+from ..patches.edits import Clamp
 
 __all__ = [
     "DEFAULT_MAGNITUDE",

@@ -45,7 +45,7 @@ from mazegen import Level, Levels
 from mazegen.level import as_levels
 
 from ..activations import layer_activations
-from ..patches.base import Add, Resample
+from ..patches.edits import Add, Resample
 
 __all__ = [
     "cheese_vector",

@@ -8,18 +8,20 @@ per-level data (``per_level=True``: one cell / vector / source per level) use it
 row's data. This matches the rollout protocol: ``rollout(..., patch=factory)`` calls
 ``factory(level_indices)`` and enters the returned context around each batch chunk.
 
-Patch types (``type`` in JSON):
+Patch types (``type`` in JSON; :data:`PATCH_TYPES`), one module per kind:
 
-- :class:`Clamp`: set channels at activation cells to a value (retargeting).
-- :class:`Add`: add ``coeff * vector``, whole layer or masked to channels / cells (steering).
-- :class:`Ablate`: zero channels, or set them to their mean over a reference distribution.
-- :class:`Resample`: take channels from another maze's activations.
-- :class:`Scale`: multiply channels by a factor.
-- :class:`Compose`: several patches, applied in order.
-- :class:`Stack`: different patches for consecutive blocks of levels (batched variants).
-- :class:`~steering.patches.counterfactual.Counterfactual` (its own module): replace channels
-  with the activations of the same observation with the cheese moved (an *input-conditioned*
-  patch: see below).
+- here, the :class:`Patch` base class and the containers: :class:`Compose` (several patches,
+  applied in order) and :class:`Stack` (different patches for consecutive blocks of levels,
+  batched variants);
+- :mod:`~steering.patches.edits`, the edits of one layer: ``Clamp`` (set channels at
+  activation cells to a value: retargeting), ``Add`` (add ``coeff * vector``, whole layer or
+  masked to channels / cells: steering), ``Ablate`` (zero channels, or set them to their mean
+  over a reference distribution), ``Resample`` (take channels from another maze's
+  activations), ``Scale`` (multiply channels by a factor);
+- :mod:`~steering.patches.sparse`: ``SparseAdd``, the optimised sparse additive edit;
+- :mod:`~steering.patches.counterfactual`: ``Counterfactual``, replace channels with the
+  activations of the same observation with the cheese moved (an *input-conditioned* patch:
+  see below).
 
 Input-conditioned patches (``needs_input`` True) compute their data from the model input of
 each forward pass: :func:`~steering.patches.apply.apply_patches` (and so ``rollout_patch``)
@@ -33,6 +35,7 @@ rebuilds an equal patch; :mod:`steering.patches.io` saves and loads patch files,
 (``rollout_patch``).
 
 >>> import torch
+>>> from steering.patches.edits import Clamp, Scale
 >>> p = Clamp("layer", channels=[1], cells=[(0, 2)], value=5.0)
 >>> act = torch.zeros(2, 3, 4, 4)
 >>> out = p.apply(act)
@@ -58,27 +61,12 @@ import torch
 
 from mazegen.checks import check_int
 
-from .arrays import (
-    array_from_json,
-    array_to_json,
-    as_array,
-    as_cells,
-    as_channels,
-    channel_cell_mask,
-    check_cells,
-    check_channels,
-    rows_for,
-)
+from .arrays import rows_for
 
 __all__ = [
     "PATCH_TYPES",
-    "Ablate",
-    "Add",
-    "Clamp",
     "Compose",
     "Patch",
-    "Resample",
-    "Scale",
     "Stack",
     "distinct_instances",
     "flatten_patches",
@@ -137,264 +125,6 @@ def _check_layer(layer: Any) -> str:
     if not isinstance(layer, str) or not layer:
         raise ValueError(f"layer must be a non-empty hook point name, got {layer!r}")
     return layer
-
-
-class Clamp(Patch):
-    """Set ``channels`` at activation ``cells`` to ``value``.
-
-    ``cells`` is ``(K, 2)`` cells applied to every row or, with ``per_level=True``, ``(N, 2)``:
-    one cell per level, row ``b`` using ``cells[rows[b]]``. ``channels=None`` clamps all channels.
-    """
-
-    type = "clamp"
-
-    def __init__(
-        self, layer: str, channels, cells, value: float, *, per_level: bool = False
-    ) -> None:
-        self.layer = _check_layer(layer)
-        self.channels = as_channels(channels)
-        self.cells = as_cells(cells)
-        if self.cells is None:
-            raise ValueError("Clamp needs cells")
-        self.value = float(value)
-        if not np.isfinite(self.value):
-            raise ValueError(f"Clamp value must be finite, got {value}")
-        self.per_level = bool(per_level)
-
-    def apply(self, act, rows=None):
-        check_channels(self.channels, act, "Clamp")
-        check_cells(self.cells, act, "Clamp")
-        rc = (
-            self.cells[rows_for(rows, act.shape[0], len(self.cells), "Clamp")]
-            if self.per_level
-            else None
-        )
-        mask = channel_cell_mask(act, self.channels, self.cells, rc)
-        return torch.where(
-            mask, torch.as_tensor(self.value, dtype=act.dtype, device=act.device), act
-        )
-
-    def _fields(self, array_dir):
-        return {
-            "channels": None if self.channels is None else list(self.channels),
-            "cells": self.cells.tolist(),
-            "value": self.value,
-            "per_level": self.per_level,
-        }
-
-    @classmethod
-    def _from_fields(cls, d, base_dir):
-        return cls(
-            d["layer"],
-            d.get("channels"),
-            d["cells"],
-            d["value"],
-            per_level=d.get("per_level", False),
-        )
-
-
-class Add(Patch):
-    """Add ``coeff * vector``; optionally only at ``channels`` and/or ``cells``.
-
-    ``vector`` has the layer's shape without the batch dim, or with ``per_level=True`` shape
-    ``(N, *layer_shape)`` (one vector per level).
-    """
-
-    type = "add"
-
-    def __init__(
-        self,
-        layer: str,
-        vector,
-        coeff: float = 1.0,
-        *,
-        channels=None,
-        cells=None,
-        per_level: bool = False,
-    ) -> None:
-        self.layer = _check_layer(layer)
-        self.vector = as_array(vector, "Add vector")
-        self.coeff = float(coeff)
-        if not np.isfinite(self.coeff):
-            raise ValueError(f"Add coeff must be finite, got {coeff}")
-        self.channels = as_channels(channels)
-        self.cells = as_cells(cells)
-        self.per_level = bool(per_level)
-        self._cache: dict = {}
-
-    def _tensor(self, act):
-        key = (act.dtype, act.device)
-        if key not in self._cache:
-            self._cache[key] = torch.as_tensor(self.vector, dtype=act.dtype, device=act.device)
-        return self._cache[key]
-
-    def apply(self, act, rows=None):
-        vec = self._tensor(act)
-        if self.per_level:
-            vec = vec[torch.as_tensor(rows_for(rows, act.shape[0], len(self.vector), "Add"))]
-            if vec.shape != act.shape:
-                raise ValueError(
-                    f"Add: per-level vectors {tuple(self.vector.shape)} do not fit activations {tuple(act.shape)}"
-                )
-        elif tuple(vec.shape) != tuple(act.shape[1:]):
-            raise ValueError(
-                f"Add: vector shape {tuple(vec.shape)} != activation shape {tuple(act.shape[1:])}"
-            )
-        check_channels(self.channels, act, "Add")
-        check_cells(self.cells, act, "Add")
-        delta = self.coeff * vec
-        if self.channels is not None or self.cells is not None:
-            delta = torch.where(
-                channel_cell_mask(act, self.channels, self.cells, None),
-                delta,
-                torch.zeros_like(act),
-            )
-        return act + delta
-
-    def _fields(self, array_dir):
-        return {
-            "vector": array_to_json(self.vector, "add", array_dir),
-            "coeff": self.coeff,
-            "channels": None if self.channels is None else list(self.channels),
-            "cells": None if self.cells is None else self.cells.tolist(),
-            "per_level": self.per_level,
-        }
-
-    @classmethod
-    def _from_fields(cls, d, base_dir):
-        return cls(
-            d["layer"],
-            array_from_json(d["vector"], "Add vector", base_dir),
-            d.get("coeff", 1.0),
-            channels=d.get("channels"),
-            cells=d.get("cells"),
-            per_level=d.get("per_level", False),
-        )
-
-
-class Ablate(Patch):
-    """Zero ``channels`` (``mode="zero"``) or set them to a reference mean (``mode="mean"``).
-
-    ``mean`` has the layer's shape without the batch dim (a per-position mean) or shape
-    ``(C,)`` (a per-channel scalar); see :func:`steering.methods.vectors.mean_activation`.
-    """
-
-    type = "ablate"
-
-    def __init__(self, layer: str, channels, mode: str = "zero", mean=None) -> None:
-        self.layer = _check_layer(layer)
-        self.channels = as_channels(channels)
-        if mode not in ("zero", "mean"):
-            raise ValueError(f"Ablate mode must be 'zero' or 'mean', got {mode!r}")
-        if (mode == "mean") != (mean is not None):
-            raise ValueError("Ablate needs `mean` exactly when mode='mean'")
-        self.mode = mode
-        self.mean = None if mean is None else as_array(mean, "Ablate mean")
-
-    def apply(self, act, rows=None):
-        check_channels(self.channels, act, "Ablate")
-        mask = channel_cell_mask(act, self.channels, None, None)
-        if self.mode == "zero":
-            return act.masked_fill(mask, 0.0)
-        m = torch.as_tensor(self.mean, dtype=act.dtype, device=act.device)
-        if m.dim() == 1:
-            if m.shape[0] != act.shape[1]:
-                raise ValueError(
-                    f"Ablate: mean has {m.shape[0]} channels, activations have {act.shape[1]}"
-                )
-            m = m.reshape((1, -1) + (1,) * (act.dim() - 2))
-        elif tuple(m.shape) != tuple(act.shape[1:]):
-            raise ValueError(
-                f"Ablate: mean shape {tuple(m.shape)} != activation shape {tuple(act.shape[1:])}"
-            )
-        return torch.where(mask, m.expand_as(act), act)
-
-    def _fields(self, array_dir):
-        return {
-            "channels": None if self.channels is None else list(self.channels),
-            "mode": self.mode,
-            "mean": None if self.mean is None else array_to_json(self.mean, "ablate", array_dir),
-        }
-
-    @classmethod
-    def _from_fields(cls, d, base_dir):
-        mean = d.get("mean")
-        return cls(
-            d["layer"],
-            d.get("channels"),
-            d.get("mode", "zero"),
-            None if mean is None else array_from_json(mean, "Ablate mean", base_dir),
-        )
-
-
-class Resample(Patch):
-    """Replace ``channels`` with those of another maze's activations.
-
-    ``source`` is ``(N, *layer_shape)``: row ``b`` takes ``source[rows[b]]`` (one source per
-    level), or ``layer_shape`` for one source shared by every row. Build it with
-    :func:`steering.methods.vectors.resample_patch`.
-    """
-
-    type = "resample"
-
-    def __init__(self, layer: str, channels, source) -> None:
-        self.layer = _check_layer(layer)
-        self.channels = as_channels(channels)
-        self.source = as_array(source, "Resample source")
-
-    def apply(self, act, rows=None):
-        check_channels(self.channels, act, "Resample")
-        src = torch.as_tensor(self.source, dtype=act.dtype, device=act.device)
-        if tuple(src.shape) == tuple(act.shape[1:]):
-            src = src.expand_as(act)
-        elif tuple(src.shape[1:]) == tuple(act.shape[1:]):
-            src = src[torch.as_tensor(rows_for(rows, act.shape[0], len(src), "Resample"))]
-        else:
-            raise ValueError(
-                f"Resample: source shape {tuple(src.shape)} does not fit activations {tuple(act.shape)}"
-            )
-        return torch.where(channel_cell_mask(act, self.channels, None, None), src, act)
-
-    def _fields(self, array_dir):
-        return {
-            "channels": None if self.channels is None else list(self.channels),
-            "source": array_to_json(self.source, "resample", array_dir),
-        }
-
-    @classmethod
-    def _from_fields(cls, d, base_dir):
-        return cls(
-            d["layer"], d.get("channels"), array_from_json(d["source"], "Resample source", base_dir)
-        )
-
-
-class Scale(Patch):
-    """Multiply ``channels`` by ``factor``."""
-
-    type = "scale"
-
-    def __init__(self, layer: str, channels, factor: float) -> None:
-        self.layer = _check_layer(layer)
-        self.channels = as_channels(channels)
-        self.factor = float(factor)
-        if not np.isfinite(self.factor):
-            raise ValueError(f"Scale factor must be finite, got {factor}")
-
-    def apply(self, act, rows=None):
-        check_channels(self.channels, act, "Scale")
-        return torch.where(
-            channel_cell_mask(act, self.channels, None, None), act * self.factor, act
-        )
-
-    def _fields(self, array_dir):
-        return {
-            "channels": None if self.channels is None else list(self.channels),
-            "factor": self.factor,
-        }
-
-    @classmethod
-    def _from_fields(cls, d, base_dir):
-        return cls(d["layer"], d.get("channels"), d["factor"])
 
 
 class Compose(Patch):
@@ -521,9 +251,10 @@ class Stack(Patch):
         return cls(d["layer"], subs, d["sizes"])
 
 
-PATCH_TYPES: dict[str, type[Patch]] = {
-    c.type: c for c in (Clamp, Add, Ablate, Resample, Scale, Compose, Stack)
-}
+#: ``type`` in JSON -> patch class; the modules of the other types add theirs on import
+#: (:mod:`~steering.patches.edits`, :mod:`~steering.patches.sparse`,
+#: :mod:`~steering.patches.counterfactual`, all imported by :mod:`steering.patches`).
+PATCH_TYPES: dict[str, type[Patch]] = {c.type: c for c in (Compose, Stack)}
 
 
 def patch_from_json(d: dict | list, *, base_dir: str | os.PathLike | None = None) -> Patch:

@@ -19,7 +19,7 @@ from steering.metrics import (
     path_probability,
     retarget_success,
 )
-from steering.patches.base import Clamp, Scale
+from steering.patches.edits import Clamp, Scale
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER, LOGIT, bfs, levels_ab

@@ -11,16 +11,8 @@ import torch
 from agents.model import ImpalaModel
 from steering.hooking import run_with_cache
 from steering.patches.apply import apply_patches, rollout_patch
-from steering.patches.base import (
-    Ablate,
-    Add,
-    Clamp,
-    Compose,
-    Resample,
-    Scale,
-    Stack,
-    patch_from_json,
-)
+from steering.patches.base import Compose, Stack, patch_from_json
+from steering.patches.edits import Ablate, Add, Clamp, Resample, Scale
 from steering.patches.io import load_patches, save_patches
 
 L = "embedder.block2.res1.resadd_out"

@@ -18,7 +18,7 @@ from steering.methods.retarget import (
     eval_levels,
     retarget_patch,
 )
-from steering.patches.base import Clamp
+from steering.patches.edits import Clamp
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy

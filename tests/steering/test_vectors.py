@@ -23,7 +23,7 @@ from steering.methods.vectors import (
     top_right_vector,
 )
 from steering.patches.apply import apply_patches
-from steering.patches.base import Ablate
+from steering.patches.edits import Ablate
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _steer_tiny import CHEESE_CH, LAYER
