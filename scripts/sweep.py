@@ -55,10 +55,11 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", type=int, default=5, help="side of the top-right region counted as visited (default 5)")
     p.add_argument("--train-region", type=int, default=None,
                    help="the agent's training region for marking placements (default: from the agent, else 5)")
-    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: bf16 autocast, ~2x faster)")
+    p.add_argument("--fp32", action="store_false", dest="fast",
+                   help="fp32 forward passes (default: bf16 autocast, ~2x faster)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: faster than 2 on a 2-core machine, much faster under load)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON summary object last")
     add_ray_option(p)
     return p
@@ -75,9 +76,9 @@ def _stats_parser() -> argparse.ArgumentParser:
     p.add_argument("--greedy", action="store_true", help="argmax actions instead of sampling")
     p.add_argument("--max-steps", type=int, default=500, help="episode cap (default 500)")
     p.add_argument("--n-boot", type=int, default=100, help="bootstrap refits for coefficient CIs (default 100)")
-    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: bf16 autocast)")
+    p.add_argument("--fp32", action="store_false", dest="fast", help="fp32 forward passes (default: bf16 autocast)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON summary object last")
     return p
 
@@ -88,15 +89,15 @@ def _run_stats(argv: list[str]) -> int:
 
     import agents
     from agents.eval.behaviour import BehaviourConfig, behaviour_stats
+    from steering.cli import config_from_flags
 
     if args.threads < 1:
         print(f"error: --threads must be >= 1, got {args.threads}", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
     try:
-        cfg = BehaviourConfig(mazes=args.mazes, sizes=args.sizes, seed=args.seed, greedy=args.greedy,
-                              max_steps=args.max_steps, n_boot=args.n_boot, progress=not args.no_progress)
-        policy = agents.load(args.agent, fast=not args.fp32)
+        cfg = config_from_flags(BehaviourConfig, args)
+        policy = agents.load(args.agent, fast=args.fast)
         res = behaviour_stats(policy, cfg, out_dir=args.out)
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -118,13 +119,11 @@ def main(argv: list[str] | None = None) -> int:
     from agents.eval.stats import fmt_rate
     from agents.eval.sweep import SweepConfig, run_sweep
     from agents.eval.sweep_agents import resolve_agents, run_agent_sweeps
+    from steering.cli import config_from_flags
 
     try:
         agent_list = resolve_agents(args.agents) if args.agents is not None else None
-        cfg = SweepConfig(agent=args.agent or agent_list[0][1], sizes=args.sizes, placements=args.placements, mazes=args.mazes,
-                          seed=args.seed, greedy=args.greedy, max_steps=args.max_steps, batch_size=args.batch_size,
-                          region=args.region, train_region=args.train_region, fast=not args.fp32,
-                          threads=args.threads, progress=not args.no_progress)
+        cfg = config_from_flags(SweepConfig, args, agent=args.agent or agent_list[0][1])
         if agent_list is None:
             res = run_sweep(cfg, args.out, ray=args.ray)
         else:

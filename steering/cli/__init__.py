@@ -186,7 +186,8 @@ def add_run_options(
     )
 
 
-#: Flags whose config field has another name: ``--greedy`` reads better on the command line.
+#: Flags whose config field, where the config has no field of the flag's own name, has another
+#: name: ``--greedy`` reads better on the command line than ``--deterministic``.
 FLAG_FIELDS = {"greedy": "deterministic"}
 
 
@@ -202,7 +203,7 @@ def config_from_flags(cls: type, args: argparse.Namespace, **computed: Any) -> A
     extra = set(computed) - names
     if extra:
         raise TypeError(f"{cls.__name__} has no fields {sorted(extra)}")
-    values = {FLAG_FIELDS.get(k, k): v for k, v in vars(args).items() if v is not None}
+    values = {(k if k in names else FLAG_FIELDS.get(k, k)): v for k, v in vars(args).items() if v is not None}
     values = {k: v for k, v in values.items() if k in names}
     cfg = cls(**{**values, **computed})
     return cfg.validate() if hasattr(cfg, "validate") else cfg
