@@ -64,88 +64,6 @@ from steering.cli import (  # noqa: E402
 )
 
 
-def _plot_probe(rows: list[dict], path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    from steering.plots import save_figure
-
-    probes = list(dict.fromkeys(r["probe"] for r in rows))
-    controls = list(dict.fromkeys(r["control"] for r in rows))
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.8 / (len(controls) + 1)
-    for j, ctl in enumerate(controls):
-        for i, p in enumerate(probes):
-            r = next((r for r in rows if r["probe"] == p and r["control"] == ctl), None)
-            if r is None:
-                continue
-            x = i + j * width
-            ax.bar(x, r["value"], width, color=f"C{j}", label=(ctl or "probe") if i == 0 else None)
-            ax.errorbar(
-                x,
-                r["value"],
-                [[r["value"] - r["ci_lo"]], [r["ci_hi"] - r["value"]]],
-                color="k",
-                capsize=2,
-            )
-            if j == 0:
-                ax.plot(
-                    [x - width / 2, x + width * (len(controls) - 0.5)],
-                    [r["base_rate"]] * 2,
-                    "k--",
-                    lw=1,
-                    label="base rate" if i == 0 else None,
-                )
-    ax.set_xticks([i + width * (len(controls) - 1) / 2 for i in range(len(probes))], probes)
-    ax.set_ylabel("held-out accuracy / R²")
-    ax.set_ylim(min(-0.1, min(r["ci_lo"] for r in rows)), 1.05)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
-
-
-def _plot_prune(rows: list[dict], random_summary: list[dict], path: Path) -> None:
-    """Rate vs k per (mode, selection): lowest-std sets with their Wilson CI, random draws as
-    their mean with a min-max bar (from :func:`steering.methods.prune.random_summary`)."""
-    import matplotlib.pyplot as plt
-
-    from steering.plots import save_figure
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
-    base = {r["dist"]: r for r in rows if r["selection"] == "baseline"}
-    for ax, dist in zip(axes, ("in", "off")):
-        b = base[dist]
-        for mode in sorted({r["mode"] for r in rows if r["selection"] == "lowest-std"}):
-            key = (dist, mode, "lowest-std")
-            pts = sorted(
-                (r for r in rows if (r["dist"], r["mode"], r["selection"]) == key),
-                key=lambda r: r["k"],
-            )
-            ks, ys = [0] + [r["k"] for r in pts], [b["got_cheese"]] + [r["got_cheese"] for r in pts]
-            lo = [b["got_cheese"] - b["got_cheese_lo"]] + [r["got_cheese"] - r["got_cheese_lo"] for r in pts]
-            hi = [b["got_cheese_hi"] - b["got_cheese"]] + [r["got_cheese_hi"] - r["got_cheese"] for r in pts]
-            label = f"{mode} / lowest-std"
-            ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="-", label=label)
-            rand = sorted(
-                (x for x in random_summary if (x["mode"], x["dist"]) == (mode, dist)),
-                key=lambda x: x["k"],
-            )
-            if rand:
-                ks = [0] + [x["k"] for x in rand]
-                ys = [b["got_cheese"]] + [x["random_mean"] for x in rand]
-                lo = [b["got_cheese"] - b["got_cheese_lo"]] + [x["random_mean"] - x["random_min"] for x in rand]
-                hi = [b["got_cheese_hi"] - b["got_cheese"]] + [x["random_max"] - x["random_mean"] for x in rand]
-                label = f"{mode} / random (mean, min-max of {rand[0]['draws']} draws)"
-                # the mean of equal draws can sit an ulp outside their min-max: no negative bar
-                lo, hi = [max(v, 0.0) for v in lo], [max(v, 0.0) for v in hi]
-                ax.errorbar(ks, ys, [lo, hi], marker="o", capsize=2, ls="--", label=label)
-        ax.set_title(f"{dist}-distribution cheese rate")
-        ax.set_xlabel("channels ablated k")
-    axes[0].set_ylabel("P(got cheese)")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -327,8 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     extra: dict[str, list[dict]] = {}
     if many:
         from agents.rundir import agent_fingerprint
-        from steering.experiments.probe_layers import plot_depth, run_layer_probes
+        from steering.experiments.probe_layers import run_layer_probes
         from steering.methods.probes import random_policy_like
+        from steering.plots.probes import plot_depth
 
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
         key = {"agent_fingerprint": agent_fingerprint(policy), "mazes": a.mazes,
@@ -355,10 +274,13 @@ def main(argv: list[str] | None = None) -> int:
             test_frac=a.test_frac,
             max_steps=a.max_steps,
         )
-        _plot_probe(rows, out / "probes.png")
+        from steering.plots.probes import plot_probes
+
+        plot_probes(rows, out / "probes.png")
         summary = {"command": "probe", "rows": rows}
     elif a.command == "steer-by-probe":
-        from steering.experiments.probe_steer import plot_probe_steer, run_probe_steer
+        from steering.experiments.probe_steer import run_probe_steer
+        from steering.plots.probes import plot_probe_steer
 
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -372,7 +294,8 @@ def main(argv: list[str] | None = None) -> int:
                    "control": res["control"], "unit": res["unit"], "alphas": cfg.alphas,
                    "tr_alphas": cfg.tr_alphas}
     elif a.command == "explain":
-        from steering.experiments.explain import plot_explain, run_explain
+        from steering.experiments.explain import run_explain
+        from steering.plots.probes import plot_explain
 
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -385,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = {"command": "explain", "rows": rows, "understood": und}
     elif a.bound:
         from steering.experiments.probe_layers import stream_layers
-        from steering.methods.prune_bound import plot_bound, plot_curves, run_prune_bound
+        from steering.methods.prune_bound import run_prune_bound
+        from steering.plots.prune import plot_bound, plot_curves
 
         try:
             out.mkdir(parents=True, exist_ok=True)
@@ -408,7 +332,9 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as e:
             ap.error(str(e))
         rows = res["rows"]
-        _plot_prune(rows, res["random_summary"], out / "prune.png")
+        from steering.plots.prune import plot_prune
+
+        plot_prune(rows, res["random_summary"], out / "prune.png")
         summary = {
             "command": "prune",
             "rows": rows,

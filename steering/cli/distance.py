@@ -65,8 +65,9 @@ def config(args: argparse.Namespace) -> DistanceConfigs:
 
 def run(args: argparse.Namespace, cfgs: DistanceConfigs, policy: Any, out: Path, bar: Any) -> dict:
     """Run (or resume) every (size, method) unit into ``out``; returns the summary."""
-    from ..experiments.distance import distance_curve, plot_distance_curve
+    from ..experiments.distance import distance_curve
     from ..methods.retarget import ChannelRanking, discover_cheese_channels
+    from ..plots.frontier import plot_distance_curve
 
     open_run(out, {"agent": args.agent, "config": cfgs.to_dict()}, policy=policy)
     ranking = None

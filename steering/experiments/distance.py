@@ -4,7 +4,7 @@
 (:func:`steering.experiments.frontier_methods.build`, the frontier's knob) is built for those
 targets and rolled out against the unedited baseline on the same targets. Rows are binned by
 :func:`path_distance` (:data:`DISTANCE_BINS`), each with its Wilson 95% CI (:class:`Rate`);
-``scripts/steer.py distance`` runs it per (size, method) and plots :func:`plot_distance_curve`.
+``scripts/steer.py distance`` runs it per (size, method) and plots :func:`steering.plots.plot_distance_curve`.
 ``cfg`` is a :class:`~steering.experiments.frontier.FrontierConfig`.
 """
 
@@ -20,7 +20,7 @@ from agents.eval.stats import Rate
 from ..methods.retarget import ChannelRanking
 from .frontier_methods import build, levels_of
 
-__all__ = ["DISTANCE_BINS", "distance_curve", "path_distance", "plot_distance_curve"]
+__all__ = ["DISTANCE_BINS", "distance_curve", "path_distance"]
 
 
 def path_distance(level, cell) -> int:
@@ -82,33 +82,3 @@ def distance_curve(
                          "control": name, "dist_lo": int(lo), "dist_hi": int(hi),
                          **Rate.of(int(r[sel].sum()), int(sel.sum())).columns("arrival")})
     return rows
-
-
-def plot_distance_curve(rows: Sequence[dict], path) -> Any:
-    """Arrival (Wilson 95% bars) vs the target's distance bin from the start -> top-right path,
-    one line per (size, method), baselines dashed."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from agents.eval.plots import save_figure
-
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    keys = dict.fromkeys((r["size"], r["method"], r["control"]) for r in rows)
-    for size, method, control in keys:
-        sub = [r for r in rows if (r["size"], r["method"], r["control"]) == (size, method, control)
-               and r["arrival_n"]]
-        if not sub:
-            continue
-        y = np.array([r["arrival"] for r in sub])
-        err = np.array([[r["arrival"] - r["arrival_lo"], r["arrival_hi"] - r["arrival"]] for r in sub]).T
-        ax.errorbar([r["dist_lo"] for r in sub], y, yerr=err, marker="o", capsize=3,
-                    ls="--" if control == "baseline" else "-", label=f"{size}x{size} {method}")
-    ax.set_xscale("symlog", linthresh=1)
-    ax.set_xlabel("target's BFS distance from the start -> top-right path (bin start)")
-    ax.set_ylabel("P(reach target)")
-    ax.set_ylim(-0.03, 1.03)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    return save_figure(fig, path)

@@ -43,7 +43,7 @@ from ..patches.apply import apply_patches, rollout_patch
 from ..patches.base import Stack
 from ..patches.edits import Ablate
 
-__all__ = ["ExplainConfig", "plot_explain", "run_explain", "understood_channels"]
+__all__ = ["ExplainConfig", "run_explain", "understood_channels"]
 
 
 @dataclass
@@ -235,39 +235,3 @@ def run_explain(
         for r, g in zip(rows, unit("agreement", agreement)):
             r.update(g)
     return {"understood": und, "rows": rows}
-
-
-#: (column prefix, panel title) of :func:`plot_explain`'s panels
-EXPLAIN_PANELS = (
-    ("in_cheese", "in-distribution P(cheese)"),
-    ("top-left_cheese", "25x25, cheese top-left: P(cheese)"),
-    ("bottom-right_cheese", "25x25, cheese bottom-right: P(cheese)"),
-    ("action_agreement", "agreement with the unedited move"),
-)
-
-
-def plot_explain(rows: list[dict], path) -> None:
-    """One panel per outcome of :func:`run_explain`'s rows: a bar per variant (unedited, keep /
-    ablate only the understood channels, the random sets of its size) with its Wilson 95% CI."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import save_figure
-
-    labels = [r["set"] if r["set"] == "none" else
-              f"{r['set']} {r['mode']}" + ("" if r.get("draw") in (None, "") else f" #{r['draw']}")
-              for r in rows]
-    colours = {"none": "0.5", "understood": "C0", "random": "C1"}
-    fig, axes = plt.subplots(1, len(EXPLAIN_PANELS), figsize=(3.4 * len(EXPLAIN_PANELS), 0.9 + 0.32 * len(rows)),
-                             sharey=True)
-    y = np.arange(len(rows))
-    for ax, (key, title) in zip(axes, EXPLAIN_PANELS):
-        v = np.array([float(r[key]) for r in rows])
-        lo = np.clip(v - np.array([float(r[f"{key}_ci_lo"]) for r in rows]), 0, None)
-        hi = np.clip(np.array([float(r[f"{key}_ci_hi"]) for r in rows]) - v, 0, None)
-        ax.barh(y, v, xerr=[lo, hi], capsize=2, color=[colours.get(r["set"], "C2") for r in rows])
-        ax.set_title(title, fontsize=8)
-        ax.set_xlim(0, 1.02)
-    axes[0].set_yticks(y, labels, fontsize=7)
-    axes[0].invert_yaxis()
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)

@@ -345,56 +345,6 @@ def _modified_cols(fm: dict) -> dict:
     }
 
 
-def plot_frontier(rows: Sequence[dict], path) -> Any:
-    """``frontier.png``: arrival (Wilson 95% bars) vs % of network activations modified, log-x,
-    one line per method and one panel per target; the unedited baseline dashed and the
-    random-positions / random-dense / opposite controls as hollow markers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from agents.eval.plots import save_figure
-
-    targets = [t for t in dict.fromkeys(r["target"] for r in rows) if t != "cheese"]
-    fig, axes = plt.subplots(1, max(1, len(targets)), figsize=(6 * max(1, len(targets)), 4.5), squeeze=False)
-    markers = {"random-positions": "x", "random-dense": "s", "opposite": "v", "other-maze": "^"}
-    for ax, tname in zip(axes[0], targets):
-        sub = [r for r in rows if r["target"] == tname]
-        for m in dict.fromkeys(r["method"] for r in sub if r["method"] != "none"):
-            main = sorted((r for r in sub if r["method"] == m and r["control"] == ""),
-                          key=lambda r: r["fraction_network"])
-            if not main:
-                continue
-            x = np.array([100 * max(r["fraction_network"], 1e-7) for r in main])
-            y = np.array([r["arrival"] for r in main])
-            err = np.array([[r["arrival"] - r["arrival_lo"], r["arrival_hi"] - r["arrival"]] for r in main]).T
-            line = ax.errorbar(x, y, yerr=err, marker="o", capsize=3, label=m)[0]
-            for cname, mk in markers.items():
-                ctl = [r for r in sub if r["method"] == m and r["control"] == cname]
-                if ctl:
-                    ax.scatter([100 * max(r["fraction_network"], 1e-7) for r in ctl], [r["arrival"] for r in ctl],
-                               marker=mk, facecolors="none" if mk != "x" else None,
-                               edgecolors=line.get_color() if mk != "x" else None,
-                               color=line.get_color() if mk == "x" else None, alpha=0.7)
-        base = [r["arrival"] for r in sub if r["control"] == "baseline"]
-        if base:
-            ax.axhline(float(np.mean(base)), color="grey", ls="--", lw=1, label="no edit")
-        ax.set_xscale("log")
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_xlabel("% of network activations modified per forward pass")
-        ax.set_ylabel(f"P(reach {tname})")
-        ax.set_title(f"{tname} (cheese at spawn)")
-        ax.grid(alpha=0.3)
-    handles = [plt.Line2D([], [], marker=mk, ls="", color="k", fillstyle="none") for mk in markers.values()]
-    axes[0][0].legend(
-        axes[0][0].get_legend_handles_labels()[0] + handles,
-        axes[0][0].get_legend_handles_labels()[1] + list(markers),
-        fontsize=7, loc="best",
-    )
-    return save_figure(fig, path)
-
-
 def _unit_name(method: str, knob: float) -> str:
     return f"{method}_{knob:g}".replace(".", "p")
 
@@ -486,6 +436,8 @@ def run_frontier(policy: Any, cfg: FrontierConfig, out, *, agent: str, bar=None)
                                        "arrival_k_plain_rollout": k, "n": len(levels)}
     atomic_write_text(out / "frontier.json", json.dumps(jsonable(
         {"config": cfg.to_dict(), "rows": rows, "best": best, "reproduced": reproduced}), indent=1))
+    from ..plots.frontier import plot_frontier
+
     fig = plot_frontier(rows, out / "frontier.png")
     flags = [
         {k: r.get(k) for k in ("method", "knob", "target", "control", "control_delta", "retention_delta")}

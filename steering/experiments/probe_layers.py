@@ -13,7 +13,7 @@ collects the first-frame activations of the same mazes at each of them and fits
 
 each on the agent, with shuffled training labels (``control="shuffled"``) and on a randomly
 initialised network of the same architecture (``control="random-init"``, same labels).
-:func:`plot_depth` draws held-out accuracy against depth, one panel per target.
+:func:`steering.plots.plot_depth` draws held-out accuracy against depth, one panel per target.
 
 Resume: with ``cache_dir``, the rollout outcomes and each finished layer's rows are written
 there (``outcomes.json``, ``layer-<name>.json``, atomically) together with ``key`` (the agent's
@@ -36,7 +36,7 @@ from ..activations import layer_shape
 from ..methods.probe_kinds import generalisation_rows, probe_rows
 from ..methods.probes import collect_probe_data, fit_probes
 
-__all__ = ["check_conv_layers", "plot_depth", "run_layer_probes", "stream_layers"]
+__all__ = ["check_conv_layers", "run_layer_probes", "stream_layers"]
 
 _FIT_PROBES_KIND = {"cheese_cell": "logistic", "cheese_rowcol": "ridge", "open_cell": "logistic",
                     "will_find_cheese": "logistic"}
@@ -150,39 +150,3 @@ def run_layer_probes(
         store(name, lr)
         rows += lr
     return rows
-
-
-def plot_depth(rows: Sequence[dict], path) -> None:
-    """Held-out accuracy (R² for ``cheese_rowcol``) vs depth: one panel per target, one line per
-    kind (agent, random split), dashed: the random-init control of the same kind, dotted: base rate."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import save_figure
-
-    targets = list(dict.fromkeys(r["target"] for r in rows))
-    layers = sorted({(r["depth"], r["layer"]) for r in rows})
-    fig, axes = plt.subplots(1, len(targets), figsize=(3.2 * len(targets), 3.4), squeeze=False)
-    for ax, t in zip(axes[0], targets):
-        kinds = list(dict.fromkeys(r["kind"] for r in rows if r["target"] == t))
-        for j, k in enumerate(kinds):
-            for ctl, ls in (("", "-"), ("random-init", "--")):
-                pts = sorted((r["depth"], r["value"], r["ci_lo"], r["ci_hi"]) for r in rows
-                             if (r["target"], r["kind"], r["control"], r["split"]) == (t, k, ctl, "random"))
-                if not pts:
-                    continue
-                d, v, lo, hi = map(np.array, zip(*pts))
-                ax.plot(d, v, ls, color=f"C{j}", marker="o", ms=3, label=k if ctl == "" else None)
-                if ctl == "":
-                    ax.fill_between(d, lo, hi, color=f"C{j}", alpha=0.15)
-        base = sorted({(r["depth"], r["base_rate"]) for r in rows
-                       if r["target"] == t and r["control"] == "" and r["split"] == "random"})
-        if base:
-            d, b = zip(*base)
-            ax.plot(d, b, ":", color="k", label="base rate")
-        ax.set_title(t, fontsize=9)
-        ax.set_xticks([d for d, _ in layers], [n.replace("embedder.", "").replace(".resadd_out", "")
-                                               for _, n in layers], rotation=70, fontsize=6)
-        ax.legend(fontsize=6)
-    axes[0][0].set_ylabel("held-out accuracy (R² for rowcol)")
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)

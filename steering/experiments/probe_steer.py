@@ -275,33 +275,3 @@ def _table(read: Sequence[dict], control: Sequence[dict]) -> list[dict]:
                             f"{metric}_no_edit": none.get(metric), "frac_layer": best["frac_layer"]})
         out.append(row)
     return out
-
-
-def plot_probe_steer(control: Sequence[dict], path) -> None:
-    """Control effect vs alpha per kind: reaching the target (cheese removed) for the cheese-cell
-    directions; P(top-right) and P(cheese) on 25x25 top-left mazes for the top-right directions."""
-    import matplotlib.pyplot as plt
-
-    from ..plots import save_figure
-
-    panels = [("cheese_cell", "reach_target", False, "cheese-cell edit: reach target (cheese removed)"),
-              ("cheese_cell", "p_cheese", True, "cheese-cell edit: P(cheese), cheese present"),
-              ("cheese_top_right", "p_top_right", True, "top-right edit: P(top-right), 25x25 top-left"),
-              ("cheese_top_right", "p_cheese", True, "top-right edit: P(cheese), 25x25 top-left")]
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.4))
-    for ax, (concept, metric, cheese, title) in zip(axes, panels):
-        rr = [r for r in control if (r["concept"], r["metric"], r["cheese"]) == (concept, metric, cheese)]
-        none = [r for r in rr if r["kind"] == "none"]
-        if none:
-            ax.axhline(none[0]["rate"], color="k", ls=":", lw=1, label="no edit")
-        for j, kind in enumerate(dict.fromkeys(r["kind"] for r in rr if r["kind"] != "none")):
-            pts = sorted((r["alpha"], r["rate"], r["ci_lo"], r["ci_hi"]) for r in rr if r["kind"] == kind)
-            a, v, lo, hi = map(np.array, zip(*pts))
-            ax.errorbar(a, v, [v - lo, hi - v], marker="o", ms=3, capsize=2, color=f"C{j}",
-                        ls="--" if kind == "random" else "-", label=kind)
-        ax.set_title(title, fontsize=8)
-        ax.set_xlabel("alpha (class-mean-gap units)", fontsize=8)
-        ax.set_ylim(-0.03, 1.03)
-    axes[0].legend(fontsize=7)
-    fig.tight_layout()
-    save_figure(fig, path, dpi=100)

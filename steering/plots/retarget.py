@@ -1,11 +1,10 @@
-"""Matplotlib figures (Agg backend) for steering results; every function writes one PNG atomically.
+"""Figures of retargeting and channel discovery.
 
 - :func:`plot_success_vs_magnitude`: retargeting success vs clamp magnitude, one line per
   method with Wilson bands, the baseline and controls dashed; the legend gives each method's
   fraction of activations modified.
 - :func:`plot_target_heatmap`: success over target cells (corners as a 2x2 map, ``grid:K``
   targets as K x K).
-- :func:`plot_vector_effect`: outcome rates vs vector coefficient.
 - :func:`plot_channel_scores`: discovery scores per channel.
 """
 
@@ -22,16 +21,11 @@ import numpy as np
 
 from agents.eval.plots import save_figure
 
-__all__ = [
-    "plot_channel_scores",
-    "plot_success_vs_magnitude",
-    "plot_target_heatmap",
-    "plot_vector_effect",
-    "save_figure",
-]
+__all__ = ["plot_channel_scores", "plot_success_vs_magnitude", "plot_target_heatmap", "wilson_band"]
 
 
-def _band(ax, x, rows, key, **kw):
+def wilson_band(ax, x, rows, key, **kw):
+    """A line of ``rows[key]`` over ``x`` with its Wilson band (``key_lo`` .. ``key_hi``)."""
     y = np.array([r[key] for r in rows], float)
     lo = np.array([r[f"{key}_lo"] for r in rows], float)
     hi = np.array([r[f"{key}_hi"] for r in rows], float)
@@ -62,7 +56,7 @@ def plot_success_vs_magnitude(rows: Sequence[dict], path, *, size: int | None = 
                     fr = np.mean([r["fraction_layer"] for r in pts])
                     fn = np.mean([r["fraction_network"] for r in pts])
                     label += f" (layer {fr:.2%}, net {fn:.3%} modified)"
-                _band(ax, [r["magnitude"] for r in pts], pts, "success", linestyle=style, label=label,
+                wilson_band(ax, [r["magnitude"] for r in pts], pts, "success", linestyle=style, label=label,
                       color=f"C{mi}", alpha=1.0 if not control else 0.6)
         if base and mags:
             b = base[0]
@@ -110,25 +104,6 @@ def plot_target_heatmap(rows: Sequence[dict], path, *, method: str | None = None
         ax.set_xticks([])
         ax.set_yticks([])
         fig.colorbar(im, ax=ax, fraction=0.046)
-    return save_figure(fig, path)
-
-
-def plot_vector_effect(rows: Sequence[dict], path) -> Path:
-    """got-cheese and top-right rates vs coefficient, per variant (vector / random / none)."""
-    rows = [r for r in rows if "got_cheese" in r and r.get("got_cheese") is not None]
-    if not rows:
-        raise ValueError("no rollout rows to plot")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for ax, key in zip(axes, ("got_cheese", "top_right")):
-        for variant in dict.fromkeys(r["variant"] for r in rows):
-            for s in sorted({r["size"] for r in rows}):
-                pts = sorted((r for r in rows if r["variant"] == variant and r["size"] == s), key=lambda r: r["coeff"])
-                _band(ax, [r["coeff"] for r in pts], pts, key, label=f"{variant} (size {s})")
-        ax.set_ylim(-0.02, 1.02)
-        ax.set_xlabel("coefficient")
-        ax.set_ylabel(f"P({key.replace('_', ' ')})")
-        ax.legend(fontsize=7)
-    fig.suptitle(f"{rows[0]['kind']} vector at {rows[0]['layer']}")
     return save_figure(fig, path)
 
 
