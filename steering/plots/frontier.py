@@ -9,10 +9,10 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from agents.eval.plots import save_figure  # noqa: E402
+from agents.eval.plots import save_figure
 
 __all__ = ["plot_distance_curve", "plot_frontier"]
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from agents.eval.plots import save_figure  # noqa: E402
+from agents.eval.plots import save_figure
 
 __all__ = ["EXPLAIN_PANELS", "plot_depth", "plot_explain", "plot_probe_steer", "plot_probes"]
 

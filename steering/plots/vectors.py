@@ -8,11 +8,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from agents.eval.plots import save_figure  # noqa: E402
+from agents.eval.plots import save_figure
 
-from .retarget import wilson_band  # noqa: E402
+from .retarget import wilson_band
 
 __all__ = ["plot_vector_effect"]
 
