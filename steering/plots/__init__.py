@@ -14,6 +14,8 @@ Every figure function is importable from here: ``from steering.plots import plot
 
 from __future__ import annotations
 
+# first: importing agents.eval.plots selects the Agg backend, before any module below imports
+# pyplot (importing one of them alone runs this package first too)
 from agents.eval.plots import save_figure
 
 from . import frontier, probes, prune, retarget, vectors
