@@ -23,6 +23,7 @@ import torch
 from mazegen.checks import check_distribution_mode, check_int
 
 from .checkpoint import atomic_write_text, save
+from .model import fast_precision
 from .train.config import TrainConfig
 from .train.log import learning_curve_summary, read_log, write_log
 from .train.state import latest_checkpoint, policy_from_train_checkpoint
@@ -58,6 +59,8 @@ def machine_info(device: str = "cpu") -> dict:
         "torch": str(torch.__version__),
         "torch_threads": torch.get_num_threads(),
         "device": str(device),
+        # what `fast` forward passes compute in on this machine (agents.model.fast_precision)
+        "fast_precision": fast_precision(device),
     }
     if str(device).startswith("cuda") and torch.cuda.is_available():
         info["gpu"] = torch.cuda.get_device_name(0)
@@ -181,6 +184,7 @@ def snapshot_to_zoo(
     fast: bool = True,
     notes: str | None = None,
     largest_levels: int | None = None,
+    weights: str = "live",
 ) -> Path:
     """Turn the newest checkpoint of ``run_dir`` into zoo agent ``name``; returns its directory.
 
@@ -190,6 +194,8 @@ def snapshot_to_zoo(
     each atomically. ``eval_levels`` defaults to the run's own setting (0 = skip);
     ``largest_levels`` adds that many held-out levels at the largest maze size
     (:func:`evaluate_held_out`); None: :data:`LARGEST_LEVELS` when there is an evaluation.
+    ``weights``: ``"live"`` publishes the run's own weights, ``"ema"`` their moving average
+    (runs with ``ema_decay > 0``); the card's ``weights`` entry says which.
     """
     from .checkpoint import ZOO_DIR
     from .eval.plots import learning_curves
@@ -201,7 +207,8 @@ def snapshot_to_zoo(
     ckpt = latest_checkpoint(run_dir)
     if ckpt is None:
         raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
-    policy, data = policy_from_train_checkpoint(ckpt)
+    policy, data = policy_from_train_checkpoint(ckpt, weights=weights)
+    weights_info = policy.metadata.get("weights", {"kind": "live"})
     config = TrainConfig.from_dict(data["config"], saved=True)
     steps = int(data["num_timesteps"])
     n_eval = config.eval_levels if eval_levels is None else int(eval_levels)
@@ -235,6 +242,7 @@ def snapshot_to_zoo(
         log_rows=rows,
     )
     card["source"] = {"run_dir": str(run_dir), "checkpoint": ckpt.name}
+    card["weights"] = weights_info
     if notes:
         card["notes"] = notes
     save(
@@ -245,6 +253,7 @@ def snapshot_to_zoo(
             "wall_time_s": float(data["wall_time_s"]),
             "config": config.to_dict(),
             "zoo_name": name,
+            "weights": weights_info,
         },
     )
     atomic_write_text(dest / "card.json", json.dumps(card, indent=2) + "\n")

@@ -33,7 +33,10 @@ Scale 1 is channels ``(16, 32, 32)``; scale 4 (the published agents) is ``(64, 1
 from __future__ import annotations
 
 import contextlib
+import functools
+import re
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -47,6 +50,8 @@ __all__ = [
     "SCALES",
     "pooled_size",
     "fast_inference",
+    "fast_precision",
+    "native_bf16",
     "ACTION_SETS",
     "DISABLED_LOGIT",
     "disable_actions",
@@ -190,6 +195,19 @@ class ImpalaModel(nn.Module):
         self.fc_policy = nn.Linear(self.fc_dim, self.num_actions)
         self.fc_value = nn.Linear(self.fc_dim, 1)
 
+    @classmethod
+    def with_weights(cls, config: dict, state: dict[str, torch.Tensor]) -> "ImpalaModel":
+        """``ImpalaModel(**config)`` holding the weights ``state``, built RNG-neutrally.
+
+        Construction runs under ``torch.random.fork_rng``: the (immediately overwritten)
+        initial weights draw nothing from the global torch RNG, so a training run that copies
+        its weights out (a checkpoint, a weight average) continues exactly as without it.
+        """
+        with torch.random.fork_rng(devices=[]):
+            model = cls(**config)
+        model.load_state_dict(state)
+        return model
+
     def config(self) -> dict:
         """Constructor keyword arguments, JSON-serialisable."""
         return {
@@ -268,14 +286,48 @@ def activation_shapes(model: nn.Module, obs_size: int | None = None) -> dict[str
     return shapes
 
 
+#: CPU feature flags (``/proc/cpuinfo``) of hardware bf16 matrix arithmetic.
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+@functools.cache
+def native_bf16(device_type: str = "cpu") -> bool:
+    """Whether this machine's ``device_type`` does bf16 arithmetic in hardware.
+
+    CPU: one of :data:`BF16_CPU_FLAGS` in ``/proc/cpuinfo`` (False where that file is absent).
+    Without them (e.g. an AVX2-only CPU) bf16 convolutions are emulated and about 9x *slower*
+    than fp32 (BENCHMARKS.md), so :func:`fast_inference` keeps fp32 there. CUDA:
+    ``torch.cuda.is_bf16_supported()``.
+    """
+    if device_type == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+    if device_type != "cpu":
+        return False
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return any(re.search(rf"\b{flag}\b", cpuinfo) for flag in BF16_CPU_FLAGS)
+
+
+def fast_precision(device: str | torch.device = "cpu") -> str:
+    """The arithmetic :func:`fast_inference` uses on ``device``: ``"bf16"`` or ``"fp32"``."""
+    return "bf16" if native_bf16(torch.device(device).type) else "fp32"
+
+
 @contextlib.contextmanager
 def fast_inference(enabled: bool = True, device: str | torch.device = "cpu") -> Iterator[None]:
-    """bf16 autocast context (about 2x faster on CPU with channels_last inputs; BENCHMARKS.md).
+    """The fast-forward context: bf16 autocast where the device does bf16 in hardware.
 
-    Outputs come out in bfloat16: cast them with ``.float()``. Use fp32 (``enabled=False``,
-    the default everywhere outside training and rollouts) for analysis.
+    With channels_last inputs that is about 2x faster than fp32 on a CPU with AMX/AVX512-BF16;
+    on a CPU without them (:func:`native_bf16` False) bf16 is emulated and ~9x slower, so the
+    context then leaves fp32 on and "fast" means channels_last fp32 (~1.5x faster than
+    contiguous fp32). :func:`fast_precision` says which one a machine gets; results made with
+    ``fast`` on two kinds of machine can therefore differ in the last bits. Outputs may come out
+    in bfloat16: cast them with ``.float()``. Use ``enabled=False`` (the default everywhere
+    outside training and rollouts) for analysis.
     """
-    if not enabled:
+    if not enabled or not native_bf16(torch.device(device).type):
         yield
         return
     dev_type = torch.device(device).type

@@ -9,8 +9,9 @@ Observations are preprocessed by :func:`agents.policy.preprocess_obs`: grid obse
 (values 0/1) are used as float and **not** divided by 255 (SB3's own ``normalize_images`` is
 switched off). rgb observations arrive channel-first from SB3's ``VecTransposeImage``.
 
-With ``fast=True`` the forward passes (rollout collection and the PPO update) run under bf16
-autocast with a channels_last network; values, log-probs and entropies are returned in fp32.
+With ``fast=True`` the forward passes (rollout collection and the PPO update) run with a
+channels_last network under :func:`~agents.model.fast_inference` (bf16 autocast where the
+machine does bf16 in hardware, fp32 elsewhere); values, log-probs and entropies are fp32.
 
 >>> import gymnasium as gym, numpy as np, torch
 >>> obs_space = gym.spaces.Box(0, 1, (3, 25, 25), np.uint8)
@@ -163,11 +164,8 @@ def impala_state_dict(policy: ImpalaActorCriticPolicy) -> dict[str, torch.Tensor
 def policy_from_sb3(policy: ImpalaActorCriticPolicy, *, fast: bool = False) -> Policy:
     """A standalone :class:`Policy` holding a copy of the SB3 policy's weights.
 
-    The copy is built under ``torch.random.fork_rng``: constructing its (immediately
-    overwritten) initial weights does not advance the global torch RNG, so writing a
-    checkpoint mid-training leaves the rest of training unchanged.
+    The copy is built by :meth:`ImpalaModel.with_weights`, which draws nothing from the global
+    torch RNG, so writing a checkpoint mid-training leaves the rest of training unchanged.
     """
-    with torch.random.fork_rng(devices=[]):
-        model = ImpalaModel(**policy.impala.config())
-    model.load_state_dict(impala_state_dict(policy))
+    model = ImpalaModel.with_weights(policy.impala.config(), impala_state_dict(policy))
     return Policy(model, obs=policy.obs_kind, fast=fast)

@@ -53,6 +53,7 @@ def bench(
     ``name`` and ``fast`` (``n_envs`` and ``n_steps``, when given, still override it)."""
     import csv
 
+    from agents.model import fast_precision
     from agents.train.loop import TrainConfig, train
 
     if config is None:
@@ -92,6 +93,9 @@ def bench(
         "batch_size": cfg.batch_size,
         "n_epochs": cfg.n_epochs,
         "fast_bf16_channels_last": cfg.fast,
+        "fast_precision": fast_precision(cfg.device if cfg.device != "auto" else "cpu")
+        if cfg.fast
+        else "fp32",
         "torch_threads": threads,
         "wall_s_including_setup": round(wall, 2),
     }

@@ -39,6 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         help="Further held-out levels at the largest maze size (25 in hard mode), for the card's "
         "'largest_maze' rate (default: 400 when the card has an evaluation; 0 = skip).",
     )
+    parser.add_argument(
+        "--weights",
+        choices=("live", "ema"),
+        default="live",
+        help="Publish the run's own weights (live, default) or their moving average (ema; runs "
+        "trained with --ema-decay > 0). The card's 'weights' entry records which.",
+    )
     parser.add_argument("--zoo-dir", default=None, help="Zoo root directory (default: agents/zoo).")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the evaluation.")
     parser.add_argument(
@@ -62,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
             zoo_root=args.zoo_dir,
             notes=args.notes,
             largest_levels=args.largest_levels,
+            weights=args.weights,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
@@ -73,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "zoo_dir": str(dest),
                 "steps": card["steps"],
+                "weights": card["weights"]["kind"],
                 "cheese_rate": ev.get("cheese_rate"),
                 "ci95": ev.get("ci95"),
                 "greedy_cheese_rate": (ev.get("greedy") or {}).get("cheese_rate"),

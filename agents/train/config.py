@@ -75,7 +75,10 @@ class TrainConfig:
     scale: int = _f(1, "IMPALA scale: 1 = channels (16,32,32), 2 = (32,64,64), 4 = (64,128,128).")
     fc_dim: int = _f(256, "Width of the fully connected layer.")
     fast: bool = _f(
-        True, "bf16 autocast + channels_last in rollouts and updates (~2x faster on CPU)."
+        True,
+        "channels_last + bf16 autocast in rollouts and updates (~2x faster on a CPU with "
+        "AMX/AVX512-BF16); bf16 only where the machine does it in hardware, fp32 elsewhere "
+        "(agents.model.fast_precision).",
     )
     action_set: str = _f(
         "all",
@@ -105,6 +108,15 @@ class TrainConfig:
     )
     target_kl: float | None = _f(
         None, "Stop an iteration's epochs early above this approx KL (none = off)."
+    )
+    ema_decay: float = _f(
+        0.0,
+        "Also keep an exponential moving average of the policy weights, updated once per PPO "
+        "iteration as ema = d * ema + (1 - d) * weights (0 = off; 0.995 averages over about "
+        "the last 200 iterations). It never feeds back into training: the run's own weights "
+        "are the same with or without it. Checkpoints hold it, RUN_DIR/model_ema.pt is its "
+        "latest copy and scripts/zoo_snapshot.py --weights ema publishes it. Switched on at a "
+        "--resume, it starts from that checkpoint's weights.",
     )
     # --- run ---
     seed: int = _f(
@@ -234,6 +246,7 @@ class TrainConfig:
             self.target_kl is None or self.target_kl > 0,
             f"target_kl must be > 0 or none, got {self.target_kl}",
         )
+        need(0 <= self.ema_decay < 1, f"ema_decay must be in [0, 1), got {self.ema_decay}")
         need(self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}")
         need(
             self.checkpoint_minutes >= 0,

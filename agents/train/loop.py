@@ -9,6 +9,7 @@ also shown by ``scripts/train.py --help``); :func:`train` runs it. A run directo
                            ``checkpoint_minutes`` / ``checkpoint_steps``; the last
                            ``keep_checkpoints`` are kept
     model.pt               the latest weights in our checkpoint format (agents.load)
+    model_ema.pt           with ``ema_decay > 0``: the latest moving average of the weights
     train_log.csv          one row per PPO iteration (steps, steps/s, return, cheese rate,
                            cheese rate by maze-size bucket, episode length, PPO statistics)
     tb/                    TensorBoard event files
@@ -40,7 +41,8 @@ The pieces live in their own modules: :mod:`agents.train.config` (config and CLI
 
 **Determinism.** On CPU with a fixed ``seed`` and ``torch_threads``, two runs give identical
 weights, whatever their checkpoint schedules (``checkpoint_steps`` / ``checkpoint_minutes``):
-writing a checkpoint draws from no RNG (torch, numpy, python or the environments').
+writing a checkpoint draws from no RNG (torch, numpy, python or the environments'). The
+weight average (``ema_decay``) only reads the weights, so it changes nothing either.
 """
 
 from __future__ import annotations
@@ -66,8 +68,10 @@ from .state import (
     _rng_state,
     _set_rng_state,
     clean_orphaned_temp_files,
+    ema_info,
     latest_checkpoint,
     newest_readable_checkpoint,
+    policy_from_weights,
 )
 
 __all__ = ["TrainConfig", "config_from_args", "train"]
@@ -116,7 +120,7 @@ def train(
     from stable_baselines3.common.vec_env import VecNormalize
     from tqdm.auto import tqdm
 
-    from ..sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
+    from ..sb3_policy import ImpalaActorCriticPolicy, impala_state_dict, policy_from_sb3
 
     config.validate()
     run_dir = Path(config.run_dir)
@@ -204,12 +208,48 @@ def train(
         _set_rng_state(ckpt["rng"])
         _truncate_log(log_path, start_steps)
 
+    # Moving average of the weights (config.ema_decay > 0): CPU tensors, updated after each PPO
+    # iteration by update_ema(), which reads the policy's weights and writes only its own copy.
+    ema = None
+    if config.ema_decay > 0:
+        if ckpt is not None and ckpt.get("ema") is not None:
+            ema = {k: ckpt["ema"][k] for k in ("start_steps", "at_n_updates", "updates", "impala")}
+        else:
+            ema = {
+                "start_steps": start_steps,
+                "at_n_updates": int(model._n_updates),  # the update counter it last averaged
+                "updates": 0,  # how many PPO iterations it has averaged in
+                "impala": impala_state_dict(model.policy),
+            }
+            if ckpt is not None:
+                print(
+                    f"ema_decay={config.ema_decay}: the weight average starts at step "
+                    f"{start_steps} (the checkpoint holds none)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
+    def update_ema() -> None:
+        if ema is None or int(model._n_updates) == ema["at_n_updates"]:
+            return
+        d = config.ema_decay
+        with torch.no_grad():
+            for k, v in model.policy.impala.state_dict().items():
+                e = ema["impala"][k]
+                if e.is_floating_point():
+                    e.mul_(d).add_(v.detach().cpu(), alpha=1 - d)
+                else:
+                    e.copy_(v.detach().cpu())
+        ema["at_n_updates"] = int(model._n_updates)
+        ema["updates"] += 1
+
     t_start = time.time()
 
     def wall() -> float:
         return prior_wall + time.time() - t_start
 
     def write_checkpoint() -> Path:
+        update_ema()
         steps = int(model.num_timesteps)
         payload = {
             "format": TRAIN_FORMAT,
@@ -231,18 +271,17 @@ def train(
                 if config.normalize_reward
                 else None
             ),
+            "ema": {"decay": config.ema_decay, **ema} if ema is not None else None,
         }
         path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
-        pol = policy_from_sb3(model.policy)
-        save(
-            pol,
-            run_dir / "model.pt",
-            metadata={
-                "steps": steps,
-                "wall_time_s": payload["wall_time_s"],
-                "config": config.to_dict(),
-            },
-        )
+        meta = {"steps": steps, "wall_time_s": payload["wall_time_s"], "config": config.to_dict()}
+        save(policy_from_sb3(model.policy), run_dir / "model.pt", metadata=meta)
+        if ema is not None:
+            save(
+                policy_from_weights(model.policy.impala.config(), ema["impala"], config.obs),
+                run_dir / "model_ema.pt",
+                metadata={**meta, "weights": ema_info(payload["ema"])},
+            )
         for old in sorted(ckpt_dir.glob("ckpt_*.pt"))[: -config.keep_checkpoints]:
             old.unlink()
         return path
@@ -279,6 +318,7 @@ def train(
 
         def _on_rollout_start(self) -> None:
             # The policy here has been updated with every step counted so far: a clean point.
+            update_ema()
             steps = self.model.num_timesteps
             if steps == self.last_ckpt_steps:
                 return

@@ -2,7 +2,10 @@
 
 A checkpoint holds the SB3 policy and optimizer state, the step and update counters, wall
 time, the config, the torch / numpy / python RNG states and the reward-normalisation
-statistics. :func:`policy_from_train_checkpoint` turns one into an analysis :class:`Policy`.
+statistics, and, when the run keeps one (``ema_decay > 0``), the moving average of the weights
+(``"ema"``: ``decay``, ``start_steps``, ``at_n_updates``, ``updates``, ``impala`` state dict).
+:func:`policy_from_train_checkpoint` turns one into an analysis :class:`Policy`, with either
+the run's own weights or that average.
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ __all__ = [
     "newest_readable_checkpoint",
     "clean_orphaned_temp_files",
     "policy_from_train_checkpoint",
+    "policy_from_weights",
+    "ema_info",
+    "WEIGHTS",
 ]
+
+#: Which weights of a training checkpoint to read: the run's own, or their moving average.
+WEIGHTS = ("live", "ema")
 
 #: Suffix given to a checkpoint that could not be read (so that it no longer counts as one).
 UNREADABLE_SUFFIX = ".unreadable"
@@ -94,21 +103,54 @@ def clean_orphaned_temp_files(run_dir: str | os.PathLike) -> list[Path]:
     return removed
 
 
-def policy_from_train_checkpoint(path: str | os.PathLike) -> tuple[Policy, dict]:
-    """``(Policy, checkpoint dict)`` from a training checkpoint (``checkpoints/ckpt_*.pt``)."""
+def policy_from_weights(model_config: dict, state: dict, obs: str) -> Policy:
+    """A :class:`Policy` of an ``ImpalaModel(**model_config)`` holding ``state`` (RNG-neutral:
+    :meth:`ImpalaModel.with_weights`, so calling it mid-training changes nothing)."""
     from ..model import ImpalaModel
 
+    return Policy(ImpalaModel.with_weights(model_config, state), obs=obs)
+
+
+def ema_info(ema: dict) -> dict:
+    """The JSON-able description of a checkpoint's weight average (for metadata and cards)."""
+    return {
+        "kind": "ema",
+        "decay": float(ema["decay"]),
+        "start_steps": int(ema["start_steps"]),
+        "iterations_averaged": int(ema["updates"]),
+    }
+
+
+def policy_from_train_checkpoint(
+    path: str | os.PathLike, *, weights: str = "live"
+) -> tuple[Policy, dict]:
+    """``(Policy, checkpoint dict)`` from a training checkpoint (``checkpoints/ckpt_*.pt``).
+
+    ``weights="live"``: the run's own weights; ``"ema"``: their moving average, kept by runs
+    with ``ema_decay > 0`` (an error for a checkpoint that holds none).
+    """
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {list(WEIGHTS)}, got {weights!r}")
     data = _read_train_checkpoint(Path(path))
-    model = ImpalaModel(**data["model_config"])
-    model.load_state_dict(
-        {k.removeprefix("impala."): v for k, v in data["policy"].items() if k.startswith("impala.")}
-    )
-    policy = Policy(model, obs=data["config"]["obs"])
+    if weights == "ema":
+        if data.get("ema") is None:
+            raise ValueError(
+                f"{path} holds no weight average: its run had ema_decay = 0 when it was written "
+                "(resume it with --ema-decay D to start one)"
+            )
+        state = data["ema"]["impala"]
+    else:
+        state = {
+            k.removeprefix("impala."): v for k, v in data["policy"].items() if k.startswith("impala.")
+        }
+    policy = policy_from_weights(data["model_config"], state, data["config"]["obs"])
     policy.metadata = {
         "steps": int(data["num_timesteps"]),
         "config": data["config"],
         "wall_time_s": data["wall_time_s"],
     }
+    if weights == "ema":
+        policy.metadata["weights"] = ema_info(data["ema"])
     return policy, data
 
 

@@ -185,3 +185,23 @@ def test_maxpool_matches_torch_maxpool_exactly(channels_last):
     (ya * ya).sum().backward()
     (yb * yb).sum().backward()
     assert torch.equal(a.grad, b.grad)
+
+
+def test_fast_inference_uses_bf16_only_where_the_hardware_does_it(monkeypatch):
+    """An AVX2-only CPU emulates bf16 (~9x slower than fp32), so `fast` keeps fp32 there."""
+    import agents.model as model_mod
+
+    torch.manual_seed(2)
+    m = ImpalaModel(obs_size=25).eval()
+    x = torch.rand(4, 3, 25, 25)
+    with torch.no_grad():
+        ref = m(x)[0]
+        for native, dtype in ((True, torch.bfloat16), (False, torch.float32)):
+            monkeypatch.setattr(model_mod, "native_bf16", lambda device_type="cpu", n=native: n)
+            with fast_inference(True):
+                out = m(x)[0]
+            assert out.dtype == dtype
+            assert model_mod.fast_precision() == ("bf16" if native else "fp32")
+        assert torch.equal(out, ref)  # without hardware bf16, fast is plain fp32
+    monkeypatch.undo()
+    assert isinstance(model_mod.native_bf16("cpu"), bool) and model_mod.native_bf16("mps") is False

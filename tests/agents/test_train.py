@@ -321,3 +321,66 @@ def test_moves_action_set_trains_a_four_move_policy(tmp_path):
     assert set(np.unique(pol.act(obs, rng=np.random.default_rng(1)))) <= {1, 3, 5, 7}
     with pytest.raises(ValueError, match="action_set must be"):
         TrainConfig(action_set="four")
+
+
+def test_weight_average_is_an_ema_that_changes_nothing_else(tmp_path, capsys):
+    """ema_decay keeps ema = d * ema + (1 - d) * weights after each PPO iteration, written to
+    each checkpoint and to model_ema.pt, without changing the run's own weights; switching it on
+    at a resume starts the average there; the zoo snapshot can publish it."""
+    from agents.card import snapshot_to_zoo
+
+    kw = dict(seed=5, total_steps=1024, checkpoint_steps=256, keep_checkpoints=4)
+    live = train(_cfg(tmp_path, "live", **kw), env_fn=_env_fn)
+    avg = train(_cfg(tmp_path, "avg", ema_decay=0.5, **kw), env_fn=_env_fn)
+    ckpts = [
+        torch.load(p, weights_only=True)
+        for p in sorted((Path(avg["run_dir"]) / "checkpoints").glob("ckpt_*.pt"))
+    ]
+    assert [c["num_timesteps"] for c in ckpts] == [256, 512, 768, 1024]
+    assert [c["ema"]["updates"] for c in ckpts] == [1, 2, 3, 4]
+    assert all(c["ema"]["start_steps"] == 0 and c["ema"]["decay"] == 0.5 for c in ckpts)
+    w_live = load(Path(live["run_dir"]) / "model.pt").model.state_dict()
+    w_avg_run = load(Path(avg["run_dir"]) / "model.pt").model.state_dict()
+    assert all(torch.equal(w_live[k], w_avg_run[k]) for k in w_live)  # the average is a bystander
+
+    def weights(c):
+        return {k.removeprefix("impala."): v for k, v in c["policy"].items() if k.startswith("impala.")}
+
+    for prev, cur in zip(ckpts, ckpts[1:]):
+        w = weights(cur)
+        for k, e in cur["ema"]["impala"].items():
+            if e.is_floating_point():
+                torch.testing.assert_close(e, 0.5 * prev["ema"]["impala"][k] + 0.5 * w[k])
+    ema_k = ckpts[-1]["ema"]["impala"]
+    assert any(not torch.equal(ema_k[k], weights(ckpts[-1])[k]) for k in ema_k)
+    pol = load(Path(avg["run_dir"]) / "model_ema.pt")
+    assert all(torch.equal(pol.model.state_dict()[k], ema_k[k]) for k in ema_k)
+    assert pol.metadata["weights"] == {
+        "kind": "ema", "decay": 0.5, "start_steps": 0, "iterations_averaged": 4
+    }
+    from_ckpt, _ = policy_from_train_checkpoint(latest_checkpoint(avg["run_dir"]), weights="ema")
+    assert all(torch.equal(from_ckpt.model.state_dict()[k], ema_k[k]) for k in ema_k)
+
+    # a run without one says how to start one; switched on at a resume it starts there
+    assert not (Path(live["run_dir"]) / "model_ema.pt").exists()
+    with pytest.raises(ValueError, match="--ema-decay"):
+        policy_from_train_checkpoint(latest_checkpoint(live["run_dir"]), weights="ema")
+    with pytest.raises(ValueError, match="weights must be one of"):
+        policy_from_train_checkpoint(latest_checkpoint(live["run_dir"]), weights="mean")
+    capsys.readouterr()
+    kw2 = {**kw, "total_steps": 1536}
+    train(_cfg(tmp_path, "live", ema_decay=0.9, **kw2), resume=True, env_fn=_env_fn)
+    assert "the weight average starts at step 1024" in capsys.readouterr().err
+    last = torch.load(latest_checkpoint(live["run_dir"]), weights_only=True)
+    assert last["ema"]["start_steps"] == 1024 and last["ema"]["updates"] == 2
+
+    dest = snapshot_to_zoo(avg["run_dir"], "avg-agent", eval_levels=0, zoo_root=tmp_path / "zoo",
+                           weights="ema")
+    card = json.loads((dest / "card.json").read_text())
+    assert card["weights"]["kind"] == "ema" and card["weights"]["iterations_averaged"] == 4
+    pub = load(dest / "model.pt")
+    assert all(torch.equal(pub.model.state_dict()[k], ema_k[k]) for k in ema_k)
+    plain = snapshot_to_zoo(avg["run_dir"], "live-agent", eval_levels=0, zoo_root=tmp_path / "zoo")
+    assert json.loads((plain / "card.json").read_text())["weights"] == {"kind": "live"}
+    with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
+        TrainConfig(ema_decay=1.0)
