@@ -36,6 +36,7 @@ no card) and returns with ``stopped=True``; ``kill -9`` loses at most the steps 
 checkpoint.
 
 The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
+:mod:`agents.train.ema` (the weight average),
 :mod:`agents.train.state` (checkpoints), :mod:`agents.train.log` (the CSV log and curves) and
 :mod:`agents.card` (cards and the zoo).
 
@@ -61,6 +62,7 @@ from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from ..policy import LEGACY_RGB_STYLE
 from .config import TrainConfig, config_from_args
+from .ema import WeightAverage
 from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
 from .state import (
     TRAIN_FORMAT,
@@ -68,7 +70,6 @@ from .state import (
     _rng_state,
     _set_rng_state,
     clean_orphaned_temp_files,
-    ema_info,
     latest_checkpoint,
     newest_readable_checkpoint,
     policy_from_weights,
@@ -120,7 +121,7 @@ def train(
     from stable_baselines3.common.vec_env import VecNormalize
     from tqdm.auto import tqdm
 
-    from ..sb3_policy import ImpalaActorCriticPolicy, impala_state_dict, policy_from_sb3
+    from ..sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
 
     config.validate()
     run_dir = Path(config.run_dir)
@@ -208,19 +209,15 @@ def train(
         _set_rng_state(ckpt["rng"])
         _truncate_log(log_path, start_steps)
 
-    # Moving average of the weights (config.ema_decay > 0): CPU tensors, updated after each PPO
-    # iteration by update_ema(), which reads the policy's weights and writes only its own copy.
-    ema = None
+    # Moving average of the weights (config.ema_decay > 0), averaged in after each PPO update.
+    ema: WeightAverage | None = None
     if config.ema_decay > 0:
         if ckpt is not None and ckpt.get("ema") is not None:
-            ema = {k: ckpt["ema"][k] for k in ("start_steps", "at_n_updates", "updates", "impala")}
+            ema = WeightAverage.from_payload(ckpt["ema"], decay=config.ema_decay)
         else:
-            ema = {
-                "start_steps": start_steps,
-                "at_n_updates": int(model._n_updates),  # the update counter it last averaged
-                "updates": 0,  # how many PPO iterations it has averaged in
-                "impala": impala_state_dict(model.policy),
-            }
+            ema = WeightAverage.start(
+                config.ema_decay, model.policy.impala, steps=start_steps, n_updates=model._n_updates
+            )
             if ckpt is not None:
                 print(
                     f"ema_decay={config.ema_decay}: the weight average starts at step "
@@ -230,18 +227,8 @@ def train(
                 )
 
     def update_ema() -> None:
-        if ema is None or int(model._n_updates) == ema["at_n_updates"]:
-            return
-        d = config.ema_decay
-        with torch.no_grad():
-            for k, v in model.policy.impala.state_dict().items():
-                e = ema["impala"][k]
-                if e.is_floating_point():
-                    e.mul_(d).add_(v.detach().cpu(), alpha=1 - d)
-                else:
-                    e.copy_(v.detach().cpu())
-        ema["at_n_updates"] = int(model._n_updates)
-        ema["updates"] += 1
+        if ema is not None:
+            ema.update(model.policy.impala, model._n_updates)
 
     t_start = time.time()
 
@@ -271,16 +258,16 @@ def train(
                 if config.normalize_reward
                 else None
             ),
-            "ema": {"decay": config.ema_decay, **ema} if ema is not None else None,
+            "ema": ema.payload() if ema is not None else None,
         }
         path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
         meta = {"steps": steps, "wall_time_s": payload["wall_time_s"], "config": config.to_dict()}
         save(policy_from_sb3(model.policy), run_dir / "model.pt", metadata=meta)
         if ema is not None:
             save(
-                policy_from_weights(model.policy.impala.config(), ema["impala"], config.obs),
+                policy_from_weights(model.policy.impala.config(), ema.state, config.obs),
                 run_dir / "model_ema.pt",
-                metadata={**meta, "weights": ema_info(payload["ema"])},
+                metadata={**meta, "weights": ema.info()},
             )
         for old in sorted(ckpt_dir.glob("ckpt_*.pt"))[: -config.keep_checkpoints]:
             old.unlink()

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ..policy import Policy
+from .ema import ema_info
 
 __all__ = [
     "TRAIN_FORMAT",
@@ -27,7 +28,6 @@ __all__ = [
     "clean_orphaned_temp_files",
     "policy_from_train_checkpoint",
     "policy_from_weights",
-    "ema_info",
     "WEIGHTS",
 ]
 
@@ -109,16 +109,6 @@ def policy_from_weights(model_config: dict, state: dict, obs: str) -> Policy:
     from ..model import ImpalaModel
 
     return Policy(ImpalaModel.with_weights(model_config, state), obs=obs)
-
-
-def ema_info(ema: dict) -> dict:
-    """The JSON-able description of a checkpoint's weight average (for metadata and cards)."""
-    return {
-        "kind": "ema",
-        "decay": float(ema["decay"]),
-        "start_steps": int(ema["start_steps"]),
-        "iterations_averaged": int(ema["updates"]),
-    }
 
 
 def policy_from_train_checkpoint(
