@@ -65,7 +65,7 @@ class ImpalaActorCriticPolicy(ActorCriticPolicy):
     """SB3 actor-critic policy backed by :class:`ImpalaModel` (see the module docstring).
 
     Extra keyword arguments: ``channels`` (default scale 1), ``fc_dim`` (256), ``fast``
-    (bf16 autocast + channels_last, default False).
+    (channels_last + :func:`~agents.model.fast_inference`, default False).
     """
 
     def __init__(

@@ -6,7 +6,7 @@
    ``torch.nn.MaxPool2d`` swapped in (the outputs are checked to be bit-identical).
 2. **Fit**: :func:`steering.methods.optimise.fit_sparse_edit` (per maze, k = ``--k``, ``--steps``
    Adam steps) on ``--mazes`` mazes of size 25 with the cheese at its spawn and the top-left
-   target, with ``EditConfig.fast`` on (bf16 autocast, channels_last) and off (fp32); the
+   target, with ``EditConfig.fast`` on (channels_last, bf16 where the CPU has it) and off; the
    final training P(shortest-path move) of each is reported so that the speed-up is not bought
    with a worse fit.
 

@@ -49,7 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=256, help="rollout batch size (default 256)")
     p.add_argument("--max-steps", type=int, default=500, help="episode cap (default 500)")
     p.add_argument("--repeats", type=int, default=1, help="alternating sweep/forward repeats (default 1)")
-    p.add_argument("--fp32", action="store_true", help="fp32 forward passes instead of bf16 autocast")
+    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: channels_last + bf16 where the CPU has it)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1; 0 = torch's choice)")
     p.add_argument("--seed", type=int, default=0, help="sweep seed (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object last")
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     import agents
     from agents.eval.rollout import rollout
     from agents.eval.sweep import level_seeds, parse_sizes
-    from agents.model import ImpalaModel
+    from agents.model import ImpalaModel, fast_precision
     from agents.policy import Policy, rgb_style
     from mazegen.env import MazeVecEnv
     from mazegen.level_source import FixedLevelSource
@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "agent": name,
         "obs": policy.obs,
         "fast": not args.fp32,
+        "fast_precision": fast_precision() if not args.fp32 else "fp32",
         "torch_threads": torch.get_num_threads(),
         "size": size,
         "placement": args.placement,

@@ -113,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         "--fast",
         action=argparse.BooleanOptionalAction,
         default=None,
-        help="bf16 autocast + channels_last (default: on, or the --config's value).",
+        help="channels_last + bf16 autocast where the CPU does bf16 in hardware (default: on, "
+        "or the --config's value).",
     )
     p.add_argument("--threads", type=int, default=2, help="torch threads.")
     p.add_argument("--seed", type=int, default=0, help="Training seed.")

@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="cheese placement (default: top-right:N, N the agent's training region, else 5)")
     p.add_argument("--max-steps", type=int_at_least(1, "--max-steps"), default=500,
                    help="step cap per episode (default %(default)s)")
-    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: bf16 autocast)")
+    p.add_argument("--fp32", action="store_true", help="fp32 forward passes (default: channels_last + bf16 where the CPU has it)")
     p.add_argument("--torch-threads", type=int_at_least(1, "--torch-threads"), default=1,
                    help="torch CPU threads (default %(default)s)")
     p.add_argument("--out", default=None, help="run directory (default runs/evaluate-<timestamp>)")

@@ -56,7 +56,7 @@ def _sweep_parser() -> argparse.ArgumentParser:
     p.add_argument("--train-region", type=int, default=None,
                    help="the agent's training region for marking placements (default: from the agent, else 5)")
     p.add_argument("--fp32", action="store_false", dest="fast",
-                   help="fp32 forward passes (default: bf16 autocast, ~2x faster)")
+                   help="fp32 forward passes (default: channels_last + bf16 where the CPU has it)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads (default 1: faster than 2 on a 2-core machine, much faster under load)")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bar")
@@ -76,7 +76,7 @@ def _stats_parser() -> argparse.ArgumentParser:
     p.add_argument("--greedy", action="store_true", help="argmax actions instead of sampling")
     p.add_argument("--max-steps", type=int, default=500, help="episode cap (default 500)")
     p.add_argument("--n-boot", type=int, default=100, help="bootstrap refits for coefficient CIs (default 100)")
-    p.add_argument("--fp32", action="store_false", dest="fast", help="fp32 forward passes (default: bf16 autocast)")
+    p.add_argument("--fp32", action="store_false", dest="fast", help="fp32 forward passes (default: channels_last + bf16 where the CPU has it)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     p.add_argument("--no-progress", action="store_false", dest="progress", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print one JSON summary object last")

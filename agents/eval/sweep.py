@@ -183,8 +183,8 @@ class SweepConfig:
         region: side of the top-right region counted as ``visited_top_right_region``.
         train_region: the agent's training region (for marking placements); None = from the
             agent's metadata, else 5.
-        fast: bf16 forward passes (about 2x faster on CPU; outcome rates are unaffected in
-            expectation).
+        fast: fast forward passes (channels_last, bf16 where the CPU does it in hardware:
+            :func:`agents.model.fast_inference`; outcome rates are unaffected in expectation).
         examples: trajectories kept per unit for the example figure.
         threads: torch threads for the sweep (default 1: on 2 cores, one thread was ~3x faster
             than two on an idle machine and 30x faster on a loaded one; None = leave torch's

@@ -87,8 +87,9 @@ class EditConfig:
     dagger_steps: int = 300
     #: sample actions in the DAgger roll-outs (False: argmax)
     dagger_sample: bool = True
-    #: run the fit's forward passes in bf16 autocast on channels_last activations (about 3x
-    #: faster on the CPU); the fitted edit is always evaluated in fp32
+    #: run the fit's forward passes on channels_last activations under
+    #: agents.model.fast_inference (bf16 autocast where the CPU does bf16 in hardware: about 3x
+    #: faster there; fp32 elsewhere); the fitted edit is always evaluated in fp32
     fast: bool = True
 
     def validate(self) -> EditConfig:
