@@ -185,8 +185,11 @@ def snapshot_to_zoo(
     notes: str | None = None,
     largest_levels: int | None = None,
     weights: str = "live",
+    checkpoint: str | os.PathLike | None = None,
 ) -> Path:
-    """Turn the newest checkpoint of ``run_dir`` into zoo agent ``name``; returns its directory.
+    """Turn the newest checkpoint of ``run_dir`` (or ``checkpoint``, a training checkpoint of
+    that run kept elsewhere, e.g. restored from git) into zoo agent ``name``; returns its
+    directory.
 
     Writes ``model.pt``, ``card.json`` (config, steps, wall time, the machine that trained it,
     git commit, a fresh evaluation on held-out levels, learning-curve summary with milestones,
@@ -204,10 +207,21 @@ def snapshot_to_zoo(
         raise ValueError(
             f"zoo name must match [A-Za-z0-9][A-Za-z0-9._-]* and not be 'configs', got {name!r}"
         )
-    ckpt = latest_checkpoint(run_dir)
-    if ckpt is None:
-        raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
+    if checkpoint is not None:
+        ckpt = Path(checkpoint)
+        if not ckpt.is_file():
+            raise ValueError(f"checkpoint {ckpt} does not exist")
+    else:
+        ckpt = latest_checkpoint(run_dir)
+        if ckpt is None:
+            raise ValueError(f"no checkpoints in {Path(run_dir) / 'checkpoints'}")
     policy, data = policy_from_train_checkpoint(ckpt, weights=weights)
+    trained_in = data["config"].get("run_dir")
+    if checkpoint is not None and Path(str(trained_in)).resolve() != Path(run_dir).resolve():
+        raise ValueError(
+            f"checkpoint {ckpt} was written by the run in {trained_in}, not by {run_dir}: "
+            "its training log would not match"
+        )
     weights_info = policy.metadata.get("weights", {"kind": "live"})
     config = TrainConfig.from_dict(data["config"], saved=True)
     steps = int(data["num_timesteps"])

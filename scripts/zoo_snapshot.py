@@ -46,6 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         help="Publish the run's own weights (live, default) or their moving average (ema; runs "
         "trained with --ema-decay > 0). The card's 'weights' entry records which.",
     )
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        help="Publish this training checkpoint of the run (e.g. one restored from git) instead "
+        "of the newest in RUN_DIR/checkpoints; the log is still RUN_DIR's, cut at its step.",
+    )
     parser.add_argument("--zoo-dir", default=None, help="Zoo root directory (default: agents/zoo).")
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the evaluation.")
     parser.add_argument(
@@ -70,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             notes=args.notes,
             largest_levels=args.largest_levels,
             weights=args.weights,
+            checkpoint=args.checkpoint,
         )
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)

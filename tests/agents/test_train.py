@@ -382,5 +382,22 @@ def test_weight_average_is_an_ema_that_changes_nothing_else(tmp_path, capsys):
     assert all(torch.equal(pub.model.state_dict()[k], ema_k[k]) for k in ema_k)
     plain = snapshot_to_zoo(avg["run_dir"], "live-agent", eval_levels=0, zoo_root=tmp_path / "zoo")
     assert json.loads((plain / "card.json").read_text())["weights"] == {"kind": "live"}
+    # a given checkpoint of the run (one kept outside it, e.g. restored from git)
+    import shutil
+
+    kept = shutil.copy(sorted((Path(avg["run_dir"]) / "checkpoints").glob("ckpt_*.pt"))[0],
+                       tmp_path / "kept.pt")
+    early = snapshot_to_zoo(avg["run_dir"], "early", eval_levels=0, zoo_root=tmp_path / "zoo",
+                            weights="ema", checkpoint=kept)
+    early_card = json.loads((early / "card.json").read_text())
+    assert early_card["steps"] == 256 and early_card["source"]["checkpoint"] == "kept.pt"
+    assert early_card["weights"]["iterations_averaged"] == 1
+    assert [r["steps"] for r in _rows(early)] == ["256"]  # the log cut at its step
+    with pytest.raises(ValueError, match="not by"):
+        snapshot_to_zoo(live["run_dir"], "x", eval_levels=0, zoo_root=tmp_path / "zoo",
+                        checkpoint=kept)
+    with pytest.raises(ValueError, match="does not exist"):
+        snapshot_to_zoo(avg["run_dir"], "x", eval_levels=0, zoo_root=tmp_path / "zoo",
+                        checkpoint=tmp_path / "nope.pt")
     with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
         TrainConfig(ema_decay=1.0)
