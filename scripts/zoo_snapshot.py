@@ -19,6 +19,8 @@ import sys
 
 import torch
 
+from agents.train.state import WEIGHTS
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -41,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--weights",
-        choices=("live", "ema"),
+        choices=WEIGHTS,
         default="live",
         help="Publish the run's own weights (live, default) or their moving average (ema; runs "
         "trained with --ema-decay > 0). The card's 'weights' entry records which.",
