@@ -327,10 +327,10 @@ def fast_inference(enabled: bool = True, device: str | torch.device = "cpu") -> 
     in bfloat16: cast them with ``.float()``. Use ``enabled=False`` (the default everywhere
     outside training and rollouts) for analysis.
     """
-    if not enabled or not native_bf16(torch.device(device).type):
+    dev_type = torch.device(device).type
+    if not enabled or not native_bf16(dev_type):
         yield
         return
-    dev_type = torch.device(device).type
     with torch.autocast(device_type=dev_type, dtype=torch.bfloat16):
         yield
 

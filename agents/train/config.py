@@ -167,6 +167,14 @@ class TrainConfig:
             else self.eval_start_level
         )
 
+    def resolved_device(self) -> str:
+        """``device`` with ``"auto"`` resolved: ``"cuda"`` if available, else ``"cpu"``."""
+        import torch
+
+        if self.device == "auto":
+            return "cuda" if torch.cuda.is_available() else "cpu"
+        return self.device
+
     def maze_sizes(self) -> int | tuple[int, ...] | None:
         """``maze_size`` parsed: None, one int or a tuple of ints."""
         if self.maze_size is None or str(self.maze_size).lower() in ("", "none"):

@@ -10,7 +10,7 @@ or without it. A checkpoint stores :meth:`WeightAverage.payload` under ``"ema"``
 >>> m = ImpalaModel(obs_size=25)
 >>> with torch.no_grad():
 ...     _ = m.fc_value.bias.fill_(0.0)
->>> avg = WeightAverage.start(0.5, m, steps=0, n_updates=0)
+>>> avg = WeightAverage.start(0.5, m.state_dict(), steps=0, n_updates=0)
 >>> with torch.no_grad():
 ...     _ = m.fc_value.bias.fill_(2.0)
 >>> avg.update(m, n_updates=1)
@@ -56,9 +56,11 @@ class WeightAverage:
     updates: int = 0
 
     @classmethod
-    def start(cls, decay: float, model: nn.Module, *, steps: int, n_updates: int) -> "WeightAverage":
-        """An average that starts at ``model``'s current weights."""
-        state = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    def start(
+        cls, decay: float, state: dict[str, torch.Tensor], *, steps: int, n_updates: int
+    ) -> "WeightAverage":
+        """An average that starts at the weights ``state`` (copied to the CPU)."""
+        state = {k: v.detach().cpu().clone() for k, v in state.items()}
         return cls(float(decay), state, int(steps), int(n_updates))
 
     @classmethod

@@ -78,12 +78,6 @@ from .state import (
 __all__ = ["TrainConfig", "config_from_args", "train"]
 
 
-def _resolve_device(device: str) -> str:
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
-
-
 def _make_env(config: TrainConfig, seed: int):
     import mazegen
 
@@ -127,7 +121,7 @@ def train(
     run_dir = Path(config.run_dir)
     ckpt_dir = run_dir / "checkpoints"
     log_path = run_dir / "train_log.csv"
-    device = _resolve_device(config.device)
+    device = config.resolved_device()
     torch.set_num_threads(config.torch_threads)
 
     ckpt = None
@@ -216,7 +210,10 @@ def train(
             ema = WeightAverage.from_payload(ckpt["ema"], decay=config.ema_decay)
         else:
             ema = WeightAverage.start(
-                config.ema_decay, model.policy.impala, steps=start_steps, n_updates=model._n_updates
+                config.ema_decay,
+                model.policy.impala.state_dict(),
+                steps=start_steps,
+                n_updates=model._n_updates,
             )
             if ckpt is not None:
                 print(
