@@ -36,6 +36,7 @@ no card) and returns with ``stopped=True``; ``kill -9`` loses at most the steps 
 checkpoint.
 
 The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
+:mod:`agents.train.callback` (log rows, checkpoint timing, stops),
 :mod:`agents.train.ema` (the weight average),
 :mod:`agents.train.state` (checkpoints), :mod:`agents.train.log` (the CSV log and curves) and
 :mod:`agents.card` (cards and the zoo).
@@ -50,8 +51,9 @@ from __future__ import annotations
 
 import csv
 import json
-import math
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -63,16 +65,15 @@ from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from ..policy import LEGACY_RGB_STYLE
 from .config import TrainConfig, config_from_args
 from .ema import WeightAverage
-from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
+from .log import LOG_COLUMNS, _truncate_log
 from .state import (
-    TRAIN_FORMAT,
     _ckpt_name,
-    _rng_state,
-    _set_rng_state,
     clean_orphaned_temp_files,
     latest_checkpoint,
     newest_readable_checkpoint,
     policy_from_weights,
+    restore_train_state,
+    train_state_payload,
 )
 
 __all__ = ["TrainConfig", "config_from_args", "train"]
@@ -109,13 +110,13 @@ def train(
     ``evaluation`` and ``stopped`` (True after SIGTERM / Ctrl-C).
     """
     from stable_baselines3 import PPO
-    from stable_baselines3.common.callbacks import BaseCallback
     from stable_baselines3.common.logger import configure
     from stable_baselines3.common.utils import set_random_seed
     from stable_baselines3.common.vec_env import VecNormalize
     from tqdm.auto import tqdm
 
     from ..sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
+    from .callback import TrainCallback
 
     config.validate()
     run_dir = Path(config.run_dir)
@@ -191,16 +192,7 @@ def train(
         )
     )
     if ckpt is not None:
-        model.policy.load_state_dict(ckpt["policy"])
-        model.policy.optimizer.load_state_dict(ckpt["optimizer"])
-        model.num_timesteps = start_steps
-        model._n_updates = int(ckpt["n_updates"])
-        if config.normalize_reward and ckpt.get("ret_rms") is not None:
-            rms = ckpt["ret_rms"]
-            venv.ret_rms.mean = float(rms["mean"])
-            venv.ret_rms.var = float(rms["var"])
-            venv.ret_rms.count = float(rms["count"])
-        _set_rng_state(ckpt["rng"])
+        restore_train_state(model, venv, config, ckpt)
         _truncate_log(log_path, start_steps)
 
     # Moving average of the weights (config.ema_decay > 0), averaged in after each PPO update.
@@ -234,29 +226,10 @@ def train(
 
     def write_checkpoint() -> Path:
         update_ema()
-        steps = int(model.num_timesteps)
-        payload = {
-            "format": TRAIN_FORMAT,
-            "num_timesteps": steps,
-            "n_updates": int(model._n_updates),
-            "wall_time_s": wall(),
-            "config": config.to_dict(),
-            "machine": machine_info(device),
-            "model_config": model.policy.impala.config(),
-            "policy": {k: v.detach().cpu() for k, v in model.policy.state_dict().items()},
-            "optimizer": model.policy.optimizer.state_dict(),
-            "rng": _rng_state(),
-            "ret_rms": (
-                {
-                    "mean": float(venv.ret_rms.mean),
-                    "var": float(venv.ret_rms.var),
-                    "count": float(venv.ret_rms.count),
-                }
-                if config.normalize_reward
-                else None
-            ),
-            "ema": ema.payload() if ema is not None else None,
-        }
+        payload = train_state_payload(
+            model, venv, config, wall_time_s=wall(), machine=machine_info(device), ema=ema
+        )
+        steps = payload["num_timesteps"]
         path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
         meta = {"steps": steps, "wall_time_s": payload["wall_time_s"], "config": config.to_dict()}
         save(policy_from_sb3(model.policy), run_dir / "model.pt", metadata=meta)
@@ -276,6 +249,11 @@ def train(
     if new_log:
         writer.writeheader()
         log_file.flush()
+
+    def write_row(row: dict) -> None:
+        writer.writerow(row)
+        log_file.flush()
+
     pbar = tqdm(
         total=config.total_steps,
         initial=min(start_steps, config.total_steps),
@@ -284,96 +262,23 @@ def train(
         disable=not config.progress,
         dynamic_ncols=True,
     )
-
-    class Callback(BaseCallback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.rec = _Recorder()
-            self.last_ckpt_steps = start_steps
-            self.last_ckpt_time = time.time()
-            self.last_row_time = time.time()
-            self.last_row_steps = start_steps
-
-        def _on_step(self) -> bool:
-            for info in self.locals["infos"]:
-                if "episode" in info:
-                    self.rec.add(info)
-            return not stop_requested
-
-        def _on_rollout_start(self) -> None:
-            # The policy here has been updated with every step counted so far: a clean point.
-            update_ema()
-            steps = self.model.num_timesteps
-            if steps == self.last_ckpt_steps:
-                return
-            due_time = (
-                config.checkpoint_minutes > 0
-                and time.time() - self.last_ckpt_time >= 60 * config.checkpoint_minutes
-            )
-            due_steps = (
-                config.checkpoint_steps > 0
-                and steps - self.last_ckpt_steps >= config.checkpoint_steps
-            )
-            if due_time or due_steps:
-                write_checkpoint()
-                self.last_ckpt_steps, self.last_ckpt_time = steps, time.time()
-
-        def _on_rollout_end(self) -> None:
-            now, steps = time.time(), self.model.num_timesteps
-            nv = self.model.logger.name_to_value
-            rec = self.rec
-            row = {
-                "steps": steps,
-                "wall_time_s": round(wall(), 2),
-                "steps_per_s": round(
-                    (steps - self.last_row_steps) / max(now - self.last_row_time, 1e-9), 1
-                ),
-                "episodes": len(rec.returns),
-                "ep_return_mean": _mean(rec.returns),
-                "ep_len_mean": _mean(rec.lengths),
-                "cheese_rate": _mean(rec.cheese),
-                **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
-                "learning_rate": lr_sched(1.0 - steps / config.total_steps)
-                if steps < config.total_steps
-                else 0.0,
-                "entropy": -nv["train/entropy_loss"]
-                if "train/entropy_loss" in nv
-                else float("nan"),
-                "clip_fraction": nv.get("train/clip_fraction", float("nan")),
-                "approx_kl": nv.get("train/approx_kl", float("nan")),
-                "value_loss": nv.get("train/value_loss", float("nan")),
-                "policy_loss": nv.get("train/policy_gradient_loss", float("nan")),
-                "explained_variance": nv.get("train/explained_variance", float("nan")),
-            }
-            writer.writerow(row)
-            log_file.flush()
-            for k in (
-                "steps_per_s",
-                "ep_return_mean",
-                "ep_len_mean",
-                "cheese_rate",
-                "cheese_rate_small",
-                "cheese_rate_medium",
-                "cheese_rate_large",
-            ):
-                if not math.isnan(row[k]):
-                    self.model.logger.record(f"maze/{k}", row[k])
-            pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
-            pbar.set_postfix(
-                cheese=f"{row['cheese_rate']:.3f}", sps=f"{row['steps_per_s']:.0f}", refresh=False
-            )
-            self.last_row_time, self.last_row_steps = now, steps
-            rec.reset()
-
-    callback = Callback()
     stop_requested = False
 
     def request_stop(signum, frame) -> None:
         nonlocal stop_requested
         stop_requested = True
 
-    import signal
-    import threading
+    callback = TrainCallback(
+        config,
+        start_steps=start_steps,
+        wall=wall,
+        learning_rate=lambda steps: lr_sched(1.0 - steps / config.total_steps),
+        at_clean_point=update_ema,
+        write_checkpoint=write_checkpoint,
+        write_row=write_row,
+        stop_requested=lambda: stop_requested,
+        pbar=pbar,
+    )
 
     old_handlers = {}
     if threading.current_thread() is threading.main_thread():

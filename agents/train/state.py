@@ -28,6 +28,8 @@ __all__ = [
     "clean_orphaned_temp_files",
     "policy_from_train_checkpoint",
     "policy_from_weights",
+    "train_state_payload",
+    "restore_train_state",
     "WEIGHTS",
 ]
 
@@ -142,6 +144,55 @@ def policy_from_train_checkpoint(
     if weights == "ema":
         policy.metadata["weights"] = ema_info(data["ema"])
     return policy, data
+
+
+def train_state_payload(
+    model, venv, config, *, wall_time_s: float, machine: dict, ema=None
+) -> dict:
+    """The checkpoint dict of an SB3 ``PPO`` ``model`` mid-training (see the module docstring).
+
+    ``venv`` is the (possibly ``VecNormalize``-wrapped) training env, whose reward statistics
+    are kept when ``config.normalize_reward``; ``ema`` the run's
+    :class:`~agents.train.ema.WeightAverage` or None. Draws from no RNG.
+    """
+    return {
+        "format": TRAIN_FORMAT,
+        "num_timesteps": int(model.num_timesteps),
+        "n_updates": int(model._n_updates),
+        "wall_time_s": float(wall_time_s),
+        "config": config.to_dict(),
+        "machine": machine,
+        "model_config": model.policy.impala.config(),
+        "policy": {k: v.detach().cpu() for k, v in model.policy.state_dict().items()},
+        "optimizer": model.policy.optimizer.state_dict(),
+        "rng": _rng_state(),
+        "ret_rms": (
+            {
+                "mean": float(venv.ret_rms.mean),
+                "var": float(venv.ret_rms.var),
+                "count": float(venv.ret_rms.count),
+            }
+            if config.normalize_reward
+            else None
+        ),
+        "ema": ema.payload() if ema is not None else None,
+    }
+
+
+def restore_train_state(model, venv, config, ckpt: dict) -> None:
+    """Put a checkpoint dict (:func:`train_state_payload`) back into ``model`` and ``venv``:
+    policy and optimizer state, step and update counters, reward statistics and RNG states.
+    (The weight average is restored by :meth:`~agents.train.ema.WeightAverage.from_payload`.)"""
+    model.policy.load_state_dict(ckpt["policy"])
+    model.policy.optimizer.load_state_dict(ckpt["optimizer"])
+    model.num_timesteps = int(ckpt["num_timesteps"])
+    model._n_updates = int(ckpt["n_updates"])
+    if config.normalize_reward and ckpt.get("ret_rms") is not None:
+        rms = ckpt["ret_rms"]
+        venv.ret_rms.mean = float(rms["mean"])
+        venv.ret_rms.var = float(rms["var"])
+        venv.ret_rms.count = float(rms["count"])
+    _set_rng_state(ckpt["rng"])
 
 
 def _rng_state() -> dict:
