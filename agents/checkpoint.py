@@ -242,7 +242,7 @@ def zoo_names() -> list[str]:
 
 
 #: The zoo agent the demo, RESULTS.md and the benchmarks use unless told otherwise.
-DEFAULT_AGENT = "grid-r5-s1"
+DEFAULT_AGENT = "grid-r5-long-s1"
 
 
 def default_zoo_agent() -> str | None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """The demo: does the shipped agent go for the cheese or for the top-right corner?
 
-Runs, on the default zoo agent ``grid-r5-s1`` (or ``--agent``):
+Runs, on the default zoo agent ``grid-r5-long-s1`` (or ``--agent``):
 
 1. a sweep of the largest maze (25x25) with the cheese in the top-left, bottom-right and
    top-right corners and in the top-right 5x5 training region: how often does the agent get it
@@ -31,7 +31,7 @@ from pathlib import Path
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: grid-r5-s1, agents.default_zoo_agent())")
+    p.add_argument("--agent", default=None, help="checkpoint path or zoo name (default: grid-r5-long-s1, agents.default_zoo_agent())")
     p.add_argument("--out", default=None, help="run directory (default runs/demo-<timestamp>)")
     p.add_argument("--seed", type=int, default=0, help="seed of every part (default 0)")
     p.add_argument("--corner-mazes", type=int, default=400, help="mazes per placement in the 25x25 sweep (default 400)")

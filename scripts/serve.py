@@ -3,7 +3,7 @@
 
 Examples::
 
-    python scripts/serve.py                          # zoo agents, default grid-r5-s1
+    python scripts/serve.py                          # zoo agents, default grid-r5-long-s1
     python scripts/serve.py --agent grid-r5-1ep-s1 --port 8765
     python scripts/serve.py --agent runs/train-x/model.pt   # a checkpoint, offered beside the zoo
 

@@ -13,7 +13,7 @@ are importable from here too.
 A notebook user gets exactly what the page shows::
 
     store = AgentStore()
-    s = Session(store, State(agent="grid-r5-s1", maze=MazeSpec(seed=5, size=7, cheese="none")))
+    s = Session(store, State(agent="grid-r5-long-s1", maze=MazeSpec(seed=20, size=7, cheese="none")))
     s.retarget((9, 9))                    # clamp cheese channels at the top-left cell
     s.view()["modified"]["total"], s.rollout()["outcome"]     # 8 activations; "target"
 

@@ -10,7 +10,7 @@ import pytest
 
 import agents
 import mazegen
-from agents.checkpoint import zoo_dir
+from agents.checkpoint import DEFAULT_AGENT, zoo_dir
 
 NAMES = agents.zoo_names()
 
@@ -45,5 +45,20 @@ def test_zoo_agent_card_log_and_policy(name):
     assert a.shape == (4,) and np.array_equal(a, pol.act(obs, rng=np.random.default_rng(0)))
 
 
-def test_default_agent_is_shipped():
-    assert agents.default_zoo_agent() == "grid-r5-s1" and "grid-r5-s1" in NAMES
+def test_default_agent_is_competent_at_every_size():
+    """The default agent's card meets issue 15's bar: >= 0.95 held out at every size below 25, and
+    >= 0.90 at 25 on the card's main evaluation and on its >= 400-level largest-maze one."""
+    name = agents.default_zoo_agent()
+    assert name == DEFAULT_AGENT == "grid-r5-long-s1" and name in NAMES
+    card = json.loads((zoo_dir(name) / "card.json").read_text())
+    ev = card["evaluation"]
+    assert ev["action_mode"] == "sampled" and ev["cheese"] == "top-right:5"
+    assert ev["level_seeds"][0] >= 10**9  # held out: after the training range [0, 10^9)
+    by_size = ev["by_maze_size"]
+    assert sorted(map(int, by_size)) == list(range(3, 26, 2))
+    for size, v in by_size.items():
+        assert v["rate"] == v["hits"] / v["n"] and v["n"] >= 150
+        assert v["rate"] >= (0.90 if size == "25" else 0.95), f"size {size}: {v['rate']:.3f}"
+    big = ev["largest_maze"]
+    assert big["size"] == 25 and big["n_levels"] >= 400 and big["action_mode"] == "sampled"
+    assert big["cheese_rate"] >= 0.90 and big["cheese_rate"] == big["hits"] / big["n_levels"]

@@ -49,6 +49,6 @@ def far_target(store, maze=MAZE):
 #: A zoo-agent case where the app's default retarget (the 8 best cheese-tracking channels of
 #: ``embedder.block2.res1.resadd_out`` clamped to 2.3) sends the greedy mouse to the target and
 #: the unpatched agent does not get there (found by a search over seeds and corners).
-ZOO_AGENT = "grid-r5-s1"
-ZOO_MAZE = {"seed": 5, "size": 7, "cheese": "none"}
+ZOO_AGENT = "grid-r5-long-s1"
+ZOO_MAZE = {"seed": 20, "size": 7, "cheese": "none"}
 ZOO_TARGET = (9, 9)
