@@ -192,7 +192,8 @@ def snapshot_to_zoo(
     directory.
 
     Writes ``model.pt``, ``card.json`` (config, steps, wall time, the machine that trained it,
-    git commit, a fresh evaluation on held-out levels, learning-curve summary with milestones,
+    git commit, a fresh evaluation on held-out levels (its ``fast_precision``: ``"bf16"`` or
+    ``"fp32"``, what this machine's forward passes used), learning-curve summary with milestones,
     ``notes``), ``train_log.csv`` (cut at the checkpoint's step) and ``learning_curve.png``,
     each atomically. ``eval_levels`` defaults to the run's own setting (0 = skip);
     ``largest_levels`` adds that many held-out levels at the largest maze size
@@ -238,6 +239,8 @@ def snapshot_to_zoo(
         policy.fast = fast
         evaluation = evaluate_held_out(policy, config, n_eval, greedy=getattr(config, "eval_greedy", True),
                                        largest_levels=largest_levels)
+        # what its forward passes computed in here (the card's `machine` is the training machine)
+        evaluation["fast_precision"] = fast_precision(policy.device) if fast else "fp32"
         policy.fast = False
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name

@@ -173,6 +173,9 @@ def test_train_kill_resume_card_and_snapshot(tmp_path):
     assert big["action_mode"] == "sampled" and big["greedy"]["action_mode"] == "greedy"
     assert 0.0 <= big["ci95"][0] <= big["cheese_rate"] <= big["ci95"][1] <= 1.0
     assert json.loads(r.stdout.strip().splitlines()[-2])["largest_maze"]["n_levels"] == 6
+    from agents.model import fast_precision
+
+    assert zcard["evaluation"]["fast_precision"] == fast_precision()  # evaluated with `fast` here
     # the machine is the one that trained it, stored in the checkpoint
     assert zcard["machine"]["torch_threads"] == 1 and zcard["machine"]["device"] == "cpu"
     assert [m["threshold"] for m in zcard["learning_curve"]["milestones"]] == [0.5, 0.8, 0.9]
