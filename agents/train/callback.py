@@ -22,19 +22,13 @@ from typing import Callable
 from stable_baselines3.common.callbacks import BaseCallback
 
 from .config import TrainConfig
-from .log import _mean, _Recorder
+from .log import LOG_COLUMNS, _mean, _Recorder
 
 __all__ = ["TrainCallback"]
 
-#: Log columns also written to TensorBoard, as ``maze/<column>``.
-TB_COLUMNS = (
-    "steps_per_s",
-    "ep_return_mean",
-    "ep_len_mean",
-    "cheese_rate",
-    "cheese_rate_small",
-    "cheese_rate_medium",
-    "cheese_rate_large",
+#: Log columns also written to TensorBoard, as ``maze/<column>``: speed, episodes, cheese rates.
+TB_COLUMNS = tuple(
+    c for c in LOG_COLUMNS if c == "steps_per_s" or c.startswith(("ep_", "cheese_rate"))
 )
 
 #: Log column -> SB3 logger key, for the PPO statistics of the last update.
