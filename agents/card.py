@@ -240,7 +240,7 @@ def snapshot_to_zoo(
         evaluation = evaluate_held_out(policy, config, n_eval, greedy=getattr(config, "eval_greedy", True),
                                        largest_levels=largest_levels)
         # what its forward passes computed in here (the card's `machine` is the training machine)
-        evaluation["fast_precision"] = fast_precision(policy.device) if fast else "fp32"
+        evaluation["fast_precision"] = fast_precision(policy.device, enabled=fast)
         policy.fast = False
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name

@@ -310,9 +310,10 @@ def native_bf16(device_type: str = "cpu") -> bool:
     return any(re.search(rf"\b{flag}\b", cpuinfo) for flag in BF16_CPU_FLAGS)
 
 
-def fast_precision(device: str | torch.device = "cpu") -> str:
-    """The arithmetic :func:`fast_inference` uses on ``device``: ``"bf16"`` or ``"fp32"``."""
-    return "bf16" if native_bf16(torch.device(device).type) else "fp32"
+def fast_precision(device: str | torch.device = "cpu", enabled: bool = True) -> str:
+    """The arithmetic :func:`fast_inference` (``enabled``) uses on ``device``: ``"bf16"`` or
+    ``"fp32"`` (always ``"fp32"`` when not ``enabled``)."""
+    return "bf16" if enabled and native_bf16(torch.device(device).type) else "fp32"
 
 
 @contextlib.contextmanager

@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         "agent": name,
         "obs": policy.obs,
         "fast": not args.fp32,
-        "fast_precision": fast_precision() if not args.fp32 else "fp32",
+        "fast_precision": fast_precision(enabled=not args.fp32),
         "torch_threads": torch.get_num_threads(),
         "size": size,
         "placement": args.placement,

@@ -93,7 +93,7 @@ def bench(
         "batch_size": cfg.batch_size,
         "n_epochs": cfg.n_epochs,
         "fast_bf16_channels_last": cfg.fast,
-        "fast_precision": fast_precision(cfg.resolved_device()) if cfg.fast else "fp32",
+        "fast_precision": fast_precision(cfg.resolved_device(), enabled=cfg.fast),
         "torch_threads": threads,
         "wall_s_including_setup": round(wall, 2),
     }

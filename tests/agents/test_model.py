@@ -202,6 +202,7 @@ def test_fast_inference_uses_bf16_only_where_the_hardware_does_it(monkeypatch):
                 out = m(x)[0]
             assert out.dtype == dtype
             assert model_mod.fast_precision() == ("bf16" if native else "fp32")
+            assert model_mod.fast_precision(enabled=False) == "fp32"  # fast off: plain fp32
         assert torch.equal(out, ref)  # without hardware bf16, fast is plain fp32
     monkeypatch.undo()
     assert isinstance(model_mod.native_bf16("cpu"), bool) and model_mod.native_bf16("mps") is False
