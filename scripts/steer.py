@@ -29,7 +29,7 @@ Examples::
         --methods per-maze,shared --ks 16,64 --shared-ks 256
     python scripts/steer.py frontier --agent grid-r5-s1 --methods cf-target,cf-waypoint,vec-cheese \\
         --cf-channels 1,8,32 --coeffs=-1,-2
-    python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs 0.5,1,2
+    python scripts/steer.py vector --agent grid-r5-s1 --kind cheese --coeffs=-0.5,-1,-2
     python scripts/steer.py discover --agent grid-r5-s1 --layer embedder.block2.res1.resadd_out
     python scripts/steer.py apply --agent grid-r5-s1 --patches patches.json --level-seed 5 \\
         --size 7 --cheese none --target 9,9 --mazes 50

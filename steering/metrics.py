@@ -363,12 +363,13 @@ def cheese_vector_effect(
     levels: Levels | Sequence[Level],
     layer: str,
     *,
-    coeff: float = 1.0,
+    coeff: float = -1.0,
     control: bool = True,
     seed: int = 0,
 ) -> dict:
-    """P(cheese-ward move | mouse at the decision square) without and with subtracting
-    ``coeff`` x the maze's own cheese vector.
+    """P(cheese-ward move | mouse at the decision square) without (``"original"``) and with
+    (``"patched"``) ``coeff`` x the maze's own cheese vector added; the default ``coeff=-1``
+    subtracts it, the published use.
 
     Mazes whose decision square is the cheese or the top-right cell (the two paths do not
     split) are skipped and counted. Reports the per-maze probabilities, their medians, and the
@@ -412,10 +413,10 @@ def cheese_vector_effect(
     cols = move_index(actions)
     obs = policy_obs(policy, at_ds)
     rows = np.arange(len(keep))
-    variants: dict[str, Any] = {"original": None, "subtracted": [_add(layer, vecs, -coeff)]}
+    variants: dict[str, Any] = {"original": None, "patched": [_add(layer, vecs, coeff)]}
     if control:
         variants["random_same_norm"] = [
-            _add(layer, random_like(vecs, seed, per_level=True), -coeff)
+            _add(layer, random_like(vecs, seed, per_level=True), coeff)
         ]
     for name, patches in variants.items():
         mp = _move_probs(policy, obs, patches, rows)

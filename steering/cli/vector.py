@@ -31,8 +31,10 @@ def add_parser(sub: Any) -> None:
     v.add_argument(
         "--coeffs",
         type=finite_floats,
-        default=[1.0],
-        help="comma list of coefficients (default 1)",
+        default=None,
+        help="comma list of signed coefficients: each adds coeff x the vector, so -1 subtracts "
+        "it (default: -1 for --kind cheese, the published use; 1 for --kind top-right); "
+        "write negative lists as --coeffs=-1,-2",
     )
     v.add_argument(
         "--sizes", type=maze_sizes, default=[15], help="comma list of odd maze sizes (default 15)"
@@ -68,7 +70,7 @@ def run(args: argparse.Namespace, cfg: Any, policy: Any, out: Path, bar: Any) ->
     ds = {
         k: {
             v: res["decision_square"][k].get(v, {}).get("median")
-            for v in ("original", "subtracted", "random_same_norm")
+            for v in ("original", "patched", "random_same_norm")
         }
         for k in res["decision_square"]
     }

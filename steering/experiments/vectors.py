@@ -1,7 +1,9 @@
 """The steering-vector experiment behind ``scripts/steer.py vector``.
 
-:func:`run_vector` adds a cheese vector (subtracted, ``-coeff``) or a top-right vector
-(``+coeff``) at one layer and measures, per maze size and coefficient, how often the agent
+:func:`run_vector` adds ``coeff`` x a cheese vector or a top-right vector at one layer (the
+coefficient is signed: ``-1`` subtracts the vector, the published use of the cheese vector, and
+the default for ``kind="cheese"``; ``+1`` is the default for ``kind="top-right"``; the same
+convention as the frontier's ``vec-*`` knobs) and measures, per maze size and coefficient, how often the agent
 gets the cheese and reaches the top-right cell, and its capability retention (cheese rate with
 the patch / without it). Controls: the unpatched baseline (``variant == "none"``) and a
 Gaussian ``random-vector`` with the same per-level norm as the real vector. Vectors are each
@@ -41,7 +43,8 @@ class VectorConfig:
     """Options of :func:`run_vector` (also the CLI's ``vector`` flags)."""
 
     kind: str = "cheese"
-    coeffs: list[float] = field(default_factory=lambda: [1.0])
+    #: signed ``Add`` coefficients; None = the kind's default (cheese ``[-1]``, top-right ``[1]``)
+    coeffs: list[float] | None = None
     layer: str = DEFAULT_LAYER
     sizes: list[int] = field(default_factory=lambda: [15])
     mazes: int = 50
@@ -53,6 +56,8 @@ class VectorConfig:
 
     def validate(self) -> VectorConfig:
         """Check every field (ValueError naming the field, the value and what is allowed)."""
+        if self.coeffs is None:
+            self.coeffs = [-1.0] if self.kind == "cheese" else [1.0]
         for name in ("coeffs", "sizes"):
             if not list(getattr(self, name)):
                 raise ValueError(
@@ -81,7 +86,7 @@ def run_vector(
     policy: Any, cfg: VectorConfig, *, progress: Callable[[str], None] | None = None
 ) -> dict:
     """Vector effects over coefficients: per coefficient the rollout outcome rates with the
-    vector added (top-right: +coeff; cheese: -coeff), without it, and with a same-norm random
+    vector added (``coeff`` x the vector; negative subtracts), without it, and with a same-norm random
     vector (the control), plus capability retention (cheese rate with / without; the top-right
     vector runs on in-distribution ``top-right:5`` levels); for the cheese vector also
     P(cheese-ward move at the decision square)."""
@@ -102,7 +107,6 @@ def run_vector(
         ):  # maze 0's vector on every maze (maze 0 excluded from the stats)
             vecs = np.broadcast_to(vecs[:1], vecs.shape).copy()
             levels, vecs = levels[1:], vecs[1:]
-        sign = -1.0 if cfg.kind == "cheese" else 1.0
         base = rollout(
             policy, levels, deterministic=cfg.deterministic, seed=cfg.seed, max_steps=cfg.max_steps
         )
@@ -111,11 +115,11 @@ def run_vector(
                 progress(f"{cfg.kind} vector size {size} coeff {coeff:g}")
             variants = {
                 "none": None,
-                "vector": Add(cfg.layer, vecs, sign * coeff, per_level=True),
+                "vector": Add(cfg.layer, vecs, coeff, per_level=True),
                 "random-vector": Add(
                     cfg.layer,
                     random_like(vecs, cfg.seed, per_level=True),
-                    sign * coeff,
+                    coeff,
                     per_level=True,
                 ),
             }
@@ -152,7 +156,7 @@ def run_vector(
             if cfg.kind == "cheese":
                 eff = cheese_vector_effect(policy, levels, cfg.layer, coeff=coeff, seed=cfg.seed)
                 extra[f"size{size}_coeff{coeff:g}"] = {k: v for k, v in eff.items()}
-                for vname in ("original", "subtracted", "random_same_norm"):
+                for vname in ("original", "patched", "random_same_norm"):
                     if vname in eff:
                         rows.append(
                             {

@@ -93,8 +93,8 @@ def test_cheese_vector_effect_and_retention(tiny_policy):
     assert eff["n"] == 1 and eff["skipped"] == 1
     # maze B: decision square = the start; cheese-ward = right, the proxy path goes up
     assert eff["original"]["median"] == pytest.approx(P_HORIZONTAL, rel=1e-5)
-    assert eff["subtracted"]["median"] == pytest.approx(3 / (E + 14), rel=1e-5)
-    assert eff["subtracted"]["argmax_cheese_ward"]["k"] == 0 and eff["original"]["argmax_cheese_ward"]["k"] == 1
+    assert eff["patched"]["median"] == pytest.approx(3 / (E + 14), rel=1e-5)
+    assert eff["patched"]["argmax_cheese_ward"]["k"] == 0 and eff["original"]["argmax_cheese_ward"]["k"] == 1
     ret = capability_retention(tiny_policy, ab_levels, Clamp(LAYER, [3], [(1, 1)], 9.0), max_steps=60, deterministic=True)
     assert ret["without_patch"].k == 2 and ret["with_patch"].k == 2 and ret["retention"] == 1.0
     hurt = capability_retention(tiny_policy, ab_levels, Scale(LAYER, [CHEESE_CH], 0.0), max_steps=60, deterministic=True)

@@ -112,6 +112,16 @@ def test_mean_ablation_and_resample_same_cheese(tiny_policy, ab_levels):
         resample_patch(tiny_policy, LAYER, [0], lv[:1], lv[:1])
 
 
+def test_vector_coefficients_are_signed_with_per_kind_defaults():
+    """One sign convention (the frontier's): the coefficient multiplies the vector as added, so
+    the cheese vector's published use, subtraction, is -1 and is its default."""
+    from steering.experiments.vectors import VectorConfig
+
+    assert VectorConfig(kind="cheese").validate().coeffs == [-1.0]
+    assert VectorConfig(kind="top-right", sizes=[15]).validate().coeffs == [1.0]
+    assert VectorConfig(kind="cheese", coeffs=[2.0]).validate().coeffs == [2.0]
+
+
 def test_vector_config_rejects_bools():
     from steering.experiments.vectors import VectorConfig
 
@@ -129,7 +139,7 @@ def test_run_vector_cheese_known_answer():
     from steering.methods.retarget import eval_levels
 
     cfg = VectorConfig(
-        kind="cheese", coeffs=[1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True
+        kind="cheese", coeffs=[-1.0], sizes=[9], mazes=10, max_steps=60, deterministic=True
     )
     res = run_vector(TinyPolicy(25), cfg)
     rows = {r["variant"]: r for r in res["rows"] if r["kind"] == "cheese"}
@@ -150,6 +160,6 @@ def test_run_vector_cheese_known_answer():
     ds = [r for r in res["rows"] if r["kind"] == "cheese-decision-square"]
     med = {r["variant"]: r["p_median"] for r in ds}
     assert ds[0]["n"] + ds[0]["skipped"] == len(levels) and ds[0]["n"] > 0
-    assert med["original"] > 0.9 and med["subtracted"] < 0.05
+    assert med["original"] > 0.9 and med["patched"] < 0.05
     with pytest.raises(ValueError, match="maze size < 25"):
         VectorConfig(kind="top-right", sizes=[25]).validate()
