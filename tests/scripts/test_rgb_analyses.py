@@ -50,12 +50,13 @@ CASES = {
     "retarget": ("scripts/steer.py", "retarget --mazes 2 --max-steps 12 --sizes 13 "
                  "--discover-mazes 4 --torch-threads 1 --no-progress", []),
     "discover": ("scripts/steer.py", "discover --mazes 4 --torch-threads 1 --no-progress", []),
-    "probe": ("scripts/probe.py", "probe --mazes 30 --no-progress", []),
+    "probe": ("scripts/probe.py", "probe --mazes 30 --max-steps 12 --no-progress", []),
     "steer-by-probe": ("scripts/probe.py", "steer-by-probe --mazes 2 --probe-mazes 30 "
                        "--max-steps 12 --sizes 13 --alphas 1 --tr-alphas 1 --no-progress", []),
     "prune": ("scripts/probe.py", "prune --ks 0,2 --mazes 3 --std-mazes 20 --random-draws 1 "
-              "--no-progress", []),
-    "explain": ("scripts/probe.py", "explain --mazes 3 --no-progress", []),
+              "--max-steps 12 --no-progress", []),
+    "explain": ("scripts/probe.py", "explain --mazes 3 --probe-mazes 12 --states 10 "
+                "--random-draws 1 --max-steps 12 --no-progress", []),
 }
 
 
@@ -76,7 +77,7 @@ def test_analysis_runs_on_an_rgb_agent(case, rgb_ckpt, run_script, tmp_path):
 
 def test_demo_runs_on_an_rgb_agent(rgb_ckpt, run_script, tmp_path):
     out = tmp_path / "demo"
-    r = run_script("scripts/demo.py", ["--agent", rgb_ckpt, "--quick", "--out", str(out),
+    r = run_script("scripts/demo.py", ["--agent", rgb_ckpt, "--quick", "--max-steps", "20", "--out", str(out),
                                        "--no-progress", "--json"])
     assert r.returncode == 0, r.stderr[-3000:]
     report = (out / "report.md").read_text()
