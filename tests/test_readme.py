@@ -17,11 +17,11 @@ import os
 import re
 import runpy
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from pyrun import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -53,8 +53,7 @@ def test_readme_has_examples():
 def test_python_blocks_run(tmp_path):
     code = "\n\n".join(body for lang, body in BLOCKS if lang == "python")
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=600)
+    r = run_python(["-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"README python blocks failed:\n{r.stderr[-3000:]}"
 
 

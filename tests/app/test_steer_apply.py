@@ -5,19 +5,18 @@ from __future__ import annotations
 import csv
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from pyrun import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(args):
     env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "scripts/steer.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, env=env, timeout=300)
+    return run_python(["scripts/steer.py", *args], cwd=ROOT, capture_output=True, text=True,
+                      env=env, timeout=300)
 
 
 def test_apply_reruns_the_apps_export(tmp_path):

@@ -1,26 +1,27 @@
-"""Fixtures of the script tests: run a script in a subprocess, save an untrained agent."""
+"""Fixtures of the script tests: run a script in its own process, save an untrained agent."""
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from pyrun import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session")
 def run_script():
-    """``run_script("scripts/x.py", [args], timeout=300)``: the finished subprocess, run from the
-    checkout's root with the Agg backend and one OpenMP thread (stdout/stderr captured as text)."""
+    """``run_script("scripts/x.py", [args], timeout=300)``: the finished process, run from the
+    checkout's root with the Agg backend and one OpenMP thread (stdout/stderr captured as text;
+    forked by :func:`pyrun.run_python`)."""
 
     def run(script: str, args, timeout: float = 300) -> subprocess.CompletedProcess:
         env = {**os.environ, "MPLBACKEND": "Agg", "OMP_NUM_THREADS": "1"}
-        return subprocess.run(
-            [sys.executable, script, *args],
+        return run_python(
+            [script, *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from pyrun import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = [
@@ -32,14 +33,8 @@ TINY = [
 
 def _run(args, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=240,
-        **kw,
+    return run_python(
+        args, cwd=ROOT, capture_output=True, text=True, env=env, timeout=240, **kw
     )
 
 
