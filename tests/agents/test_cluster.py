@@ -126,7 +126,8 @@ def test_train_many_trains_two_tiny_configs_to_cards_and_resumes(tmp_path, ray_l
 
 def test_steer_retarget_on_ray_address_gives_the_same_files(tmp_path, ray_local):
     import runpy
-    import subprocess
+
+    from pyrun import run_python
 
     root = Path(__file__).resolve().parents[2]
     torch.manual_seed(0)
@@ -143,9 +144,9 @@ def test_steer_retarget_on_ray_address_gives_the_same_files(tmp_path, ray_local)
         torch.set_num_threads(threads)
     # `--ray` alone joins the cluster named by $RAY_ADDRESS (here: this module's Ray)
     env = {**env, "RAY_ADDRESS": ray.get_runtime_context().gcs_address}
-    r = subprocess.run([sys.executable, "scripts/steer.py", *opts, "--ray", "--agent", str(ckpt),
-                        "--out", str(outs["ray"])], cwd=root, env=env, capture_output=True,
-                       text=True, timeout=240)
+    r = run_python(["scripts/steer.py", *opts, "--ray", "--agent", str(ckpt), "--out",
+                    str(outs["ray"])], cwd=root, env=env, capture_output=True, text=True,
+                   timeout=240)
     assert r.returncode == 0, r.stderr
     here, there = _files(outs["here"]), _files(outs["ray"])
     assert set(here) == set(there) and len(here) >= 6
