@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from .constants import GRID_CHANNELS, MAX_STEPS, NUM_ACTIONS, WORLD_SIZE
 from .lazy import lazy_exports
-from .level import CORNERS, Level, Levels
+from .level import CORNERS, Level
+from .levels import Levels
 from .placement import (
     AtCell,
     Corner,

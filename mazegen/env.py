@@ -55,7 +55,7 @@ procgen's ``num_levels`` / ``start_level`` / ``rand_seed`` protocol (``num_level
 start_level=s`` plays exactly ``procgen_level(s)``, over and over);
 :class:`~mazegen.level_source.FixedLevelSource` replays a fixed level per env.
 
->>> from mazegen.level import Level, Levels
+>>> from mazegen import Level, Levels
 >>> from mazegen.level_source import FixedLevelSource
 >>> lvl = Level.from_ascii('''
 ... #####
@@ -92,8 +92,8 @@ from .constants import (
     NUM_ACTIONS,
     RGB_STYLES,
 )
-from .level import Levels
 from .level_source import LevelSource, ProcgenLevelSource, check_env_ids
+from .levels import Levels
 
 __all__ = [
     "MazeVecEnv",

@@ -4,7 +4,7 @@ A *level source* is any object with the two members of the :class:`LevelSource` 
 
 * ``world_size``: the side of every level it returns (25 in hard mode, 15 in easy mode);
 * ``next_levels(env_ids)``: the next level for each listed env, as one
-  :class:`~mazegen.level.Levels` row per id, in order.
+  :class:`~mazegen.levels.Levels` row per id, in order.
 
 :class:`~mazegen.env.MazeVecEnv` asks its source for levels on ``reset()`` and whenever an
 episode ends. :class:`ProcgenLevelSource` follows procgen's ``num_levels`` / ``start_level`` /
@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from .checks import check_distribution_mode, check_int, is_int
-from .level import Levels
+from .levels import Levels
 
 __all__ = [
     "LevelSource",
@@ -43,7 +43,7 @@ class LevelSource(Protocol):
     """Where an env's levels come from.
 
     ``world_size`` is the side of every level it returns; ``next_levels(env_ids)`` returns the
-    next level for each listed env (one :class:`~mazegen.level.Levels` row per id, in order).
+    next level for each listed env (one :class:`~mazegen.levels.Levels` row per id, in order).
     """
 
     world_size: int

@@ -33,7 +33,8 @@ import numpy as np
 from numba import njit
 
 from .constants import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
-from .level import Level, Levels
+from .level import Level
+from .levels import Levels
 
 __all__ = [
     "bfs_distances",

@@ -25,7 +25,7 @@ from agents.model import activation_shapes
 from agents.policy import rgb_style
 from mazegen import Level, Levels
 from mazegen.constants import CH_CHEESE, CH_MOUSE, CH_WALL
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from .hooking import run_with_cache
 from .patches.apply import apply_patches

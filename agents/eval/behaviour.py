@@ -37,7 +37,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from mazegen.checks import check_int
-from mazegen.level import Levels
+from mazegen.levels import Levels
 
 from ..checkpoint import atomic_write_text
 

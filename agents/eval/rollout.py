@@ -63,7 +63,8 @@ import numpy as np
 
 from mazegen.checks import check_int
 from mazegen.constants import ACTION_DELTAS, MAX_STEPS
-from mazegen.level import Level, Levels, as_levels
+from mazegen.level import Level
+from mazegen.levels import Levels, as_levels
 
 from ..policy import rgb_style as rgb_style_of
 from .rollout_result import FIRSTS, OUTCOMES, RolloutResult

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mazegen.level import Levels
+from mazegen.levels import Levels
 
 __all__ = ["RolloutResult", "OUTCOMES", "FIRSTS"]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mazegen.level import Levels
+from mazegen.levels import Levels
 
 from .untried_moves import MOVES
 

@@ -39,7 +39,7 @@ import numpy as np
 
 from mazegen.checks import check_int, check_maze_size, check_optional_int, is_int
 from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE, WORLD_SIZE
-from mazegen.level import Levels
+from mazegen.levels import Levels
 from mazegen.placement import AtCell, Corner, Region, parse_placement
 
 from ..checkpoint import atomic_write_text

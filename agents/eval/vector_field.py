@@ -36,7 +36,8 @@ from typing import Any, Callable, ContextManager
 
 import numpy as np
 
-from mazegen.level import Level, Levels
+from mazegen.level import Level
+from mazegen.levels import Levels
 
 __all__ = ["VectorField", "vector_field", "field_difference", "plot_vector_field", "MOVES"]
 

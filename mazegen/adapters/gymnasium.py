@@ -29,8 +29,9 @@ import numpy as np
 
 from ..constants import NUM_ACTIONS
 from ..env import MazeVecEnv
-from ..level import Level, Levels
+from ..level import Level
 from ..level_source import FixedLevelSource
+from ..levels import Levels
 from ..options import EnvKwargs, EnvOptions, check_seed
 
 __all__ = ["MazeEnv"]

@@ -15,7 +15,7 @@ scales it).
 :class:`~mazegen.level_source.ProcgenLevelSource` is rebuilt with ``rand_seed=s`` (procgen's
 meaning of the seed); other sources are deterministic already and ignore it.
 
->>> from mazegen.level import Level, Levels
+>>> from mazegen import Level, Levels
 >>> from mazegen.env import MazeVecEnv
 >>> from mazegen.level_source import FixedLevelSource
 >>> lvl = Level.from_ascii("#####\\n#..C#\\n#.###\\n#M..#\\n#####")

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..checks import check_distribution_mode, check_int
 from ..constants import ACTION_DELTAS, MAX_STEPS, NUM_ACTIONS
-from ..level import Level, Levels
+from ..level import Level
+from ..levels import Levels
 
 __all__ = [
     "make_engine",

@@ -50,7 +50,8 @@ import numpy as np
 
 from ..checks import check_distribution_mode, check_int, check_maze_size, is_int
 from ..constants import MAX_SEED
-from ..level import CORNERS, Level, Levels, inner_margin
+from ..level import CORNERS, Level, inner_margin
+from ..levels import Levels
 from ..placement import (
     AtCell,
     Corner,

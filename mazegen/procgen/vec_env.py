@@ -32,8 +32,9 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 from ..adapters.sb3 import BatchedVecEnvMethods
 from ..constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, FRAME, MAX_STEPS, NUM_ACTIONS
 from ..env import OBS_KINDS, EpisodeState, check_actions
-from ..level import Level, Levels
+from ..level import Level
 from ..level_source import levels_for_seeds
+from ..levels import Levels
 from ..options import LevelKwargs, LevelOptions, check_bool, check_num_envs
 from ..placement import Start, Uniform
 from .engine import check_env_index, get_state, make_engine, write_level

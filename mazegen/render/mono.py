@@ -54,7 +54,8 @@ from numba import njit
 
 from ..checks import check_int
 from ..constants import FRAME, MONO_RGB, NUM_BACKGROUNDS
-from ..level import Level, Levels, as_levels
+from ..level import Level
+from ..levels import Levels, as_levels
 from .geometry import frame_geometry
 
 __all__ = ["Renderer", "BatchRenderer", "MonoRenderer", "render_mono", "render_once", "FRAME"]

@@ -35,7 +35,8 @@ from typing import Any, Sequence
 import numpy as np
 from numba import njit
 
-from ..level import Level, Levels
+from ..level import Level
+from ..levels import Levels
 from .assets import maze_textures
 from .geometry import FRAME, frame_geometry
 from .mono import BatchRenderer, render_once

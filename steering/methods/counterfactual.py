@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import layer_activations
 from ..patches.counterfactual import Counterfactual

@@ -42,7 +42,7 @@ import torch
 from agents.model import fast_inference
 from mazegen import Level, Levels
 from mazegen.checks import check_int
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import DEFAULT_LAYER, layer_shape, policy_obs
 from ..patches.base import Patch

@@ -31,7 +31,7 @@ import numpy as np
 
 from mazegen import Level, Levels
 from mazegen.checks import check_int, is_int
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import layer_activations, layer_shape
 from ..cells import maze_cell_to_act_cell

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import layer_activations
 from ..patches.edits import Add, Resample

@@ -10,7 +10,7 @@ import numpy as np
 
 from agents.eval.stats import Rate
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..patches.apply import rollout_patch
 from ..patches.base import Patch, flatten_patches

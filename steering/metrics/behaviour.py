@@ -11,7 +11,7 @@ import numpy as np
 
 from agents.eval.stats import Rate
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import policy_obs
 from ..patches.apply import rollout_patch

@@ -9,7 +9,7 @@ import numpy as np
 
 from agents.model import hook_names
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import policy_obs
 from ..hooking import run_with_cache

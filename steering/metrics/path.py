@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from mazegen import Level, Levels
-from mazegen.level import as_levels
+from mazegen.levels import as_levels
 
 from ..activations import policy_obs
 from ..patches.base import Patch

@@ -7,8 +7,9 @@ import pytest
 
 from mazegen.adapters.sb3 import MazeSB3VecEnv
 from mazegen.env import MazeVecEnv
-from mazegen.level import Level, Levels
+from mazegen.level import Level
 from mazegen.level_source import FixedLevelSource
+from mazegen.levels import Levels
 
 ART = """
 #######

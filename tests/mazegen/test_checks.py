@@ -7,8 +7,9 @@ from mazegen import options as env_options
 from mazegen.checks import check_int, check_maze_size, check_optional_int, is_int, is_maze_size
 from mazegen.constants import MAX_MAZE_SIZE, MIN_MAZE_SIZE
 from mazegen.env import MazeVecEnv
-from mazegen.level import Level, Levels
+from mazegen.level import Level
 from mazegen.level_source import FixedLevelSource, ProcgenLevelSource
+from mazegen.levels import Levels
 from mazegen.placement import Region
 
 LEVEL = Level.from_ascii("#####\n#..C#\n#.###\n#M..#\n#####")

@@ -7,8 +7,9 @@ import pytest
 
 from mazegen.constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, NUM_ACTIONS
 from mazegen.env import MazeVecEnv
-from mazegen.level import Level, Levels
+from mazegen.level import Level
 from mazegen.level_source import FixedLevelSource, LevelSource
+from mazegen.levels import Levels
 
 # 7x7 world, 5x5 inner maze (margin 1). Mouse at the start (bottom-left inner cell).
 ART = """

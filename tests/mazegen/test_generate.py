@@ -12,7 +12,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from _procgen_ref import make_engine, oracle  # noqa: E402
 
-from mazegen.level import Level, Levels  # noqa: E402
+from mazegen.level import Level  # noqa: E402
+from mazegen.levels import Levels
 from mazegen.placement import AtCell, Corner, Mask, Region  # noqa: E402
 from mazegen.procgen.generate import (
     bench_generation,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mazegen.constants import MONO_RGB
-from mazegen.level import Level, Levels
+from mazegen.level import Level
+from mazegen.levels import Levels
 from mazegen.render.mono import MonoRenderer, Renderer, render_mono
 
 ART = """

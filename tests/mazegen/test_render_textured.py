@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mazegen.level import Level, Levels
+from mazegen.level import Level
+from mazegen.levels import Levels
 from mazegen.procgen.engine import engine_level, make_engine, pixel_check
 from mazegen.render.assets import (
     BACKGROUND_ASSETS,

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from mazegen.constants import ACTION_DELTAS, ACTION_DOWN, ACTION_LEFT, ACTION_RIGHT, ACTION_UP
-from mazegen.level import Level, Levels
+from mazegen.level import Level
+from mazegen.levels import Levels
 from mazegen.procgen.generate import generate_levels, procgen_levels
 from mazegen.solvers import (
     bfs_distances,
