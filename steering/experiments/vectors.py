@@ -31,9 +31,8 @@ from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER
 from ..methods.retarget import eval_levels
-from ..methods.vectors import per_level_vectors, random_like
+from ..methods.vectors import per_level_vectors, random_like, steering_patch
 from ..metrics import cheese_vector_effect
-from ..patches.edits import Add
 
 __all__ = ["VectorConfig", "run_vector"]
 
@@ -115,12 +114,9 @@ def run_vector(
                 progress(f"{cfg.kind} vector size {size} coeff {coeff:g}")
             variants = {
                 "none": None,
-                "vector": Add(cfg.layer, vecs, coeff, per_level=True),
-                "random-vector": Add(
-                    cfg.layer,
-                    random_like(vecs, cfg.seed, per_level=True),
-                    coeff,
-                    per_level=True,
+                "vector": steering_patch(vecs, cfg.layer, coeff, per_level=True),
+                "random-vector": steering_patch(
+                    random_like(vecs, cfg.seed, per_level=True), cfg.layer, coeff, per_level=True
                 ),
             }
             base_rate = float(np.mean(np.asarray(base.got_cheese, bool)))

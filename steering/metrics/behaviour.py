@@ -69,7 +69,7 @@ def cheese_vector_effect(
     """
     from mazegen.solvers import decision_square, next_action_towards
 
-    from ..methods.vectors import per_level_vectors, random_like
+    from ..methods.vectors import per_level_vectors, random_like, steering_patch
 
     lv = as_levels(levels)
     keep: list[Level] = []
@@ -104,10 +104,13 @@ def cheese_vector_effect(
     cols = move_index(actions)
     obs = policy_obs(policy, at_ds)
     rows = np.arange(len(keep))
-    variants: dict[str, Any] = {"original": None, "patched": [_add(layer, vecs, coeff)]}
+    variants: dict[str, Any] = {
+        "original": None,
+        "patched": [steering_patch(vecs, layer, coeff, per_level=True)],
+    }
     if control:
         variants["random_same_norm"] = [
-            _add(layer, random_like(vecs, seed, per_level=True), coeff)
+            steering_patch(random_like(vecs, seed, per_level=True), layer, coeff, per_level=True)
         ]
     for name, patches in variants.items():
         mp = move_probs(policy, obs, patches, rows)
@@ -121,9 +124,3 @@ def cheese_vector_effect(
             "argmax_cheese_ward": Rate.of(int(is_top.sum()), len(is_top)).to_dict(),
         }
     return out
-
-
-def _add(layer: str, vecs: np.ndarray, coeff: float) -> Patch:
-    from ..patches.edits import Add
-
-    return Add(layer, vecs, coeff, per_level=True)
