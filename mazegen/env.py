@@ -260,6 +260,15 @@ class EpisodeState:
         """``(N,)`` whether the mouse sprite is mirrored to face right (a copy)."""
         return self._facing.copy()
 
+    def grid_obs(self) -> np.ndarray:
+        """``uint8 (N, 3, W, W)``: the wall/mouse/cheese planes of every env's current state,
+        whatever this env's ``obs`` kind (what an ``obs="grid"`` env shows now). A teacher that
+        sees the grid can label the states of an rgb env with it (``agents.train.distill``)."""
+        n, w = self._walls.shape[0], self._walls.shape[1]
+        out = np.empty((n, 3, w, w), dtype=np.uint8)
+        _grid_fill(out, np.arange(n), self._walls, self._mouse, self._cheese)
+        return out
+
     @property
     def levels(self) -> Levels:
         """The level each env is playing (a copy; ``mouse`` is the level's start cell)."""

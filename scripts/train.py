@@ -1,15 +1,17 @@
 #!/usr/bin/env python
-"""Train the IMPALA maze policy with PPO (thin CLI over :func:`agents.train.train`).
+"""Train the IMPALA maze policy (thin CLI over :func:`agents.train.train`).
 
 Settings: defaults < ``--config FILE.yaml|json`` < command-line flags (one per
 :class:`agents.TrainConfig` field; see ``--help``). ``--resume RUN_DIR`` continues a
-killed or finished run from its last checkpoint up to ``--total-steps``.
+killed or finished run from its last checkpoint up to ``--total-steps``. ``--teacher AGENT``
+trains by distillation from that grid agent instead of PPO (:mod:`agents.train.distill`).
 
 Examples::
 
     python scripts/train.py --run-dir runs/try --total-steps 200000 --n-envs 32
     python scripts/train.py --config agents/zoo/configs/grid-r5-s1.yaml --run-dir runs/grid-r5-s1
     python scripts/train.py --resume runs/grid-r5-s1
+    python scripts/train.py --teacher grid-r5-long-s1 --obs rgb --action-set moves --run-dir runs/d
 """
 
 from __future__ import annotations

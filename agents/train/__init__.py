@@ -1,4 +1,5 @@
-"""PPO training: :func:`train` (the loop, :mod:`~agents.train.loop`), its
+"""Training: :func:`train` (the PPO loop, :mod:`~agents.train.loop`; distillation from a
+teacher agent when the config names one, :mod:`~agents.train.distill`), its
 :class:`TrainConfig` and CLI (:mod:`~agents.train.config`), resumable training checkpoints
 (:mod:`~agents.train.state`) and the training log and curves (:mod:`~agents.train.log`).
 

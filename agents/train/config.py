@@ -118,6 +118,19 @@ class TrainConfig:
         "latest copy and scripts/zoo_snapshot.py --weights ema publishes it. Switched on at a "
         "--resume, it starts from that checkpoint's weights.",
     )
+    # --- distillation (instead of PPO) ---
+    teacher: str | None = _f(
+        None,
+        "Train by distillation instead of PPO: a trained agent that sees the grid (zoo name or "
+        "model.pt path) labels the states the student visits with its action probabilities and "
+        "value, and the student fits them (DAgger; agents.train.distill). PPO-only settings "
+        "(gamma, gae_lambda, clip_range, ent_coef, normalize_reward, target_kl) are then unused.",
+    )
+    teacher_mix_steps: int = _f(
+        1_000_000,
+        "Distillation: the share of steps acted by the teacher falls linearly from 1 at step 0 "
+        "to 0 at this many steps (0 = the student acts from the start).",
+    )
     # --- run ---
     seed: int = _f(
         0, "Seed of torch / numpy / python RNGs (and of the envs unless env_seed is set)."
@@ -255,6 +268,19 @@ class TrainConfig:
             f"target_kl must be > 0 or none, got {self.target_kl}",
         )
         need(0 <= self.ema_decay < 1, f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        need(
+            self.teacher is None or self.teacher.strip() != "",
+            "teacher must be a zoo name or a model.pt path, or none",
+        )
+        need(
+            self.teacher_mix_steps >= 0,
+            f"teacher_mix_steps must be >= 0, got {self.teacher_mix_steps}",
+        )
+        need(
+            self.teacher is None or self.ema_decay == 0,
+            f"ema_decay must be 0 with a teacher (distillation keeps no weight average), "
+            f"got {self.ema_decay}",
+        )
         need(self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}")
         need(
             self.checkpoint_minutes >= 0,
@@ -338,7 +364,8 @@ def build_arg_parser(prog: str | None = None):
 
     parser = argparse.ArgumentParser(
         prog=prog,
-        description="Train the IMPALA maze policy with PPO (stable-baselines3). "
+        description="Train the IMPALA maze policy with PPO (stable-baselines3), or by "
+        "distillation from a grid agent with --teacher. "
         "Settings come from defaults < --config file < command-line flags.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

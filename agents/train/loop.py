@@ -119,6 +119,10 @@ def train(
     from .callback import TrainCallback
 
     config.validate()
+    if config.teacher is not None:
+        from .distill import distill
+
+        return distill(config, resume=resume, env_fn=env_fn)
     run_dir = Path(config.run_dir)
     ckpt_dir = run_dir / "checkpoints"
     log_path = run_dir / "train_log.csv"

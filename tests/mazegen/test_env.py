@@ -374,3 +374,21 @@ def test_level_options_and_reseeded_source_keep_every_option():
     a, b = again.next_levels(ids), dataclasses.replace(opts, seed=11).level_source(2).next_levels(ids)
     for field in ("walls", "cheese", "mouse", "maze_size", "seed"):
         assert np.array_equal(getattr(a, field), getattr(b, field)), field
+
+
+@pytest.mark.parametrize("style", ["textured", "mono"])
+def test_grid_obs_of_an_rgb_env_is_what_a_grid_env_shows(style):
+    from mazegen.adapters.make import make_maze_env
+
+    kw = dict(cheese="top-right:5", seed=11, maze_size=(5, 9, 25))
+    grid_env = make_maze_env(6, obs="grid", **kw)
+    rgb_env = make_maze_env(6, obs="rgb", rgb_style=style, **kw)
+    g = grid_env.reset()
+    rgb_env.reset()
+    assert np.array_equal(rgb_env.grid_obs(), g) and np.array_equal(grid_env.grid_obs(), g)
+    rng = np.random.default_rng(0)
+    for _ in range(300):  # through auto-resets (max_steps 500 not reached; cheese is)
+        a = rng.integers(0, 15, 6)
+        g, *_ = grid_env.step(a)
+        rgb_env.step(a)
+        assert np.array_equal(rgb_env.grid_obs(), g)

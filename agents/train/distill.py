@@ -1,0 +1,397 @@
+"""Distillation: train a student from a teacher agent's action choices (DAgger), not PPO.
+
+:func:`distill` runs when a :class:`~agents.train.config.TrainConfig` names a ``teacher``
+(``scripts/train.py --teacher grid-r5-long-s1 ...``). The student is the network PPO would
+train (same architecture, initialisation, action set and env); the teacher is a trained
+agent that sees the ``grid`` view of the very same states (:meth:`mazegen.env.EpisodeState.grid_obs`).
+
+One iteration:
+
+1. **Roll out** ``n_envs x n_steps`` steps on the training levels. Each step's action is the
+   teacher's sampled action with probability ``beta`` and the student's otherwise; ``beta``
+   falls linearly from 1 at step 0 to 0 at ``teacher_mix_steps`` (DAgger: the student soon
+   visits the states *its own* mistakes lead to, and the teacher labels those too).
+2. **Label** every visited state with the teacher's action probabilities and value.
+3. **Fit** the student for ``n_epochs`` over minibatches of ``batch_size``: the cross-entropy
+   of its policy against the teacher's probabilities, plus ``vf_coef`` times the squared error
+   of its value against the teacher's value; Adam, gradient clip ``max_grad_norm``, learning
+   rate ``learning_rate`` (linearly decayed when ``lr_schedule`` is ``"linear"``).
+
+The training signal covers only the training distribution (cheese in the top-right region),
+as PPO's reward does: how the student behaves with the cheese elsewhere is its own
+generalisation. Its episodes' cheese rates in ``train_log.csv`` include the teacher's actions
+while ``beta > 0``; the card's held-out evaluation is the student alone.
+
+Checkpoints have the PPO runs' format (:mod:`~agents.train.state`: SB3-layout policy and Adam
+state, RNG states, step counter), so ``--resume``, :func:`~agents.card.snapshot_to_zoo`,
+``agents.load`` and every analysis take a distilled run as they take a PPO run. PPO-only
+settings (``gamma``, ``gae_lambda``, ``clip_range``, ``ent_coef``, ``normalize_reward``,
+``target_kl``) are ignored. Log columns: ``policy_loss`` is the cross-entropy, ``approx_kl``
+the mean KL(teacher || student), ``value_loss`` the value error, ``explained_variance`` the
+share of the teacher value's variance the student's value explains, ``clip_fraction`` the
+share of states where the student's most likely move is not the teacher's; ``entropy`` the
+student's.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from ..card import evaluate_held_out, machine_info, make_card
+from ..checkpoint import atomic_torch_save, atomic_write_text, save
+from ..model import ACTION_SETS
+from ..policy import Policy
+from .config import TrainConfig
+from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
+from .state import (
+    TRAIN_FORMAT,
+    _ckpt_name,
+    _rng_state,
+    _set_rng_state,
+    clean_orphaned_temp_files,
+    latest_checkpoint,
+    newest_readable_checkpoint,
+)
+
+__all__ = ["distill", "load_teacher", "teacher_share"]
+
+
+def teacher_share(steps: int, mix_steps: int) -> float:
+    """``beta``: the probability that a step's action is the teacher's, at ``steps`` steps.
+
+    >>> [teacher_share(s, 100) for s in (0, 50, 100, 200)], teacher_share(5, 0)
+    ([1.0, 0.5, 0.0, 0.0], 0.0)
+    """
+    if mix_steps <= 0:
+        return 0.0
+    return float(max(0.0, 1.0 - steps / mix_steps))
+
+
+def load_teacher(name: str, config: TrainConfig, device: str) -> Policy:
+    """The teacher :class:`Policy` (a zoo name or ``model.pt`` path), checked against ``config``:
+    it must see the ``grid`` view of ``config``'s world."""
+    from mazegen.constants import WORLD_SIZE
+
+    from ..checkpoint import load
+
+    teacher = load(name, device=device, fast=config.fast)
+    if teacher.obs != "grid":
+        raise ValueError(
+            f"teacher {name!r} sees {teacher.obs!r} observations; a teacher must see 'grid'"
+        )
+    world = WORLD_SIZE[config.distribution_mode]
+    if teacher.model.obs_size != world:
+        raise ValueError(
+            f"teacher {name!r} sees a {teacher.model.obs_size}x{teacher.model.obs_size} grid but "
+            f"distribution_mode={config.distribution_mode!r} has a {world}x{world} world"
+        )
+    teacher.model.eval()
+    return teacher
+
+
+def _student(config: TrainConfig, obs_space, device: str):
+    import gymnasium as gym
+
+    from ..sb3_policy import ImpalaActorCriticPolicy
+
+    return ImpalaActorCriticPolicy(
+        obs_space,
+        gym.spaces.Discrete(15),
+        lambda _: config.learning_rate,
+        channels=config.channels,
+        fc_dim=config.fc_dim,
+        fast=config.fast,
+        action_set=config.action_set,
+        optimizer_kwargs={"eps": config.adam_eps},
+    ).to(device)
+
+
+def _sample(probs: torch.Tensor) -> torch.Tensor:
+    """One action per row of ``probs (B, 15)``, from the global torch RNG."""
+    return torch.multinomial(probs, 1).squeeze(1)
+
+
+def distill(
+    config: TrainConfig,
+    *,
+    resume: bool = False,
+    env_fn: Callable[[TrainConfig, int], Any] | None = None,
+) -> dict:
+    """Distil ``config.teacher`` into a fresh student (see the module docstring).
+
+    Returns the summary :func:`agents.train.train` returns. ``env_fn(config, seed)`` builds
+    the :class:`~mazegen.env.MazeVecEnv` or its SB3 adapter (default: ``config``'s training
+    env).
+    """
+    from tqdm.auto import tqdm
+
+    from mazegen.adapters.sb3 import observation_space_for
+
+    from ..sb3_policy import policy_from_sb3
+
+    config.validate()
+    if config.teacher is None:
+        raise ValueError("distill needs config.teacher (a grid agent's zoo name or path)")
+    run_dir = Path(config.run_dir)
+    ckpt_dir = run_dir / "checkpoints"
+    log_path = run_dir / "train_log.csv"
+    device = config.resolved_device()
+    torch.set_num_threads(config.torch_threads)
+    teacher = load_teacher(config.teacher, config, device)
+
+    ckpt = None
+    if resume:
+        if latest_checkpoint(run_dir) is None:
+            raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
+        found = newest_readable_checkpoint(run_dir)
+        if found is None:
+            raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
+        ckpt = found[1]
+        if ckpt["config"].get("teacher") != config.teacher:
+            raise ValueError(
+                f"cannot resume: the run distilled teacher={ckpt['config'].get('teacher')!r} "
+                f"but the config says teacher={config.teacher!r}"
+            )
+    elif latest_checkpoint(run_dir) is not None:
+        raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
+    for tmp in clean_orphaned_temp_files(run_dir):
+        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+
+    start_steps = int(ckpt["num_timesteps"]) if ckpt else 0
+    prior_wall = float(ckpt["wall_time_s"]) if ckpt else 0.0
+    env_seed = (config.seed if config.env_seed is None else config.env_seed) + start_steps
+    torch.manual_seed(config.seed)
+    np.random.seed(config.seed % 2**32)
+    env = (env_fn or _make_env)(config, env_seed)
+    env = getattr(env, "venv", env)  # an SB3 adapter (what train's env_fn returns): its env
+    if not hasattr(env, "grid_obs"):
+        raise ValueError(
+            f"distillation needs a mazegen env with grid_obs(), got {type(env).__name__}"
+        )
+    student = _student(config, observation_space_for(env), device)
+    n_updates = 0
+    if ckpt is not None:
+        student.load_state_dict(ckpt["policy"])
+        student.optimizer.load_state_dict(ckpt["optimizer"])
+        n_updates = int(ckpt["n_updates"])
+        _set_rng_state(ckpt["rng"])
+        _truncate_log(log_path, start_steps)
+    moves = list(ACTION_SETS[config.action_set])
+    steps = start_steps
+    t_start = time.time()
+
+    def wall() -> float:
+        return prior_wall + time.time() - t_start
+
+    def lr_at(s: int) -> float:
+        if config.lr_schedule == "constant":
+            return config.learning_rate
+        return config.learning_rate * max(0.0, 1.0 - s / config.total_steps)
+
+    def write_checkpoint() -> Path:
+        payload = {
+            "format": TRAIN_FORMAT,
+            "num_timesteps": int(steps),
+            "n_updates": int(n_updates),
+            "wall_time_s": float(wall()),
+            "config": config.to_dict(),
+            "machine": machine_info(device),
+            "model_config": student.impala.config(),
+            "policy": {k: v.detach().cpu() for k, v in student.state_dict().items()},
+            "optimizer": student.optimizer.state_dict(),
+            "rng": _rng_state(),
+            "ret_rms": None,
+            "ema": None,
+        }
+        path = atomic_torch_save(payload, ckpt_dir / _ckpt_name(steps))
+        meta = {"steps": steps, "wall_time_s": payload["wall_time_s"], "config": config.to_dict()}
+        save(policy_from_sb3(student), run_dir / "model.pt", metadata=meta)
+        for old in sorted(ckpt_dir.glob("ckpt_*.pt"))[: -config.keep_checkpoints]:
+            old.unlink()
+        return path
+
+    new_log = not log_path.is_file()
+    log_file = open(log_path, "a", newline="")
+    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS, lineterminator="\n")
+    if new_log:
+        writer.writeheader()
+        log_file.flush()
+
+    stop_requested = False
+
+    def request_stop(signum, frame) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    old_handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            old_handlers[sig] = signal.signal(sig, request_stop)
+    pbar = tqdm(
+        total=config.total_steps,
+        initial=min(start_steps, config.total_steps),
+        unit="step",
+        unit_scale=True,
+        disable=not config.progress,
+        dynamic_ncols=True,
+    )
+    n, t_len = config.n_envs, config.n_steps
+    obs = env.reset()
+    last_ckpt_steps, last_ckpt_time = steps, time.time()
+    rec = _Recorder()
+    try:
+        while steps < config.total_steps and not stop_requested:
+            t_iter = time.time()
+            beta = teacher_share(steps, config.teacher_mix_steps)
+            # ---- roll out: obs (T, N, 64, 64, 3) uint8, teacher labels (T, N, 15), (T, N)
+            buf_obs = np.empty((t_len, n, *obs.shape[1:]), dtype=obs.dtype)
+            buf_p = torch.empty((t_len, n, 15))
+            buf_v = torch.empty((t_len, n))
+            student.eval()
+            for t in range(t_len):
+                buf_obs[t] = obs
+                grid = env.grid_obs()
+                t_logits, t_value = teacher.forward(grid)
+                t_probs = torch.softmax(t_logits, -1)
+                buf_p[t], buf_v[t] = t_probs, t_value
+                with torch.no_grad():
+                    s_logits, _ = student._logits_values(torch.as_tensor(obs, device=device))
+                action = _sample(torch.softmax(s_logits, -1).cpu())
+                if beta > 0:
+                    use_teacher = torch.rand(n) < beta
+                    action = torch.where(use_teacher, _sample(t_probs.cpu()), action)
+                obs, _, terminated, truncated, info = env.step(action.numpy())
+                for i in np.flatnonzero(terminated | truncated):
+                    rec.add(
+                        {
+                            "episode": {"r": info["episode_return"][i], "l": info["episode_length"][i]},
+                            "got_cheese": bool(info["got_cheese"][i]),
+                            "maze_size": int(info["maze_size"][i]),
+                        }
+                    )
+            steps += n * t_len
+            # ---- fit the student to the teacher's labels
+            lr = lr_at(steps - n * t_len)
+            for g in student.optimizer.param_groups:
+                g["lr"] = lr
+            student.train()
+            flat_obs = buf_obs.reshape(n * t_len, *obs.shape[1:])
+            flat_p = buf_p.reshape(n * t_len, 15)[:, moves]
+            flat_p = flat_p / flat_p.sum(1, keepdim=True)
+            flat_v = buf_v.reshape(n * t_len)
+            stats: dict[str, list[float]] = {k: [] for k in ("ce", "kl", "vl", "dis", "ent")}
+            preds_v = []
+            for _ in range(config.n_epochs):
+                order = torch.randperm(n * t_len)
+                for lo in range(0, n * t_len, config.batch_size):
+                    idx = order[lo : lo + config.batch_size]
+                    x = torch.as_tensor(flat_obs[idx.numpy()], device=device)
+                    logits, values = student._logits_values(x)
+                    logp = torch.log_softmax(logits[:, moves], -1)
+                    p = flat_p[idx].to(device)
+                    ce = -(p * logp).sum(1).mean()
+                    v_err = torch.nn.functional.mse_loss(values, flat_v[idx].to(device))
+                    loss = ce + config.vf_coef * v_err
+                    student.optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(student.parameters(), config.max_grad_norm)
+                    student.optimizer.step()
+                    n_updates += 1
+                    with torch.no_grad():
+                        ent_p = torch.xlogy(p, p).sum(1)
+                        stats["ce"].append(float(ce))
+                        stats["kl"].append(float((ent_p - (p * logp).sum(1)).mean()))
+                        stats["vl"].append(float(v_err))
+                        stats["dis"].append(float((logp.argmax(1) != p.argmax(1)).float().mean()))
+                        stats["ent"].append(float(-(logp.exp() * logp).sum(1).mean()))
+                        preds_v.append((values.detach().float().cpu(), flat_v[idx]))
+            pv = torch.cat([a for a, _ in preds_v])
+            tv = torch.cat([b for _, b in preds_v])
+            ev = float(1 - torch.var(tv - pv) / torch.var(tv)) if torch.var(tv) > 0 else float("nan")
+            now = time.time()
+            row = {
+                "steps": steps,
+                "wall_time_s": round(wall(), 2),
+                "steps_per_s": round(n * t_len / max(now - t_iter, 1e-9), 1),
+                "episodes": len(rec.returns),
+                "ep_return_mean": _mean(rec.returns),
+                "ep_len_mean": _mean(rec.lengths),
+                "cheese_rate": _mean(rec.cheese),
+                **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
+                "learning_rate": lr,
+                "entropy": _mean(stats["ent"]),
+                "clip_fraction": _mean(stats["dis"]),
+                "approx_kl": _mean(stats["kl"]),
+                "value_loss": _mean(stats["vl"]),
+                "policy_loss": _mean(stats["ce"]),
+                "explained_variance": ev,
+            }
+            writer.writerow(row)
+            log_file.flush()
+            rec.reset()
+            pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
+            pbar.set_postfix(
+                cheese=f"{row['cheese_rate']:.3f}", beta=f"{beta:.2f}", refresh=False
+            )
+            due_time = (
+                config.checkpoint_minutes > 0
+                and time.time() - last_ckpt_time >= 60 * config.checkpoint_minutes
+            )
+            due_steps = (
+                config.checkpoint_steps > 0 and steps - last_ckpt_steps >= config.checkpoint_steps
+            )
+            if due_time or due_steps:
+                write_checkpoint()
+                last_ckpt_steps, last_ckpt_time = steps, time.time()
+        if steps != last_ckpt_steps or latest_checkpoint(run_dir) is None:
+            write_checkpoint()
+    finally:
+        for sig, h in old_handlers.items():
+            signal.signal(sig, h)
+        pbar.close()
+        log_file.close()
+        env.close()
+
+    summary = {"run_dir": str(run_dir), "steps": int(steps), "wall_time_s": wall()}
+    if stop_requested:
+        return {**summary, "card": None, "evaluation": None, "stopped": True}
+    evaluation = None
+    if config.eval_levels > 0:
+        evaluation = evaluate_held_out(
+            policy_from_sb3(student, fast=config.fast), config, greedy=config.eval_greedy
+        )
+    card = make_card(
+        config, run_dir, steps=steps, wall_time_s=wall(), evaluation=evaluation, device=device
+    )
+    card_path = atomic_write_text(run_dir / "card.json", json.dumps(card, indent=2) + "\n")
+    return {**summary, "card": str(card_path), "evaluation": evaluation, "stopped": False}
+
+
+def _make_env(config: TrainConfig, seed: int):
+    from mazegen.adapters.make import make_maze_env
+
+    return make_maze_env(
+        config.n_envs,
+        obs=config.obs,
+        rgb_style=config.rgb_style,
+        distribution_mode=config.distribution_mode,
+        maze_size=config.maze_sizes(),
+        cheese=config.cheese,
+        mouse="start",
+        num_levels=config.num_levels,
+        start_level=config.start_level,
+        seed=seed,
+        max_steps=config.max_steps,
+    )

@@ -1,0 +1,134 @@
+"""Tests of distillation (``TrainConfig.teacher``; :mod:`agents.train.distill`)."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+
+from agents.checkpoint import load, save
+from agents.model import ImpalaModel
+from agents.train.distill import teacher_share
+from agents.train.loop import TrainConfig, config_from_args, train
+from agents.train.state import latest_checkpoint, policy_from_train_checkpoint
+
+
+@pytest.fixture(scope="module")
+def teacher_path(tmp_path_factory) -> str:
+    """A grid teacher with fixed random weights: sharp, state-dependent action preferences."""
+    torch.manual_seed(7)
+    model = ImpalaModel(obs_size=25)
+    with torch.no_grad():
+        model.fc_policy.weight.mul_(20.0)
+    path = tmp_path_factory.mktemp("teacher") / "teacher.pt"
+    save(model, path, obs="grid")
+    return str(path)
+
+
+def _cfg(tmp_path, teacher, name="run", **kw) -> TrainConfig:
+    base = dict(
+        run_dir=str(tmp_path / name),
+        teacher=teacher,
+        teacher_mix_steps=256,
+        maze_size="5",
+        total_steps=1024,
+        n_envs=8,
+        n_steps=32,
+        batch_size=64,
+        n_epochs=1,
+        eval_levels=0,
+        progress=False,
+        tensorboard=False,
+        checkpoint_minutes=0,
+        torch_threads=1,
+        fast=False,
+    )
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+def _rows(run_dir) -> list[dict]:
+    with open(Path(run_dir) / "train_log.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _weights(run_dir) -> dict:
+    policy, _ = policy_from_train_checkpoint(latest_checkpoint(run_dir))
+    return policy.model.state_dict()
+
+
+def test_teacher_share_falls_linearly_to_zero():
+    assert [teacher_share(s, 1000) for s in (0, 250, 1000, 5000)] == [1.0, 0.75, 0.0, 0.0]
+    assert teacher_share(0, 0) == 0.0
+
+
+def test_student_learns_the_teachers_choices(tmp_path, teacher_path):
+    cfg = _cfg(tmp_path, teacher_path, total_steps=6144, learning_rate=2e-3)
+    summary = train(cfg)
+    assert summary["steps"] == 6144 and not summary["stopped"]
+    rows = _rows(cfg.run_dir)
+    assert len(rows) == 6144 // 256
+    kl = [float(r["approx_kl"]) for r in rows]
+    disagree = [float(r["clip_fraction"]) for r in rows]
+    # the student starts near-uniform; fitting the teacher's labels must shrink the gap
+    assert sum(kl[-3:]) / 3 < 0.5 * sum(kl[:2]) / 2
+    assert sum(disagree[-3:]) / 3 < sum(disagree[:2]) / 2
+    assert float(rows[0]["learning_rate"]) == pytest.approx(2e-3)
+
+
+def test_rgb_student_checkpoint_loads_everywhere(tmp_path, teacher_path):
+    cfg = _cfg(tmp_path, teacher_path, obs="rgb", total_steps=512, eval_levels=4,
+               eval_greedy=False)  # fmt: skip
+    summary = train(cfg)
+    assert Path(summary["card"]).is_file() and summary["evaluation"]["n_levels"] == 4
+    policy, data = policy_from_train_checkpoint(latest_checkpoint(cfg.run_dir))
+    assert policy.obs == "rgb" and data["config"]["teacher"] == teacher_path
+    assert load(Path(cfg.run_dir) / "model.pt").obs == "rgb"
+    assert policy.model.obs_size == 64
+
+
+def test_same_seed_same_student_and_resume_continues(tmp_path, teacher_path):
+    a = _cfg(tmp_path, teacher_path, name="a", total_steps=512)
+    b = _cfg(tmp_path, teacher_path, name="b", total_steps=512)
+    train(a)
+    train(b)
+    wa, wb = _weights(a.run_dir), _weights(b.run_dir)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert _rows(a.run_dir) == [
+        {**r, "wall_time_s": ra["wall_time_s"], "steps_per_s": ra["steps_per_s"]}
+        for r, ra in zip(_rows(b.run_dir), _rows(a.run_dir))
+    ]
+    # --resume from a: continues at 512 up to 1024, keeping the first rows
+    cont, resume = config_from_args(["--resume", a.run_dir, "--total-steps", "1024"])
+    assert resume and cont.teacher == teacher_path
+    out = train(cont, resume=True)
+    assert out["steps"] == 1024
+    steps = [int(r["steps"]) for r in _rows(a.run_dir)]
+    assert steps == [256, 512, 768, 1024]
+
+
+def test_bad_teacher_settings_fail_before_work(tmp_path, teacher_path):
+    rgb_teacher = tmp_path / "rgb_teacher.pt"
+    save(ImpalaModel(obs_size=64), rgb_teacher, obs="rgb")
+    cfg = _cfg(tmp_path, str(rgb_teacher), name="rgbt")
+    with pytest.raises(ValueError, match="a teacher must see 'grid'"):
+        train(cfg)
+    assert not Path(cfg.run_dir).exists()
+    cfg = _cfg(tmp_path, teacher_path, name="easy", distribution_mode="easy")
+    with pytest.raises(ValueError, match="15x15 world"):
+        train(cfg)
+    with pytest.raises(ValueError, match="neither a file nor a zoo agent"):
+        train(_cfg(tmp_path, "no-such-agent", name="none"))
+    with pytest.raises(ValueError, match="teacher_mix_steps must be >= 0"):
+        _cfg(tmp_path, teacher_path, teacher_mix_steps=-1)
+    with pytest.raises(ValueError, match="ema_decay must be 0 with a teacher"):
+        _cfg(tmp_path, teacher_path, ema_decay=0.9)
+    # a run resumed with another teacher
+    first = _cfg(tmp_path, teacher_path, name="switch", total_steps=256)
+    train(first)
+    other = tmp_path / "other.pt"
+    save(ImpalaModel(obs_size=25), other, obs="grid")
+    with pytest.raises(ValueError, match="cannot resume: the run distilled teacher="):
+        train(_cfg(tmp_path, str(other), name="switch", total_steps=512), resume=True)
