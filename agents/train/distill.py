@@ -38,7 +38,6 @@ from __future__ import annotations
 import csv
 import json
 import signal
-import sys
 import threading
 import time
 from pathlib import Path
@@ -58,9 +57,8 @@ from .state import (
     _ckpt_name,
     _rng_state,
     _set_rng_state,
-    clean_orphaned_temp_files,
     latest_checkpoint,
-    newest_readable_checkpoint,
+    open_run,
 )
 
 __all__ = ["distill", "load_teacher", "teacher_share"]
@@ -138,6 +136,7 @@ def distill(
     from mazegen.adapters.sb3 import observation_space_for
 
     from ..sb3_policy import policy_from_sb3
+    from .loop import _make_env
 
     config.validate()
     if config.teacher is None:
@@ -149,25 +148,7 @@ def distill(
     torch.set_num_threads(config.torch_threads)
     teacher = load_teacher(config.teacher, config, device)
 
-    ckpt = None
-    if resume:
-        if latest_checkpoint(run_dir) is None:
-            raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
-        found = newest_readable_checkpoint(run_dir)
-        if found is None:
-            raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
-        ckpt = found[1]
-        if ckpt["config"].get("teacher") != config.teacher:
-            raise ValueError(
-                f"cannot resume: the run distilled teacher={ckpt['config'].get('teacher')!r} "
-                f"but the config says teacher={config.teacher!r}"
-            )
-    elif latest_checkpoint(run_dir) is not None:
-        raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
-    for tmp in clean_orphaned_temp_files(run_dir):
-        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    ckpt = open_run(config, resume)
 
     start_steps = int(ckpt["num_timesteps"]) if ckpt else 0
     prior_wall = float(ckpt["wall_time_s"]) if ckpt else 0.0
@@ -175,7 +156,7 @@ def distill(
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
     env = (env_fn or _make_env)(config, env_seed)
-    env = getattr(env, "venv", env)  # an SB3 adapter (what train's env_fn returns): its env
+    env = getattr(env, "venv", env)  # the SB3 adapter's MazeVecEnv
     if not hasattr(env, "grid_obs"):
         raise ValueError(
             f"distillation needs a mazegen env with grid_obs(), got {type(env).__name__}"
@@ -378,20 +359,3 @@ def distill(
     card_path = atomic_write_text(run_dir / "card.json", json.dumps(card, indent=2) + "\n")
     return {**summary, "card": str(card_path), "evaluation": evaluation, "stopped": False}
 
-
-def _make_env(config: TrainConfig, seed: int):
-    from mazegen.adapters.make import make_maze_env
-
-    return make_maze_env(
-        config.n_envs,
-        obs=config.obs,
-        rgb_style=config.rgb_style,
-        distribution_mode=config.distribution_mode,
-        maze_size=config.maze_sizes(),
-        cheese=config.cheese,
-        mouse="start",
-        num_levels=config.num_levels,
-        start_level=config.start_level,
-        seed=seed,
-        max_steps=config.max_steps,
-    )

@@ -62,15 +62,13 @@ import torch
 
 from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
-from ..policy import LEGACY_RGB_STYLE
 from .config import TrainConfig, config_from_args
 from .ema import WeightAverage
 from .log import LOG_COLUMNS, _truncate_log
 from .state import (
     _ckpt_name,
-    clean_orphaned_temp_files,
     latest_checkpoint,
-    newest_readable_checkpoint,
+    open_run,
     policy_from_weights,
     restore_train_state,
     train_state_payload,
@@ -129,26 +127,7 @@ def train(
     device = config.resolved_device()
     torch.set_num_threads(config.torch_threads)
 
-    ckpt = None
-    if resume:
-        if latest_checkpoint(run_dir) is None:
-            raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
-        found = newest_readable_checkpoint(run_dir)
-        if found is None:
-            raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
-        ckpt = found[1]
-        saved_style = ckpt["config"].get("rgb_style", LEGACY_RGB_STYLE)
-        if config.obs == "rgb" and saved_style != config.rgb_style:
-            raise ValueError(
-                f"cannot resume: the run trained on rgb_style={saved_style!r} frames but "
-                f"the config says rgb_style={config.rgb_style!r}"
-            )
-    elif latest_checkpoint(run_dir) is not None:
-        raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
-    for tmp in clean_orphaned_temp_files(run_dir):
-        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    ckpt = open_run(config, resume)
 
     start_steps = int(ckpt["num_timesteps"]) if ckpt else 0
     prior_wall = float(ckpt["wall_time_s"]) if ckpt else 0.0

@@ -23,6 +23,7 @@ from .ema import ema_info
 
 __all__ = [
     "TRAIN_FORMAT",
+    "open_run",
     "latest_checkpoint",
     "newest_readable_checkpoint",
     "clean_orphaned_temp_files",
@@ -213,3 +214,48 @@ def _set_rng_state(s: dict) -> None:
     )
     version, internal, gauss = s["python"]
     random.setstate((version, tuple(internal), gauss))
+
+
+def open_run(config, resume: bool) -> dict | None:
+    """Start or reopen ``config.run_dir`` for a training run; returns the checkpoint dict to
+    resume from (None for a fresh run).
+
+    Every check happens before anything is written: a resume needs a readable checkpoint made
+    with the same ``rgb_style`` (for rgb) and the same ``teacher``; a fresh run needs a run
+    directory without checkpoints. Then temp files an interrupted write left are removed and
+    ``config.json`` is (re)written.
+    """
+    import json
+
+    from ..checkpoint import atomic_write_text
+    from ..policy import LEGACY_RGB_STYLE
+
+    run_dir = Path(config.run_dir)
+    ckpt_dir = run_dir / "checkpoints"
+    ckpt = None
+    if resume:
+        if latest_checkpoint(run_dir) is None:
+            raise ValueError(f"cannot resume: no checkpoints in {ckpt_dir}")
+        found = newest_readable_checkpoint(run_dir)
+        if found is None:
+            raise ValueError(f"cannot resume: no checkpoint in {ckpt_dir} is readable")
+        ckpt = found[1]
+        saved_style = ckpt["config"].get("rgb_style", LEGACY_RGB_STYLE)
+        if config.obs == "rgb" and saved_style != config.rgb_style:
+            raise ValueError(
+                f"cannot resume: the run trained on rgb_style={saved_style!r} frames but "
+                f"the config says rgb_style={config.rgb_style!r}"
+            )
+        saved_teacher = ckpt["config"].get("teacher")
+        if saved_teacher != config.teacher:
+            raise ValueError(
+                f"cannot resume: the run was trained with teacher={saved_teacher!r} but the "
+                f"config says teacher={config.teacher!r}"
+            )
+    elif latest_checkpoint(run_dir) is not None:
+        raise ValueError(f"{run_dir} already holds checkpoints: resume it or choose a new run_dir")
+    for tmp in clean_orphaned_temp_files(run_dir):
+        print(f"removed {tmp}, left by an interrupted write", file=sys.stderr, flush=True)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(run_dir / "config.json", json.dumps(config.to_dict(), indent=2) + "\n")
+    return ckpt

@@ -130,5 +130,5 @@ def test_bad_teacher_settings_fail_before_work(tmp_path, teacher_path):
     train(first)
     other = tmp_path / "other.pt"
     save(ImpalaModel(obs_size=25), other, obs="grid")
-    with pytest.raises(ValueError, match="cannot resume: the run distilled teacher="):
+    with pytest.raises(ValueError, match="cannot resume: the run was trained with teacher="):
         train(_cfg(tmp_path, str(other), name="switch", total_steps=512), resume=True)
