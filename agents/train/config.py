@@ -24,7 +24,13 @@ from mazegen.constants import RGB_STYLES, WORLD_SIZE
 from ..model import SCALES
 from ..policy import LEGACY_RGB_STYLE, OBS_KINDS
 
-__all__ = ["TrainConfig", "load_config_file", "build_arg_parser", "config_from_args"]
+__all__ = [
+    "TrainConfig",
+    "load_config_file",
+    "build_arg_parser",
+    "config_from_args",
+    "make_train_env",
+]
 
 
 def _f(default: Any, help: str) -> Any:
@@ -413,3 +419,23 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, bool]:
     if resume_dir is not None:
         values["run_dir"] = str(resume_dir)
     return TrainConfig.from_dict(values), resume_dir is not None
+
+
+def make_train_env(config: TrainConfig, seed: int):
+    """The training env of ``config`` (an SB3 VecEnv over a :class:`~mazegen.env.MazeVecEnv`,
+    ``seed`` its level-seed generator's seed): PPO and distillation both play it."""
+    import mazegen
+
+    return mazegen.make_vec_env(
+        config.n_envs,
+        obs=config.obs,
+        rgb_style=config.rgb_style,
+        distribution_mode=config.distribution_mode,
+        maze_size=config.maze_sizes(),
+        cheese=config.cheese,
+        mouse="start",
+        num_levels=config.num_levels,
+        start_level=config.start_level,
+        seed=seed,
+        max_steps=config.max_steps,
+    )

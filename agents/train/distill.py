@@ -50,7 +50,7 @@ from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from ..model import ACTION_SETS
 from ..policy import Policy
-from .config import TrainConfig
+from .config import TrainConfig, make_train_env
 from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
 from .state import (
     TRAIN_FORMAT,
@@ -136,7 +136,6 @@ def distill(
     from mazegen.adapters.sb3 import observation_space_for
 
     from ..sb3_policy import policy_from_sb3
-    from .loop import _make_env
 
     config.validate()
     if config.teacher is None:
@@ -155,7 +154,7 @@ def distill(
     env_seed = (config.seed if config.env_seed is None else config.env_seed) + start_steps
     torch.manual_seed(config.seed)
     np.random.seed(config.seed % 2**32)
-    env = (env_fn or _make_env)(config, env_seed)
+    env = (env_fn or make_train_env)(config, env_seed)
     env = getattr(env, "venv", env)  # the SB3 adapter's MazeVecEnv
     if not hasattr(env, "grid_obs"):
         raise ValueError(

@@ -62,7 +62,7 @@ import torch
 
 from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
-from .config import TrainConfig, config_from_args
+from .config import TrainConfig, config_from_args, make_train_env
 from .ema import WeightAverage
 from .log import LOG_COLUMNS, _truncate_log
 from .state import (
@@ -75,24 +75,6 @@ from .state import (
 )
 
 __all__ = ["TrainConfig", "config_from_args", "train"]
-
-
-def _make_env(config: TrainConfig, seed: int):
-    import mazegen
-
-    return mazegen.make_vec_env(
-        config.n_envs,
-        obs=config.obs,
-        rgb_style=config.rgb_style,
-        distribution_mode=config.distribution_mode,
-        maze_size=config.maze_sizes(),
-        cheese=config.cheese,
-        mouse="start",
-        num_levels=config.num_levels,
-        start_level=config.start_level,
-        seed=seed,
-        max_steps=config.max_steps,
-    )
 
 
 def train(
@@ -134,7 +116,7 @@ def train(
     env_seed = (config.seed if config.env_seed is None else config.env_seed) + start_steps
 
     set_random_seed(config.seed)
-    make = env_fn or _make_env
+    make = env_fn or make_train_env
     venv = make(config, env_seed)
     if config.normalize_reward:
         venv = VecNormalize(
