@@ -35,7 +35,6 @@ student's.
 
 from __future__ import annotations
 
-import csv
 import json
 import signal
 import threading
@@ -51,7 +50,7 @@ from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from ..model import ACTION_SETS
 from ..policy import Policy
 from .config import TrainConfig, make_train_env
-from .log import LOG_COLUMNS, _mean, _Recorder, _truncate_log
+from .log import LogAppender, _mean, _Recorder, _truncate_log
 from .state import (
     TRAIN_FORMAT,
     _ckpt_name,
@@ -202,12 +201,7 @@ def distill(
             old.unlink()
         return path
 
-    new_log = not log_path.is_file()
-    log_file = open(log_path, "a", newline="")
-    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS, lineterminator="\n")
-    if new_log:
-        writer.writeheader()
-        log_file.flush()
+    log = LogAppender(log_path)
 
     stop_requested = False
 
@@ -318,8 +312,7 @@ def distill(
                 "policy_loss": _mean(stats["ce"]),
                 "explained_variance": ev,
             }
-            writer.writerow(row)
-            log_file.flush()
+            log.write_row(row)
             rec.reset()
             pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
             pbar.set_postfix(
@@ -341,7 +334,7 @@ def distill(
         for sig, h in old_handlers.items():
             signal.signal(sig, h)
         pbar.close()
-        log_file.close()
+        log.close()
         env.close()
 
     summary = {"run_dir": str(run_dir), "steps": int(steps), "wall_time_s": wall()}

@@ -23,6 +23,7 @@ __all__ = [
     "size_bucket",
     "read_log",
     "write_log",
+    "LogAppender",
     "learning_curve_summary",
     "pooled_rates",
     "milestones",
@@ -116,6 +117,26 @@ def read_log(path: str | os.PathLike, max_steps: int | None = None) -> list[dict
 def write_log(path: str | os.PathLike, rows: list[dict]) -> Path:
     """Write ``rows`` as a ``train_log.csv`` (:data:`LOG_COLUMNS`) atomically; returns the path."""
     return write_csv(path, rows, LOG_COLUMNS)
+
+
+class LogAppender:
+    """Appends rows to a running ``train_log.csv`` (:data:`LOG_COLUMNS`), each flushed at once;
+    writes the header first when the file is new. ``close()`` when the run ends."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        new = not Path(path).is_file()
+        self._file = open(path, "a", newline="")
+        self._writer = csv.DictWriter(self._file, fieldnames=LOG_COLUMNS, lineterminator="\n")
+        if new:
+            self._writer.writeheader()
+            self._file.flush()
+
+    def write_row(self, row: dict) -> None:
+        self._writer.writerow(row)
+        self._file.flush()
+
+    def close(self) -> None:
+        self._file.close()
 
 
 def _truncate_log(path: Path, max_steps: int) -> None:

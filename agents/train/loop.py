@@ -49,7 +49,6 @@ weight average (``ema_decay``) only reads the weights, so it changes nothing eit
 
 from __future__ import annotations
 
-import csv
 import json
 import signal
 import sys
@@ -64,7 +63,7 @@ from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from .config import TrainConfig, config_from_args, make_train_env
 from .ema import WeightAverage
-from .log import LOG_COLUMNS, _truncate_log
+from .log import LogAppender, _truncate_log
 from .state import (
     _ckpt_name,
     latest_checkpoint,
@@ -208,16 +207,8 @@ def train(
             old.unlink()
         return path
 
-    new_log = not log_path.is_file()
-    log_file = open(log_path, "a", newline="")
-    writer = csv.DictWriter(log_file, fieldnames=LOG_COLUMNS, lineterminator="\n")  # as write_log
-    if new_log:
-        writer.writeheader()
-        log_file.flush()
-
-    def write_row(row: dict) -> None:
-        writer.writerow(row)
-        log_file.flush()
+    log = LogAppender(log_path)
+    write_row = log.write_row
 
     pbar = tqdm(
         total=config.total_steps,
@@ -264,7 +255,7 @@ def train(
         for sig, h in old_handlers.items():
             signal.signal(sig, h)
         pbar.close()
-        log_file.close()
+        log.close()
         venv.close()
     if stop_requested:
         # SIGTERM / Ctrl-C: the checkpoint above holds everything; resume with --resume RUN_DIR.
