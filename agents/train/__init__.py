@@ -1,7 +1,9 @@
 """Training: :func:`train` (the PPO loop, :mod:`~agents.train.loop`; distillation from a
 teacher agent when the config names one, :mod:`~agents.train.distill`), its
 :class:`TrainConfig` and CLI (:mod:`~agents.train.config`), resumable training checkpoints
-(:mod:`~agents.train.state`) and the training log and curves (:mod:`~agents.train.log`).
+(:mod:`~agents.train.state`), the training log and curves (:mod:`~agents.train.log`), the
+training env (:mod:`~agents.train.env`) and the progress bar and stop flag both loops share
+(:mod:`~agents.train.control`).
 
 ``from agents.train import train, TrainConfig`` works; the loop is imported on first use.
 """

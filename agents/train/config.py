@@ -29,7 +29,6 @@ __all__ = [
     "load_config_file",
     "build_arg_parser",
     "config_from_args",
-    "make_train_env",
 ]
 
 
@@ -420,22 +419,3 @@ def config_from_args(argv: list[str] | None = None) -> tuple[TrainConfig, bool]:
         values["run_dir"] = str(resume_dir)
     return TrainConfig.from_dict(values), resume_dir is not None
 
-
-def make_train_env(config: TrainConfig, seed: int):
-    """The training env of ``config`` (an SB3 VecEnv over a :class:`~mazegen.env.MazeVecEnv`,
-    ``seed`` its level-seed generator's seed): PPO and distillation both play it."""
-    import mazegen
-
-    return mazegen.make_vec_env(
-        config.n_envs,
-        obs=config.obs,
-        rgb_style=config.rgb_style,
-        distribution_mode=config.distribution_mode,
-        maze_size=config.maze_sizes(),
-        cheese=config.cheese,
-        mouse="start",
-        num_levels=config.num_levels,
-        start_level=config.start_level,
-        seed=seed,
-        max_steps=config.max_steps,
-    )

@@ -36,9 +36,8 @@ student's.
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -49,7 +48,9 @@ from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
 from ..model import ACTION_SETS
 from ..policy import Policy
-from .config import TrainConfig, make_train_env
+from .config import TrainConfig
+from .control import progress_bar, stop_on_signals
+from .env import make_train_env
 from .log import LogAppender, _mean, _Recorder, _truncate_log
 from .state import (
     TRAIN_FORMAT,
@@ -118,6 +119,102 @@ def _sample(probs: torch.Tensor) -> torch.Tensor:
     return torch.multinomial(probs, 1).squeeze(1)
 
 
+@dataclass
+class _Rollout:
+    """One iteration's visited states and the teacher's labels of them."""
+
+    obs: np.ndarray  # (T*N, *obs_shape) the student's observations
+    probs: torch.Tensor  # (T*N, n_moves) teacher's probabilities over the student's moves
+    values: torch.Tensor  # (T*N,) teacher's values
+
+
+def _rollout(env, obs, student, teacher, config: TrainConfig, beta: float, rec, device: str):
+    """Play ``config.n_steps`` steps of every env from ``obs``; returns the labelled
+    :class:`_Rollout` and the next observations. Finished episodes go to ``rec``."""
+    n, t_len = config.n_envs, config.n_steps
+    buf_obs = np.empty((t_len, n, *obs.shape[1:]), dtype=obs.dtype)  # (T, N, ...)
+    buf_p = torch.empty((t_len, n, 15))  # (T, N, 15)
+    buf_v = torch.empty((t_len, n))  # (T, N)
+    student.eval()
+    for t in range(t_len):
+        buf_obs[t] = obs
+        t_logits, t_value = teacher.forward(env.grid_obs())
+        t_probs = torch.softmax(t_logits, -1)
+        buf_p[t], buf_v[t] = t_probs, t_value
+        with torch.no_grad():
+            s_logits, _ = student._logits_values(torch.as_tensor(obs, device=device))
+        action = _sample(torch.softmax(s_logits, -1).cpu())
+        if beta > 0:
+            use_teacher = torch.rand(n) < beta
+            action = torch.where(use_teacher, _sample(t_probs.cpu()), action)
+        obs, _, terminated, truncated, info = env.step(action.numpy())
+        for i in np.flatnonzero(terminated | truncated):
+            rec.add(
+                {
+                    "episode": {"r": info["episode_return"][i], "l": info["episode_length"][i]},
+                    "got_cheese": bool(info["got_cheese"][i]),
+                    "maze_size": int(info["maze_size"][i]),
+                }
+            )
+    moves = list(ACTION_SETS[config.action_set])
+    probs = buf_p.reshape(n * t_len, 15)[:, moves]
+    batch = _Rollout(
+        obs=buf_obs.reshape(n * t_len, *obs.shape[1:]),
+        probs=probs / probs.sum(1, keepdim=True),
+        values=buf_v.reshape(n * t_len),
+    )
+    return batch, obs
+
+
+def _fit(student, batch: _Rollout, config: TrainConfig, lr: float, device: str) -> dict:
+    """``config.n_epochs`` epochs of Adam on ``batch`` at learning rate ``lr``; returns the
+    log's fit statistics and the number of gradient steps taken (``"n_updates"``)."""
+    for g in student.optimizer.param_groups:
+        g["lr"] = lr
+    student.train()
+    size = len(batch.values)
+    stats: dict[str, list[float]] = {k: [] for k in ("ce", "kl", "vl", "dis", "ent")}
+    preds_v = []
+    n_updates = 0
+    moves = list(ACTION_SETS[config.action_set])
+    for _ in range(config.n_epochs):
+        order = torch.randperm(size)
+        for lo in range(0, size, config.batch_size):
+            idx = order[lo : lo + config.batch_size]
+            x = torch.as_tensor(batch.obs[idx.numpy()], device=device)
+            logits, values = student._logits_values(x)
+            logp = torch.log_softmax(logits[:, moves], -1)
+            p = batch.probs[idx].to(device)
+            ce = -(p * logp).sum(1).mean()
+            v_err = torch.nn.functional.mse_loss(values, batch.values[idx].to(device))
+            loss = ce + config.vf_coef * v_err
+            student.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(student.parameters(), config.max_grad_norm)
+            student.optimizer.step()
+            n_updates += 1
+            with torch.no_grad():
+                ent_p = torch.xlogy(p, p).sum(1)
+                stats["ce"].append(float(ce))
+                stats["kl"].append(float((ent_p - (p * logp).sum(1)).mean()))
+                stats["vl"].append(float(v_err))
+                stats["dis"].append(float((logp.argmax(1) != p.argmax(1)).float().mean()))
+                stats["ent"].append(float(-(logp.exp() * logp).sum(1).mean()))
+                preds_v.append((values.detach().float().cpu(), batch.values[idx]))
+    pv = torch.cat([a for a, _ in preds_v])
+    tv = torch.cat([b for _, b in preds_v])
+    ev = float(1 - torch.var(tv - pv) / torch.var(tv)) if torch.var(tv) > 0 else float("nan")
+    return {
+        "entropy": _mean(stats["ent"]),
+        "clip_fraction": _mean(stats["dis"]),
+        "approx_kl": _mean(stats["kl"]),
+        "value_loss": _mean(stats["vl"]),
+        "policy_loss": _mean(stats["ce"]),
+        "explained_variance": ev,
+        "n_updates": n_updates,
+    }
+
+
 def distill(
     config: TrainConfig,
     *,
@@ -130,8 +227,6 @@ def distill(
     the :class:`~mazegen.env.MazeVecEnv` or its SB3 adapter (default: ``config``'s training
     env).
     """
-    from tqdm.auto import tqdm
-
     from mazegen.adapters.sb3 import observation_space_for
 
     from ..sb3_policy import policy_from_sb3
@@ -167,7 +262,6 @@ def distill(
         n_updates = int(ckpt["n_updates"])
         _set_rng_state(ckpt["rng"])
         _truncate_log(log_path, start_steps)
-    moves = list(ACTION_SETS[config.action_set])
     steps = start_steps
     t_start = time.time()
 
@@ -203,142 +297,59 @@ def distill(
 
     log = LogAppender(log_path)
 
-    stop_requested = False
-
-    def request_stop(signum, frame) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    old_handlers = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            old_handlers[sig] = signal.signal(sig, request_stop)
-    pbar = tqdm(
-        total=config.total_steps,
-        initial=min(start_steps, config.total_steps),
-        unit="step",
-        unit_scale=True,
-        disable=not config.progress,
-        dynamic_ncols=True,
-    )
+    pbar = progress_bar(config, start_steps)
     n, t_len = config.n_envs, config.n_steps
     obs = env.reset()
     last_ckpt_steps, last_ckpt_time = steps, time.time()
     rec = _Recorder()
     try:
-        while steps < config.total_steps and not stop_requested:
-            t_iter = time.time()
-            beta = teacher_share(steps, config.teacher_mix_steps)
-            # ---- roll out: obs (T, N, 64, 64, 3) uint8, teacher labels (T, N, 15), (T, N)
-            buf_obs = np.empty((t_len, n, *obs.shape[1:]), dtype=obs.dtype)
-            buf_p = torch.empty((t_len, n, 15))
-            buf_v = torch.empty((t_len, n))
-            student.eval()
-            for t in range(t_len):
-                buf_obs[t] = obs
-                grid = env.grid_obs()
-                t_logits, t_value = teacher.forward(grid)
-                t_probs = torch.softmax(t_logits, -1)
-                buf_p[t], buf_v[t] = t_probs, t_value
-                with torch.no_grad():
-                    s_logits, _ = student._logits_values(torch.as_tensor(obs, device=device))
-                action = _sample(torch.softmax(s_logits, -1).cpu())
-                if beta > 0:
-                    use_teacher = torch.rand(n) < beta
-                    action = torch.where(use_teacher, _sample(t_probs.cpu()), action)
-                obs, _, terminated, truncated, info = env.step(action.numpy())
-                for i in np.flatnonzero(terminated | truncated):
-                    rec.add(
-                        {
-                            "episode": {"r": info["episode_return"][i], "l": info["episode_length"][i]},
-                            "got_cheese": bool(info["got_cheese"][i]),
-                            "maze_size": int(info["maze_size"][i]),
-                        }
-                    )
-            steps += n * t_len
-            # ---- fit the student to the teacher's labels
-            lr = lr_at(steps - n * t_len)
-            for g in student.optimizer.param_groups:
-                g["lr"] = lr
-            student.train()
-            flat_obs = buf_obs.reshape(n * t_len, *obs.shape[1:])
-            flat_p = buf_p.reshape(n * t_len, 15)[:, moves]
-            flat_p = flat_p / flat_p.sum(1, keepdim=True)
-            flat_v = buf_v.reshape(n * t_len)
-            stats: dict[str, list[float]] = {k: [] for k in ("ce", "kl", "vl", "dis", "ent")}
-            preds_v = []
-            for _ in range(config.n_epochs):
-                order = torch.randperm(n * t_len)
-                for lo in range(0, n * t_len, config.batch_size):
-                    idx = order[lo : lo + config.batch_size]
-                    x = torch.as_tensor(flat_obs[idx.numpy()], device=device)
-                    logits, values = student._logits_values(x)
-                    logp = torch.log_softmax(logits[:, moves], -1)
-                    p = flat_p[idx].to(device)
-                    ce = -(p * logp).sum(1).mean()
-                    v_err = torch.nn.functional.mse_loss(values, flat_v[idx].to(device))
-                    loss = ce + config.vf_coef * v_err
-                    student.optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    torch.nn.utils.clip_grad_norm_(student.parameters(), config.max_grad_norm)
-                    student.optimizer.step()
-                    n_updates += 1
-                    with torch.no_grad():
-                        ent_p = torch.xlogy(p, p).sum(1)
-                        stats["ce"].append(float(ce))
-                        stats["kl"].append(float((ent_p - (p * logp).sum(1)).mean()))
-                        stats["vl"].append(float(v_err))
-                        stats["dis"].append(float((logp.argmax(1) != p.argmax(1)).float().mean()))
-                        stats["ent"].append(float(-(logp.exp() * logp).sum(1).mean()))
-                        preds_v.append((values.detach().float().cpu(), flat_v[idx]))
-            pv = torch.cat([a for a, _ in preds_v])
-            tv = torch.cat([b for _, b in preds_v])
-            ev = float(1 - torch.var(tv - pv) / torch.var(tv)) if torch.var(tv) > 0 else float("nan")
-            now = time.time()
-            row = {
-                "steps": steps,
-                "wall_time_s": round(wall(), 2),
-                "steps_per_s": round(n * t_len / max(now - t_iter, 1e-9), 1),
-                "episodes": len(rec.returns),
-                "ep_return_mean": _mean(rec.returns),
-                "ep_len_mean": _mean(rec.lengths),
-                "cheese_rate": _mean(rec.cheese),
-                **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
-                "learning_rate": lr,
-                "entropy": _mean(stats["ent"]),
-                "clip_fraction": _mean(stats["dis"]),
-                "approx_kl": _mean(stats["kl"]),
-                "value_loss": _mean(stats["vl"]),
-                "policy_loss": _mean(stats["ce"]),
-                "explained_variance": ev,
-            }
-            log.write_row(row)
-            rec.reset()
-            pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
-            pbar.set_postfix(
-                cheese=f"{row['cheese_rate']:.3f}", beta=f"{beta:.2f}", refresh=False
-            )
-            due_time = (
-                config.checkpoint_minutes > 0
-                and time.time() - last_ckpt_time >= 60 * config.checkpoint_minutes
-            )
-            due_steps = (
-                config.checkpoint_steps > 0 and steps - last_ckpt_steps >= config.checkpoint_steps
-            )
-            if due_time or due_steps:
+        with stop_on_signals() as stop:
+            while steps < config.total_steps and not stop.requested:
+                t_iter = time.time()
+                beta = teacher_share(steps, config.teacher_mix_steps)
+                batch, obs = _rollout(env, obs, student, teacher, config, beta, rec, device)
+                lr = lr_at(steps)
+                steps += n * t_len
+                fit = _fit(student, batch, config, lr, device)
+                n_updates += fit.pop("n_updates")
+                row = {
+                    "steps": steps,
+                    "wall_time_s": round(wall(), 2),
+                    "steps_per_s": round(n * t_len / max(time.time() - t_iter, 1e-9), 1),
+                    "episodes": len(rec.returns),
+                    "ep_return_mean": _mean(rec.returns),
+                    "ep_len_mean": _mean(rec.lengths),
+                    "cheese_rate": _mean(rec.cheese),
+                    **{f"cheese_rate_{k}": _mean(v) for k, v in rec.bucket_hits.items()},
+                    "learning_rate": lr,
+                    **fit,
+                }
+                log.write_row(row)
+                rec.reset()
+                pbar.update(max(0, min(steps, config.total_steps) - pbar.n))
+                pbar.set_postfix(
+                    cheese=f"{row['cheese_rate']:.3f}", beta=f"{beta:.2f}", refresh=False
+                )
+                due_time = (
+                    config.checkpoint_minutes > 0
+                    and time.time() - last_ckpt_time >= 60 * config.checkpoint_minutes
+                )
+                due_steps = (
+                    config.checkpoint_steps > 0
+                    and steps - last_ckpt_steps >= config.checkpoint_steps
+                )
+                if due_time or due_steps:
+                    write_checkpoint()
+                    last_ckpt_steps, last_ckpt_time = steps, time.time()
+            if steps != last_ckpt_steps or latest_checkpoint(run_dir) is None:
                 write_checkpoint()
-                last_ckpt_steps, last_ckpt_time = steps, time.time()
-        if steps != last_ckpt_steps or latest_checkpoint(run_dir) is None:
-            write_checkpoint()
     finally:
-        for sig, h in old_handlers.items():
-            signal.signal(sig, h)
         pbar.close()
         log.close()
         env.close()
 
     summary = {"run_dir": str(run_dir), "steps": int(steps), "wall_time_s": wall()}
-    if stop_requested:
+    if stop.requested:
         return {**summary, "card": None, "evaluation": None, "stopped": True}
     evaluation = None
     if config.eval_levels > 0:

@@ -37,6 +37,8 @@ checkpoint.
 
 The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
 :mod:`agents.train.callback` (log rows, checkpoint timing, stops),
+:mod:`agents.train.control` (the progress bar and the stop flag), :mod:`agents.train.env`
+(the training env),
 :mod:`agents.train.ema` (the weight average),
 :mod:`agents.train.state` (checkpoints), :mod:`agents.train.log` (the CSV log and curves) and
 :mod:`agents.card` (cards and the zoo).
@@ -50,9 +52,7 @@ weight average (``ema_decay``) only reads the weights, so it changes nothing eit
 from __future__ import annotations
 
 import json
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -61,8 +61,10 @@ import torch
 
 from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
-from .config import TrainConfig, config_from_args, make_train_env
+from .config import TrainConfig, config_from_args
+from .control import StopFlag, progress_bar, stop_on_signals
 from .ema import WeightAverage
+from .env import make_train_env
 from .log import LogAppender, _truncate_log
 from .state import (
     _ckpt_name,
@@ -92,7 +94,6 @@ def train(
     from stable_baselines3.common.logger import configure
     from stable_baselines3.common.utils import set_random_seed
     from stable_baselines3.common.vec_env import VecNormalize
-    from tqdm.auto import tqdm
 
     from ..sb3_policy import ImpalaActorCriticPolicy, policy_from_sb3
     from .callback import TrainCallback
@@ -210,20 +211,8 @@ def train(
     log = LogAppender(log_path)
     write_row = log.write_row
 
-    pbar = tqdm(
-        total=config.total_steps,
-        initial=min(start_steps, config.total_steps),
-        unit="step",
-        unit_scale=True,
-        disable=not config.progress,
-        dynamic_ncols=True,
-    )
-    stop_requested = False
-
-    def request_stop(signum, frame) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
+    pbar = progress_bar(config, start_steps)
+    stop = StopFlag()
     callback = TrainCallback(
         config,
         start_steps=start_steps,
@@ -232,32 +221,30 @@ def train(
         at_clean_point=update_ema,
         write_checkpoint=write_checkpoint,
         write_row=write_row,
-        stop_requested=lambda: stop_requested,
+        stop_requested=lambda: stop.requested,
         pbar=pbar,
     )
 
-    old_handlers = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            old_handlers[sig] = signal.signal(sig, request_stop)
     try:
-        remaining = config.total_steps - start_steps
-        if remaining > 0:
-            model.learn(
-                total_timesteps=remaining,
-                callback=callback,
-                reset_num_timesteps=False,
-                log_interval=1,
-            )
-        if model.num_timesteps != callback.last_ckpt_steps or latest_checkpoint(run_dir) is None:
-            write_checkpoint()
+        with stop_on_signals(stop):
+            remaining = config.total_steps - start_steps
+            if remaining > 0:
+                model.learn(
+                    total_timesteps=remaining,
+                    callback=callback,
+                    reset_num_timesteps=False,
+                    log_interval=1,
+                )
+            if (
+                model.num_timesteps != callback.last_ckpt_steps
+                or latest_checkpoint(run_dir) is None
+            ):
+                write_checkpoint()
     finally:
-        for sig, h in old_handlers.items():
-            signal.signal(sig, h)
         pbar.close()
         log.close()
         venv.close()
-    if stop_requested:
+    if stop.requested:
         # SIGTERM / Ctrl-C: the checkpoint above holds everything; resume with --resume RUN_DIR.
         return {
             "run_dir": str(run_dir),

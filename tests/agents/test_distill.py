@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import csv
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,9 @@ from agents.model import ImpalaModel
 from agents.train.distill import teacher_share
 from agents.train.loop import TrainConfig, config_from_args, train
 from agents.train.state import latest_checkpoint, policy_from_train_checkpoint
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _train_config import log_rows, small_config  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -28,30 +31,9 @@ def teacher_path(tmp_path_factory) -> str:
 
 
 def _cfg(tmp_path, teacher, name="run", **kw) -> TrainConfig:
-    base = dict(
-        run_dir=str(tmp_path / name),
-        teacher=teacher,
-        teacher_mix_steps=256,
-        maze_size="5",
-        total_steps=1024,
-        n_envs=8,
-        n_steps=32,
-        batch_size=64,
-        n_epochs=1,
-        eval_levels=0,
-        progress=False,
-        tensorboard=False,
-        checkpoint_minutes=0,
-        torch_threads=1,
-        fast=False,
-    )
-    base.update(kw)
-    return TrainConfig(**base)
-
-
-def _rows(run_dir) -> list[dict]:
-    with open(Path(run_dir) / "train_log.csv", newline="") as f:
-        return list(csv.DictReader(f))
+    sizes = dict(teacher_mix_steps=256, maze_size="5", total_steps=1024, n_envs=8, n_steps=32,
+                 batch_size=64, n_epochs=1, fast=False)
+    return small_config(tmp_path, name, teacher=teacher, **{**sizes, **kw})
 
 
 def _weights(run_dir) -> dict:
@@ -68,7 +50,7 @@ def test_student_learns_the_teachers_choices(tmp_path, teacher_path):
     cfg = _cfg(tmp_path, teacher_path, total_steps=6144, learning_rate=2e-3)
     summary = train(cfg)
     assert summary["steps"] == 6144 and not summary["stopped"]
-    rows = _rows(cfg.run_dir)
+    rows = log_rows(cfg.run_dir)
     assert len(rows) == 6144 // 256
     kl = [float(r["approx_kl"]) for r in rows]
     disagree = [float(r["clip_fraction"]) for r in rows]
@@ -96,16 +78,16 @@ def test_same_seed_same_student_and_resume_continues(tmp_path, teacher_path):
     train(b)
     wa, wb = _weights(a.run_dir), _weights(b.run_dir)
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
-    assert _rows(a.run_dir) == [
+    assert log_rows(a.run_dir) == [
         {**r, "wall_time_s": ra["wall_time_s"], "steps_per_s": ra["steps_per_s"]}
-        for r, ra in zip(_rows(b.run_dir), _rows(a.run_dir))
+        for r, ra in zip(log_rows(b.run_dir), log_rows(a.run_dir))
     ]
     # --resume from a: continues at 512 up to 1024, keeping the first rows
     cont, resume = config_from_args(["--resume", a.run_dir, "--total-steps", "1024"])
     assert resume and cont.teacher == teacher_path
     out = train(cont, resume=True)
     assert out["steps"] == 1024
-    steps = [int(r["steps"]) for r in _rows(a.run_dir)]
+    steps = [int(r["steps"]) for r in log_rows(a.run_dir)]
     assert steps == [256, 512, 768, 1024]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _tiny_env import tiny_vec_env  # noqa: E402
+from _train_config import log_rows, small_config  # noqa: E402
 
 from agents.checkpoint import load  # noqa: E402
 from agents.policy import Policy  # noqa: E402
@@ -29,30 +29,14 @@ from agents.train.state import latest_checkpoint, policy_from_train_checkpoint  
 
 
 def _cfg(tmp_path, name="run", **kw) -> TrainConfig:
-    base = dict(
-        run_dir=str(tmp_path / name),
-        total_steps=1024,
-        n_envs=4,
-        n_steps=64,
-        batch_size=128,
-        n_epochs=2,
-        eval_levels=0,
-        progress=False,
-        tensorboard=False,
-        checkpoint_minutes=0,
-        torch_threads=1,
-    )
-    base.update(kw)
-    return TrainConfig(**base)
+    sizes = dict(total_steps=1024, n_envs=4, n_steps=64, batch_size=128, n_epochs=2)
+    return small_config(tmp_path, name, **{**sizes, **kw})
 
 
 def _env_fn(config, seed):
     return tiny_vec_env(config.n_envs, seed, rgb=config.obs == "rgb")
 
 
-def _rows(run_dir) -> list[dict]:
-    with open(Path(run_dir) / "train_log.csv", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def test_sb3_policy_matches_plain_policy_without_255_scaling():
@@ -93,7 +77,7 @@ def test_two_runs_give_identical_weights(tmp_path):
     assert all(torch.equal(w1[k], w2[k]) for k in w1)
     assert not all(torch.equal(w1[k], w3[k]) for k in w1)
     # training moved the weights away from their initial values
-    assert [r["steps"] for r in _rows(s1["run_dir"])] == [str(256 * i) for i in range(1, 5)]
+    assert [r["steps"] for r in log_rows(s1["run_dir"])] == [str(256 * i) for i in range(1, 5)]
 
 
 def test_checkpoint_schedule_does_not_change_training(tmp_path):
@@ -149,7 +133,7 @@ def test_resume_falls_back_past_an_unreadable_checkpoint_and_cleans_temp_files(t
     assert (ckpts / "ckpt_000000000768.pt.unreadable").is_file()  # kept aside, not a checkpoint
     assert s["steps"] == 1024
     # resumed from 512: the log rows after it were dropped, then re-logged
-    assert [int(r["steps"]) for r in _rows(run)] == [256, 512, 768, 1024]
+    assert [int(r["steps"]) for r in log_rows(run)] == [256, 512, 768, 1024]
     assert latest_checkpoint(run).name == "ckpt_000000001024.pt"
     # nothing readable left: a clear error, no training
     for p in ckpts.glob("ckpt_*.pt"):
@@ -174,7 +158,7 @@ def test_resume_continues_step_counter_and_log(tmp_path):
     cfg2 = _cfg(tmp_path, "r", checkpoint_steps=256, keep_checkpoints=2, total_steps=2048)
     s2 = train(cfg2, resume=True, env_fn=_env_fn)
     assert s2["steps"] == 2048
-    steps = [int(r["steps"]) for r in _rows(run)]
+    steps = [int(r["steps"]) for r in log_rows(run)]
     assert steps == [256 * i for i in range(1, 9)]  # rows after 768 were dropped, then re-logged
     card = json.loads((run / "card.json").read_text())
     assert card["steps"] == 2048 and card["wall_time_s"] > 0 and card["learning_curve"]["rows"] == 8
@@ -392,7 +376,7 @@ def test_weight_average_is_an_ema_that_changes_nothing_else(tmp_path, capsys):
     early_card = json.loads((early / "card.json").read_text())
     assert early_card["steps"] == 256 and early_card["source"]["checkpoint"] == "kept.pt"
     assert early_card["weights"]["iterations_averaged"] == 1
-    assert [r["steps"] for r in _rows(early)] == ["256"]  # the log cut at its step
+    assert [r["steps"] for r in log_rows(early)] == ["256"]  # the log cut at its step
     with pytest.raises(ValueError, match="not by"):
         snapshot_to_zoo(live["run_dir"], "x", eval_levels=0, zoo_root=tmp_path / "zoo",
                         checkpoint=kept)
