@@ -54,8 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     from agents.card import machine_info
-    from agents.eval.sweep import SIZES_ALL, SweepConfig, prepare_sweep, run_units
+    from agents.eval.sweep import SweepConfig, prepare_sweep, run_units
     from agents.eval.sweep_agents import resolve_agents, run_agent_sweeps
+    from agents.eval.sweep_axes import SIZES_ALL
     from agents.model import ImpalaModel
     from agents.policy import Policy
 

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import agents
     from agents.eval.rollout import rollout
-    from agents.eval.sweep import level_seeds, parse_sizes
+    from agents.eval.sweep_axes import level_seeds, parse_sizes
     from agents.model import ImpalaModel, fast_precision
     from agents.policy import Policy, rgb_style
     from mazegen.env import MazeVecEnv

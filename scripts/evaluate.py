@@ -62,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import agents
     from agents.eval.evaluate import evaluate_modes
-    from agents.eval.sweep import agent_train_region, parse_sizes
+    from agents.eval.sweep import agent_train_region
+    from agents.eval.sweep_axes import parse_sizes
     from agents.rundir import write_csv
 
     try:

@@ -33,7 +33,7 @@ from pathlib import Path
 
 
 def _sweep_parser() -> argparse.ArgumentParser:
-    from agents.eval.sweep import DEFAULT_PLACEMENTS
+    from agents.eval.sweep_axes import DEFAULT_PLACEMENTS
 
     p = argparse.ArgumentParser(prog="sweep.py", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)

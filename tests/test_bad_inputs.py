@@ -20,7 +20,8 @@ import torch
 
 import agents
 from agents.checkpoint import NOT_A_CHECKPOINT
-from agents.eval.sweep import SweepConfig, parse_placements, parse_sizes
+from agents.eval.sweep import SweepConfig
+from agents.eval.sweep_axes import parse_placements, parse_sizes
 from agents.model import ImpalaModel
 from mazegen.adapters.make import make_vec_env
 from mazegen.placement import AtCell, Region, parse_placement

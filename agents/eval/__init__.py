@@ -5,7 +5,8 @@
   (per-row episode state and per-episode records) and :mod:`~agents.eval.untried_moves` (the
   greedy untried-move-first option).
 - :mod:`~agents.eval.evaluate`: held-out evaluation (model cards).
-- :mod:`~agents.eval.sweep`: resumable placement sweeps.
+- :mod:`~agents.eval.sweep`: resumable placement sweeps; :mod:`~agents.eval.sweep_axes`: what
+  one spans (sizes, placements, level seeds).
 - :mod:`~agents.eval.behaviour`: behavioural statistics (what predicts going to the cheese).
 - :mod:`~agents.eval.vector_field`: per-cell action distributions.
 - :mod:`~agents.eval.stats`: rates and confidence intervals.

@@ -94,7 +94,7 @@ class BehaviourConfig:
     def __post_init__(self) -> None:
         self.mazes = check_int("mazes", self.mazes, 20, _SEEDS_PER_RUN // 4)
         if self.sizes != "all":
-            from .sweep import parse_sizes
+            from .sweep_axes import parse_sizes
 
             self.sizes = parse_sizes(self.sizes)
             if self.sizes == (3,):

@@ -9,14 +9,8 @@ import numpy as np
 import pytest
 
 from agents.eval.stats import wilson_ci
-from agents.eval.sweep import (
-    SWEEP_SEED_BASE,
-    SweepConfig,
-    level_seeds,
-    parse_placements,
-    parse_sizes,
-    run_sweep,
-)
+from agents.eval.sweep import SweepConfig, run_sweep
+from agents.eval.sweep_axes import SWEEP_SEED_BASE, level_seeds, parse_placements, parse_sizes
 from mazegen.constants import ACTION_NOOP
 from mazegen.solvers import next_action_towards
 
