@@ -91,6 +91,7 @@ def evaluate_held_out(
     *,
     greedy: bool = True,
     largest_levels: int = 0,
+    first_level: int | None = None,
 ) -> dict:
     """The card's evaluation of ``policy``: ``n_levels`` (default ``config.eval_levels``)
     consecutive level seeds from ``config.held_out_start``, never used in training, with the
@@ -105,6 +106,10 @@ def evaluate_held_out(
     questions are asked at, where ~1/12 of the main evaluation's levels are too few for a tight
     CI. It holds ``size``, ``n_levels``, ``level_seeds``, the sampled ``cheese_rate`` / ``ci95``
     / ``hits`` / ``mean_episode_length`` and (with ``greedy``) the same under ``"greedy"``.
+
+    ``first_level`` replaces ``config.held_out_start`` as the first seed (the training loops'
+    periodic monitor plays seeds the card never uses, so that watching it selects nothing the
+    card then reports).
     """
     from .eval.evaluate import evaluate
 
@@ -112,7 +117,7 @@ def evaluate_held_out(
 
     kwargs = dict(
         n_levels=config.eval_levels if n_levels is None else n_levels,
-        seed=config.held_out_start,
+        seed=config.held_out_start if first_level is None else first_level,
         cheese=config.cheese,
         sizes=config.maze_sizes(),
         distribution_mode=config.distribution_mode,
@@ -126,7 +131,7 @@ def evaluate_held_out(
                 "by_maze_size", "by_size_bucket")
         out["greedy"] = {k: g[k] for k in keep}
     if largest_levels:
-        big = {**kwargs, "n_levels": largest_levels, "seed": config.held_out_start + kwargs["n_levels"],
+        big = {**kwargs, "n_levels": largest_levels, "seed": kwargs["seed"] + kwargs["n_levels"],
                "sizes": largest_maze_size(config)}
         keep = ("cheese_rate", "ci95", "hits", "n_levels", "level_seeds", "action_mode", "mean_episode_length")
         b = evaluate(policy, deterministic=config.eval_deterministic, **big)

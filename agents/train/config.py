@@ -136,6 +136,22 @@ class TrainConfig:
         "Distillation: the share of steps acted by the teacher falls linearly from 1 at step 0 "
         "to 0 at this many steps (0 = the student acts from the start).",
     )
+    replay_steps: int = _f(
+        0,
+        "Distillation: keep the last this many labelled states (DAgger's aggregated data set, "
+        "a FIFO buffer in memory, refilled after a resume) and draw each fit's minibatches "
+        "from all of them; each fit still takes n_epochs x n_envs x n_steps samples. 0 = fit "
+        "only the latest rollout, whose mazes are still being played, so the student can learn "
+        "them by heart; else at least n_envs x n_steps.",
+    )
+    monitor_every_steps: int = _f(
+        0,
+        "Distillation: every this many env steps, play the student alone (sampled) on "
+        "monitor_levels held-out levels and append the rates to monitor_log.csv (0 = off). "
+        "The seeds start 10^6 after the card's first held-out seed, so the card's levels stay "
+        "unseen by whoever watches the monitor.",
+    )
+    monitor_levels: int = _f(200, "Distillation: held-out levels per monitor evaluation.")
     # --- run ---
     seed: int = _f(
         0, "Seed of torch / numpy / python RNGs (and of the envs unless env_seed is set)."
@@ -184,6 +200,12 @@ class TrainConfig:
             if self.eval_start_level is None
             else self.eval_start_level
         )
+
+    @property
+    def monitor_start(self) -> int:
+        """First level seed of the distillation monitor (``monitor_every_steps``): 10^6 seeds
+        after :attr:`held_out_start`, past every seed the card plays."""
+        return self.held_out_start + 1_000_000
 
     def resolved_device(self) -> str:
         """``device`` with ``"auto"`` resolved: ``"cuda"`` if available, else ``"cpu"``."""
@@ -286,6 +308,32 @@ class TrainConfig:
             f"ema_decay must be 0 with a teacher (distillation keeps no weight average), "
             f"got {self.ema_decay}",
         )
+        n_rollout = self.n_envs * self.n_steps
+        need(
+            self.replay_steps == 0 or self.replay_steps >= n_rollout,
+            f"replay_steps must be 0 or at least n_envs x n_steps = {n_rollout}, "
+            f"got {self.replay_steps}",
+        )
+        need(self.monitor_every_steps >= 0,
+             f"monitor_every_steps must be >= 0, got {self.monitor_every_steps}")
+        need(self.monitor_levels >= 1, f"monitor_levels must be >= 1, got {self.monitor_levels}")
+        for name in ("replay_steps", "monitor_every_steps"):
+            need(
+                self.teacher is not None or getattr(self, name) == 0,
+                f"{name} applies to distillation only (set teacher), got {getattr(self, name)}",
+            )
+        if self.monitor_every_steps:
+            need(
+                self.num_levels > 0 or self.eval_start_level is not None,
+                "monitor_every_steps needs held-out levels: num_levels > 0 or eval_start_level set",
+            )
+            lo, hi = self.monitor_start, self.monitor_start + self.monitor_levels
+            need(
+                hi <= 2**31 - 1
+                and (self.num_levels == 0 or hi <= self.start_level
+                     or lo >= self.start_level + self.num_levels),
+                f"monitor levels [{lo}, {hi}) must lie outside the training levels and below 2^31-1",
+            )
         need(self.torch_threads >= 1, f"torch_threads must be >= 1, got {self.torch_threads}")
         need(
             self.checkpoint_minutes >= 0,

@@ -17,6 +17,19 @@ One iteration:
    of its value against the teacher's value; Adam, gradient clip ``max_grad_norm``, learning
    rate ``learning_rate`` (linearly decayed when ``lr_schedule`` is ``"linear"``).
 
+With ``replay_steps`` > 0 the labelled states are kept (the last ``replay_steps`` of them,
+DAgger's aggregated data set) and each fit draws its ``n_epochs x n_envs x n_steps`` samples
+from all of them. Without it each fit sees only the latest rollout, whose mazes are mostly still
+being played: the student can learn those mazes by heart, and then plays them better than
+mazes it has never seen, so the training log's cheese rate overstates what it can do.
+
+**Watch the monitor, not the training rate.** ``monitor_every_steps`` plays the student alone,
+sampled, on ``monitor_levels`` held-out levels (the same ones each time, seeds from
+:attr:`~agents.train.config.TrainConfig.monitor_start`, which the card never plays) and
+appends the rates, with Wilson 95% intervals and by size bucket, to ``monitor_log.csv``.
+``rgb-r5-distill-s1`` showed why: at 0.65M steps its training rows read 0.89-0.95 while the
+same weights got 0.43 on held-out levels.
+
 The training signal covers only the training distribution (cheese in the top-right region),
 as PPO's reward does: how the student behaves with the cheese elsewhere is its own
 generalisation. Its episodes' cheese rates in ``train_log.csv`` include the teacher's actions
@@ -128,6 +141,35 @@ class _Rollout:
     values: torch.Tensor  # (T*N,) teacher's values
 
 
+class _Replay:
+    """DAgger's aggregated data set: the last ``capacity`` labelled states, oldest out first."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity, self.size, self.pos = int(capacity), 0, 0
+        self.data: _Rollout | None = None
+
+    def add(self, batch: _Rollout) -> None:
+        n = len(batch.values)
+        if self.data is None:
+            c = self.capacity
+            self.data = _Rollout(
+                obs=np.empty((c, *batch.obs.shape[1:]), dtype=batch.obs.dtype),
+                probs=torch.empty((c, batch.probs.shape[1])),
+                values=torch.empty(c),
+            )
+        idx = (self.pos + np.arange(n)) % self.capacity
+        self.data.obs[idx] = batch.obs
+        self.data.probs[torch.as_tensor(idx)] = batch.probs
+        self.data.values[torch.as_tensor(idx)] = batch.values
+        self.pos = (self.pos + n) % self.capacity
+        self.size = min(self.capacity, self.size + n)
+
+    def view(self) -> _Rollout:
+        """The stored states (views, no copy)."""
+        d = self.data
+        return _Rollout(d.obs[: self.size], d.probs[: self.size], d.values[: self.size])
+
+
 def _rollout(env, obs, student, teacher, config: TrainConfig, beta: float, rec, device: str):
     """Play ``config.n_steps`` steps of every env from ``obs``; returns the labelled
     :class:`_Rollout` and the next observations. Finished episodes go to ``rec``."""
@@ -166,9 +208,13 @@ def _rollout(env, obs, student, teacher, config: TrainConfig, beta: float, rec, 
     return batch, obs
 
 
-def _fit(student, batch: _Rollout, config: TrainConfig, lr: float, device: str) -> dict:
-    """``config.n_epochs`` epochs of Adam on ``batch`` at learning rate ``lr``; returns the
-    log's fit statistics and the number of gradient steps taken (``"n_updates"``)."""
+def _fit(
+    student, batch: _Rollout, config: TrainConfig, lr: float, device: str, n_samples: int
+) -> dict:
+    """``config.n_epochs`` passes of Adam at learning rate ``lr``, each over ``n_samples``
+    states of ``batch`` drawn without replacement (all of them when ``batch`` is the latest
+    rollout); returns the log's fit statistics and the number of gradient steps taken
+    (``"n_updates"``)."""
     for g in student.optimizer.param_groups:
         g["lr"] = lr
     student.train()
@@ -178,8 +224,8 @@ def _fit(student, batch: _Rollout, config: TrainConfig, lr: float, device: str) 
     n_updates = 0
     moves = list(ACTION_SETS[config.action_set])
     for _ in range(config.n_epochs):
-        order = torch.randperm(size)
-        for lo in range(0, size, config.batch_size):
+        order = torch.randperm(size)[:n_samples]
+        for lo in range(0, len(order), config.batch_size):
             idx = order[lo : lo + config.batch_size]
             x = torch.as_tensor(batch.obs[idx.numpy()], device=device)
             logits, values = student._logits_values(x)
@@ -213,6 +259,51 @@ def _fit(student, batch: _Rollout, config: TrainConfig, lr: float, device: str) 
         "explained_variance": ev,
         "n_updates": n_updates,
     }
+
+
+#: The monitor's log in the run directory (``monitor_every_steps``).
+MONITOR_LOG = "monitor_log.csv"
+MONITOR_COLUMNS = (
+    "steps", "wall_time_s", "first_level", "levels", "cheese_rate", "ci_lo", "ci_hi",
+    "cheese_rate_small", "cheese_rate_medium", "cheese_rate_large", "mean_episode_length",
+)
+
+
+def _monitor(student, config: TrainConfig, path: Path, steps: int, wall_time_s: float) -> dict:
+    """Play the student alone (sampled) on ``config.monitor_levels`` levels from
+    :attr:`~agents.train.config.TrainConfig.monitor_start`; append the row to ``path``."""
+    from ..rundir import read_csv, write_csv
+    from ..sb3_policy import policy_from_sb3
+
+    ev = evaluate_held_out(
+        policy_from_sb3(student, fast=config.fast), config, config.monitor_levels,
+        greedy=False, first_level=config.monitor_start,
+    )
+    buckets = ev["by_size_bucket"]
+    row = {
+        "steps": steps,
+        "wall_time_s": round(wall_time_s, 2),
+        "first_level": config.monitor_start,
+        "levels": config.monitor_levels,
+        "cheese_rate": ev["cheese_rate"],
+        "ci_lo": ev["ci95"][0],
+        "ci_hi": ev["ci95"][1],
+        **{f"cheese_rate_{b}": buckets[b]["rate"] if b in buckets else "" for b in
+           ("small", "medium", "large")},
+        "mean_episode_length": ev["mean_episode_length"],
+    }
+    rows = read_csv(path) if path.is_file() else []
+    write_csv(path, [*rows, row], MONITOR_COLUMNS)
+    return row
+
+
+def _truncate_monitor_log(path: Path, max_steps: int) -> None:
+    """Drop the monitor rows after ``max_steps`` (a resume replays those steps)."""
+    from ..rundir import read_csv, write_csv
+
+    if path.is_file():
+        rows = [r for r in read_csv(path) if int(r["steps"]) <= max_steps]
+        write_csv(path, rows, MONITOR_COLUMNS)
 
 
 def distill(
@@ -297,6 +388,9 @@ def distill(
 
     log = LogAppender(log_path)
 
+    if ckpt is not None:
+        _truncate_monitor_log(run_dir / MONITOR_LOG, start_steps)
+    replay = _Replay(config.replay_steps) if config.replay_steps else None
     pbar = progress_bar(config, start_steps)
     n, t_len = config.n_envs, config.n_steps
     obs = env.reset()
@@ -308,9 +402,12 @@ def distill(
                 t_iter = time.time()
                 beta = teacher_share(steps, config.teacher_mix_steps)
                 batch, obs = _rollout(env, obs, student, teacher, config, beta, rec, device)
+                if replay is not None:
+                    replay.add(batch)
+                    batch = replay.view()
                 lr = lr_at(steps)
                 steps += n * t_len
-                fit = _fit(student, batch, config, lr, device)
+                fit = _fit(student, batch, config, lr, device, n * t_len)
                 n_updates += fit.pop("n_updates")
                 row = {
                     "steps": steps,
@@ -330,6 +427,9 @@ def distill(
                 pbar.set_postfix(
                     cheese=f"{row['cheese_rate']:.3f}", beta=f"{beta:.2f}", refresh=False
                 )
+                every = config.monitor_every_steps
+                if every and steps // every > (steps - n * t_len) // every:
+                    _monitor(student, config, run_dir / MONITOR_LOG, steps, wall())
                 due_time = (
                     config.checkpoint_minutes > 0
                     and time.time() - last_ckpt_time >= 60 * config.checkpoint_minutes

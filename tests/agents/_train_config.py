@@ -18,7 +18,7 @@ def small_config(tmp_path, name: str = "run", **kw) -> TrainConfig:
     return TrainConfig(run_dir=str(Path(tmp_path) / name), **{**QUIET, **kw})
 
 
-def log_rows(run_dir) -> list[dict]:
-    """``train_log.csv``'s rows as strings, as written."""
-    with open(Path(run_dir) / "train_log.csv", newline="") as f:
+def log_rows(run_dir, name: str = "train_log.csv") -> list[dict]:
+    """The rows of the run's CSV log ``name``, as strings, as written."""
+    with open(Path(run_dir) / name, newline="") as f:
         return list(csv.DictReader(f))

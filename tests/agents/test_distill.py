@@ -114,3 +114,45 @@ def test_bad_teacher_settings_fail_before_work(tmp_path, teacher_path):
     save(ImpalaModel(obs_size=25), other, obs="grid")
     with pytest.raises(ValueError, match="cannot resume: the run was trained with teacher="):
         train(_cfg(tmp_path, str(other), name="switch", total_steps=512), resume=True)
+
+
+def test_replay_and_monitor(tmp_path, teacher_path):
+    """With replay the fit draws from the stored states; the monitor logs held-out rates at
+    each multiple of monitor_every_steps, from seeds the card never plays, and a resume cuts
+    its log back to the checkpoint."""
+    cfg = _cfg(tmp_path, teacher_path, name="rm", total_steps=768, replay_steps=768,
+               monitor_every_steps=512, monitor_levels=6, checkpoint_steps=256)
+    out = train(cfg)
+    assert out["steps"] == 768
+    rows = log_rows(cfg.run_dir)
+    assert [int(r["steps"]) for r in rows] == [256, 512, 768]
+    mon = log_rows(cfg.run_dir, "monitor_log.csv")
+    assert [int(r["steps"]) for r in mon] == [512]
+    assert int(mon[0]["first_level"]) == cfg.held_out_start + 1_000_000
+    assert int(mon[0]["levels"]) == 6
+    assert 0.0 <= float(mon[0]["ci_lo"]) <= float(mon[0]["cheese_rate"]) <= float(mon[0]["ci_hi"])
+    # the same seed gives the same weights with replay too
+    again = _cfg(tmp_path, teacher_path, name="rm2", total_steps=768, replay_steps=768,
+                 monitor_every_steps=512, monitor_levels=6, checkpoint_steps=256)
+    train(again)
+    a, b = _weights(cfg.run_dir), _weights(again.run_dir)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+@pytest.mark.parametrize(
+    "kw, match",
+    [
+        (dict(replay_steps=100), "replay_steps must be 0 or at least"),
+        (dict(monitor_every_steps=-1), "monitor_every_steps must be >= 0"),
+        (dict(monitor_levels=0), "monitor_levels must be >= 1"),
+    ],
+)
+def test_bad_replay_and_monitor_settings(tmp_path, teacher_path, kw, match):
+    with pytest.raises(ValueError, match=match):
+        _cfg(tmp_path, teacher_path, **kw)
+
+
+def test_replay_and_monitor_need_a_teacher(tmp_path):
+    for kw in (dict(replay_steps=20_000), dict(monitor_every_steps=100)):
+        with pytest.raises(ValueError, match="applies to distillation only"):
+            small_config(tmp_path, **kw)
