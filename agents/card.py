@@ -24,6 +24,7 @@ from mazegen.checks import check_distribution_mode, check_int
 
 from .checkpoint import atomic_write_text, save
 from .model import fast_precision
+from .rundir import read_csv, write_csv
 from .train.config import TrainConfig
 from .train.log import learning_curve_summary, read_log, write_log
 from .train.state import latest_checkpoint, policy_from_train_checkpoint
@@ -152,14 +153,32 @@ def make_card(
     device: str = "cpu",
     machine: dict | None = None,
     log_rows: list[dict[str, str]] | None = None,
+    monitor_rows: list[dict[str, str]] | None = None,
 ) -> dict:
     """The model card dict (config, steps, wall time, machine, git commit, evaluation, curve).
 
     ``machine`` is the training machine's :func:`machine_info` (as stored in the checkpoint);
     without it, this machine's, for ``device``. The curve summarises ``log_rows`` (rows of
     :func:`~agents.train.log.read_log`), or ``run_dir/train_log.csv`` when they are not given.
+    A distillation run's held-out monitor (``monitor_rows``, else ``run_dir/monitor_log.csv``
+    if there is one) goes under ``"monitor"``: its seeds and one rate with its Wilson 95%
+    interval per evaluation.
     """
     log = log_rows if log_rows is not None else Path(run_dir) / "train_log.csv"
+    mon_path = Path(run_dir) / "monitor_log.csv"
+    if monitor_rows is None and mon_path.is_file():
+        monitor_rows = read_csv(mon_path)
+    monitor = {}
+    if monitor_rows:
+        monitor = {"monitor": {
+            "first_level": int(monitor_rows[0]["first_level"]),
+            "levels": int(monitor_rows[0]["levels"]),
+            "rows": [
+                {"steps": int(r["steps"]), "cheese_rate": float(r["cheese_rate"]),
+                 "ci95": [float(r["ci_lo"]), float(r["ci_hi"])]}
+                for r in monitor_rows
+            ],
+        }}
     return {
         "config": config.to_dict(),
         "model": {
@@ -176,6 +195,7 @@ def make_card(
         "training_levels": {"start_level": config.start_level, "num_levels": config.num_levels},
         "evaluation": evaluation,
         "learning_curve": learning_curve_summary(log),
+        **monitor,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -254,6 +274,12 @@ def snapshot_to_zoo(
     if rows:
         write_log(dest / "train_log.csv", rows)
         learning_curves({name: rows}, dest / "learning_curve.png", title=f"{name} (training)")
+    mon_path = Path(run_dir) / "monitor_log.csv"
+    monitor_rows = []
+    if mon_path.is_file():
+        monitor_rows = [r for r in read_csv(mon_path) if int(r["steps"]) <= steps]
+        if monitor_rows:
+            write_csv(dest / "monitor_log.csv", monitor_rows)
     card = make_card(
         config,
         dest,
@@ -262,6 +288,7 @@ def snapshot_to_zoo(
         evaluation=evaluation,
         machine=data.get("machine"),
         log_rows=rows,
+        monitor_rows=monitor_rows,
     )
     card["source"] = {"run_dir": str(run_dir), "checkpoint": ckpt.name}
     card["weights"] = weights_info

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -131,6 +132,15 @@ def test_replay_and_monitor(tmp_path, teacher_path):
     assert int(mon[0]["first_level"]) == cfg.held_out_start + 1_000_000
     assert int(mon[0]["levels"]) == 6
     assert 0.0 <= float(mon[0]["ci_lo"]) <= float(mon[0]["cheese_rate"]) <= float(mon[0]["ci_hi"])
+    # the card carries the monitor
+    card = json.loads((Path(cfg.run_dir) / "card.json").read_text())
+    assert card["monitor"]["first_level"] == cfg.held_out_start + 1_000_000
+    assert [r["steps"] for r in card["monitor"]["rows"]] == [512]
+    from agents.card import snapshot_to_zoo
+
+    dest = snapshot_to_zoo(cfg.run_dir, "rm", eval_levels=0, zoo_root=tmp_path / "zoo")
+    assert len(log_rows(dest, "monitor_log.csv")) == 1
+    assert json.loads((dest / "card.json").read_text())["monitor"]["levels"] == 6
     # the same seed gives the same weights with replay too
     again = _cfg(tmp_path, teacher_path, name="rm2", total_steps=768, replay_steps=768,
                  monitor_every_steps=512, monitor_levels=6, checkpoint_steps=256)
