@@ -136,17 +136,26 @@ def test_replay_and_monitor(tmp_path, teacher_path):
     card = json.loads((Path(cfg.run_dir) / "card.json").read_text())
     assert card["monitor"]["first_level"] == cfg.held_out_start + 1_000_000
     assert [r["steps"] for r in card["monitor"]["rows"]] == [512]
-    from agents.card import snapshot_to_zoo
-
-    dest = snapshot_to_zoo(cfg.run_dir, "rm", eval_levels=0, zoo_root=tmp_path / "zoo")
-    assert len(log_rows(dest, "monitor_log.csv")) == 1
-    assert json.loads((dest / "card.json").read_text())["monitor"]["levels"] == 6
     # the same seed gives the same weights with replay too
     again = _cfg(tmp_path, teacher_path, name="rm2", total_steps=768, replay_steps=768,
                  monitor_every_steps=512, monitor_levels=6, checkpoint_steps=256)
     train(again)
     a, b = _weights(cfg.run_dir), _weights(again.run_dir)
     assert all(torch.equal(a[k], b[k]) for k in a)
+    # a resume from 256 drops the monitor rows after it, and writes the one at 512 afresh
+    ckpts = sorted((Path(cfg.run_dir) / "checkpoints").glob("ckpt_*.pt"))
+    assert [int(p.stem.split("_")[1]) for p in ckpts] == [256, 512, 768]
+    for p in ckpts[1:]:
+        p.unlink()
+    cont, _ = config_from_args(["--resume", cfg.run_dir])
+    train(cont, resume=True)
+    assert [int(r["steps"]) for r in log_rows(cfg.run_dir, "monitor_log.csv")] == [512]
+
+    from agents.card import snapshot_to_zoo
+
+    dest = snapshot_to_zoo(cfg.run_dir, "rm", eval_levels=0, zoo_root=tmp_path / "zoo")
+    assert len(log_rows(dest, "monitor_log.csv")) == 1
+    assert json.loads((dest / "card.json").read_text())["monitor"]["levels"] == 6
 
 
 @pytest.mark.parametrize(
