@@ -65,6 +65,7 @@ from .config import TrainConfig
 from .control import progress_bar, stop_on_signals
 from .env import make_train_env
 from .log import LogAppender, _mean, _Recorder, _truncate_log
+from .monitor import MONITOR_LOG, monitor, truncate_monitor_log
 from .state import (
     TRAIN_FORMAT,
     _ckpt_name,
@@ -261,51 +262,6 @@ def _fit(
     }
 
 
-#: The monitor's log in the run directory (``monitor_every_steps``).
-MONITOR_LOG = "monitor_log.csv"
-MONITOR_COLUMNS = (
-    "steps", "wall_time_s", "first_level", "levels", "cheese_rate", "ci_lo", "ci_hi",
-    "cheese_rate_small", "cheese_rate_medium", "cheese_rate_large", "mean_episode_length",
-)
-
-
-def _monitor(student, config: TrainConfig, path: Path, steps: int, wall_time_s: float) -> dict:
-    """Play the student alone (sampled) on ``config.monitor_levels`` levels from
-    :attr:`~agents.train.config.TrainConfig.monitor_start`; append the row to ``path``."""
-    from ..rundir import read_csv, write_csv
-    from ..sb3_policy import policy_from_sb3
-
-    ev = evaluate_held_out(
-        policy_from_sb3(student, fast=config.fast), config, config.monitor_levels,
-        greedy=False, first_level=config.monitor_start,
-    )
-    buckets = ev["by_size_bucket"]
-    row = {
-        "steps": steps,
-        "wall_time_s": round(wall_time_s, 2),
-        "first_level": config.monitor_start,
-        "levels": config.monitor_levels,
-        "cheese_rate": ev["cheese_rate"],
-        "ci_lo": ev["ci95"][0],
-        "ci_hi": ev["ci95"][1],
-        **{f"cheese_rate_{b}": buckets[b]["rate"] if b in buckets else "" for b in
-           ("small", "medium", "large")},
-        "mean_episode_length": ev["mean_episode_length"],
-    }
-    rows = read_csv(path) if path.is_file() else []
-    write_csv(path, [*rows, row], MONITOR_COLUMNS)
-    return row
-
-
-def _truncate_monitor_log(path: Path, max_steps: int) -> None:
-    """Drop the monitor rows after ``max_steps`` (a resume replays those steps)."""
-    from ..rundir import read_csv, write_csv
-
-    if path.is_file():
-        rows = [r for r in read_csv(path) if int(r["steps"]) <= max_steps]
-        write_csv(path, rows, MONITOR_COLUMNS)
-
-
 def distill(
     config: TrainConfig,
     *,
@@ -389,7 +345,7 @@ def distill(
     log = LogAppender(log_path)
 
     if ckpt is not None:
-        _truncate_monitor_log(run_dir / MONITOR_LOG, start_steps)
+        truncate_monitor_log(run_dir / MONITOR_LOG, start_steps)
     replay = _Replay(config.replay_steps) if config.replay_steps else None
     pbar = progress_bar(config, start_steps)
     n, t_len = config.n_envs, config.n_steps
@@ -429,7 +385,7 @@ def distill(
                 )
                 every = config.monitor_every_steps
                 if every and steps // every > (steps - n * t_len) // every:
-                    _monitor(student, config, run_dir / MONITOR_LOG, steps, wall())
+                    monitor(student, config, run_dir / MONITOR_LOG, steps, wall())
                 due_time = (
                     config.checkpoint_minutes > 0
                     and time.time() - last_ckpt_time >= 60 * config.checkpoint_minutes
