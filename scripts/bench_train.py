@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     config = None
     if args.config is not None:
-        from agents.train.config import load_config_file
+        from agents.train.cli import load_config_file
 
         try:
             config = load_config_file(args.config)

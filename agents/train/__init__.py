@@ -1,6 +1,6 @@
 """Training: :func:`train` (the PPO loop, :mod:`~agents.train.loop`; distillation from a
 teacher agent when the config names one, :mod:`~agents.train.distill`), its
-:class:`TrainConfig` and CLI (:mod:`~agents.train.config`), resumable training checkpoints
+:class:`TrainConfig` (:mod:`~agents.train.config`) and CLI (:mod:`~agents.train.cli`), resumable training checkpoints
 (:mod:`~agents.train.state`), the training log and curves (:mod:`~agents.train.log`), the
 training env (:mod:`~agents.train.env`) and the progress bar and stop flag both loops share
 (:mod:`~agents.train.control`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 
-_LAZY = {"train": "loop", "TrainConfig": "config", "config_from_args": "config"}
+_LAZY = {"train": "loop", "TrainConfig": "config", "config_from_args": "cli"}
 
 __all__ = list(_LAZY)
 

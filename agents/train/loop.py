@@ -35,7 +35,7 @@ the next start. SIGTERM or Ctrl-C stops a run cleanly: it writes a checkpoint (n
 no card) and returns with ``stopped=True``; ``kill -9`` loses at most the steps since the last
 checkpoint.
 
-The pieces live in their own modules: :mod:`agents.train.config` (config and CLI),
+The pieces live in their own modules: :mod:`agents.train.config` (config), :mod:`agents.train.cli` (flags and config files),
 :mod:`agents.train.callback` (log rows, checkpoint timing, stops),
 :mod:`agents.train.control` (the progress bar and the stop flag), :mod:`agents.train.env`
 (the training env),
@@ -61,7 +61,8 @@ import torch
 
 from ..card import evaluate_held_out, machine_info, make_card
 from ..checkpoint import atomic_torch_save, atomic_write_text, save
-from .config import TrainConfig, config_from_args
+from .cli import config_from_args
+from .config import TrainConfig
 from .control import StopFlag, progress_bar, stop_on_signals
 from .ema import WeightAverage
 from .env import make_train_env

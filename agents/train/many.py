@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
-from .config import TrainConfig, load_config_file
+from .cli import load_config_file
+from .config import TrainConfig
 from .state import latest_checkpoint
 
 __all__ = ["TrainJob", "plan_runs", "train_many"]
