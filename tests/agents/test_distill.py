@@ -132,6 +132,7 @@ def test_replay_and_monitor(tmp_path, teacher_path):
     assert int(mon[0]["first_level"]) == cfg.held_out_start + 1_000_000
     assert int(mon[0]["levels"]) == 6
     assert 0.0 <= float(mon[0]["ci_lo"]) <= float(mon[0]["cheese_rate"]) <= float(mon[0]["ci_hi"])
+    assert 0.0 <= float(mon[0]["cheese_rate_small"]) <= 1.0  # maze_size 5: the small bucket
     # the card carries the monitor
     card = json.loads((Path(cfg.run_dir) / "card.json").read_text())
     assert card["monitor"]["first_level"] == cfg.held_out_start + 1_000_000
