@@ -43,7 +43,8 @@ settings (``gamma``, ``gae_lambda``, ``clip_range``, ``ent_coef``, ``normalize_r
 the mean KL(teacher || student), ``value_loss`` the value error, ``explained_variance`` the
 share of the teacher value's variance the student's value explains, ``clip_fraction`` the
 share of states where the student's most likely move is not the teacher's; ``entropy`` the
-student's.
+student's. They are measured on the minibatches the fit trained on, so with ``replay_steps``
+on stored states the student has already fitted.
 """
 
 from __future__ import annotations
