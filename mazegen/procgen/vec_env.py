@@ -31,7 +31,8 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
 from ..adapters.sb3 import BatchedVecEnvMethods
 from ..constants import ACTION_DELTAS, CH_CHEESE, CH_MOUSE, CH_WALL, FRAME, MAX_STEPS, NUM_ACTIONS
-from ..env import OBS_KINDS, EpisodeState, check_actions
+from ..dynamics import check_actions
+from ..env import OBS_KINDS, EpisodeState
 from ..level import Level
 from ..level_source import levels_for_seeds
 from ..levels import Levels
