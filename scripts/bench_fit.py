@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         out["forward"].append({"batch": b, "ms_channels_last_pool": t_ours, "ms_torch_pool": t_torch,
                                "speedup": t_torch / t_ours, "identical": bool(torch.equal(ours, theirs))})
     if not args.no_fit:
-        from steering.experiments.retarget import target_cells
+        from steering.experiments.targets import target_cells
         from steering.methods.optimise import EditConfig, fit_sparse_edit
         from steering.methods.retarget import eval_levels
 

@@ -96,8 +96,9 @@ def run(args: argparse.Namespace, cfg: Any, policy: Any, out: Path, bar: Any) ->
     """Run (or resume) every (size, target) unit into ``out``; returns the summary."""
     from agents.cluster import map_units
 
-    from ..experiments.retarget import parse_targets, retarget_ranking
+    from ..experiments.retarget import retarget_ranking
     from ..experiments.retarget_units import retarget_unit
+    from ..experiments.targets import parse_targets
     from ..methods.retarget import ChannelRanking
     from ..plots import plot_success_vs_magnitude, plot_target_heatmap
 

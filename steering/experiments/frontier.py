@@ -61,7 +61,8 @@ from .frontier_methods import (
     other_maze,
     random_positions,
 )
-from .retarget import OPPOSITE, random_vector_control, target_cells
+from .retarget import random_vector_control
+from .targets import OPPOSITE, target_cells
 
 __all__ = [
     "DEFAULT_KNOBS",

@@ -11,7 +11,8 @@
   reaching the intended target) and ``random-vector`` (a Gaussian vector with the norm of
   the patch's own edit, added to the whole layer). Each row also carries the normalized path
   probability and the fraction of activations modified.
-- :func:`parse_targets`: target specs (``top-left``, ``bottom-right``, ..., ``grid:K``).
+- target specs (``top-left``, ``bottom-right``, ..., ``grid:K``) are parsed in
+  :mod:`~steering.experiments.targets`.
 
 Rows are flat dicts (CSV-ready); rates carry Wilson 95% CIs (``*_lo``, ``*_hi``).
 The steering-vector experiment lives in :mod:`steering.experiments.vectors`.
@@ -20,13 +21,13 @@ The steering-vector experiment lives in :mod:`steering.experiments.vectors`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from mazegen import CORNERS, Level, Levels
+from mazegen import Levels
 from mazegen.checks import check_int, check_maze_size
 
 from ..activations import DEFAULT_LAYER, layer_activations, layer_shape
@@ -46,73 +47,18 @@ from ..metrics import (
 )
 from ..patches.base import Patch
 from ..patches.edits import Add, Clamp
+from .targets import parse_targets, target_cells, wrong_targets
 
 __all__ = [
     "DEFAULT_LAYER",
     "RetargetConfig",
-    "parse_targets",
     "random_vector_control",
     "retarget_ranking",
     "run_retarget",
-    "target_cells",
 ]
 
 #: Cheese protocols of :class:`RetargetConfig`: the level generator's cheese spec of each.
 CHEESE_PROTOCOLS = {"spawn": "top-right:5", "removed": "uniform"}
-
-#: Opposite corner, used by the wrong-location control.
-OPPOSITE = {
-    "top-left": "bottom-right",
-    "bottom-right": "top-left",
-    "top-right": "bottom-left",
-    "bottom-left": "top-right",
-}
-
-
-def parse_targets(specs: Sequence[str]) -> list[str]:
-    """Validate target specs: the named corners or ``grid:K`` (K x K evenly spaced node cells,
-    named ``grid:K:i,j``); returns the expanded list of names.
-
-    >>> parse_targets(["top-left", "grid:2"])
-    ['top-left', 'grid:2:0,0', 'grid:2:0,1', 'grid:2:1,0', 'grid:2:1,1']
-    """
-    out: list[str] = []
-    for s in specs:
-        s = s.strip()
-        if s in CORNERS:
-            out.append(s)
-        elif s.startswith("grid:"):
-            try:
-                k = int(s.split(":")[1])
-            except ValueError:
-                raise ValueError(f"bad target {s!r}: grid:K needs an integer K >= 2") from None
-            if k < 2:
-                raise ValueError(f"bad target {s!r}: K must be >= 2")
-            out += [f"grid:{k}:{i},{j}" for i in range(k) for j in range(k)]
-        else:
-            raise ValueError(f"unknown target {s!r}; allowed: {list(CORNERS)} or grid:K")
-    return out
-
-
-def target_cell(level: Level, name: str) -> tuple[int, int]:
-    """World cell of a target name for one level (grid targets snap to node cells)."""
-    if name in CORNERS:
-        return level.corner(name)
-    if name.startswith("grid:"):
-        _, k, ij = name.split(":")
-        k = int(k)
-        i, j = (int(v) for v in ij.split(","))
-        nodes = (level.maze_size + 1) // 2
-        ri = int(round(i * (nodes - 1) / (k - 1))) * 2
-        cj = int(round(j * (nodes - 1) / (k - 1))) * 2
-        return level.margin + ri, level.margin + cj
-    raise ValueError(f"unknown target {name!r}")
-
-
-def target_cells(levels: Levels, name: str) -> np.ndarray:
-    """``(N, 2)`` target cell of every level."""
-    return np.array([target_cell(x, name) for x in levels], dtype=np.int64)
-
 
 def random_vector_control(policy: Any, patch: Patch, levels: Levels, seed: int) -> Add:
     """An Add patch of a random vector with the mean L2 norm of ``patch``'s own edit."""
@@ -343,7 +289,7 @@ def run_retarget(
                         controls["random-channels"] = Clamp(
                             cfg.layer, rand_ch, patch.cells, patch.value, per_level=True
                         )
-                    wrong = _wrong_targets(levels, name)
+                    wrong = wrong_targets(levels, name)
                     wp = retarget_patch(
                         policy, cfg.layer, wrong, method="channels", channels=used, magnitude=mag,
                         world_size=levels.world_size,
@@ -411,11 +357,3 @@ def _sub(patch: Patch, n: int) -> Patch:
             per_level=True,
         )
     return patch
-
-
-def _wrong_targets(levels: Levels, name: str) -> np.ndarray:
-    if name in OPPOSITE:
-        return target_cells(levels, OPPOSITE[name])
-    _, k, ij = name.split(":")
-    i, j = (int(v) for v in ij.split(","))
-    return target_cells(levels, f"grid:{k}:{int(k) - 1 - i},{int(k) - 1 - j}")

@@ -11,7 +11,8 @@ import pytest
 from agents.model import ImpalaModel
 from agents.policy import Policy
 from mazegen.solvers import shortest_path
-from steering.experiments.retarget import RetargetConfig, parse_targets, run_retarget, target_cells
+from steering.experiments.retarget import RetargetConfig, run_retarget
+from steering.experiments.targets import parse_targets, target_cells
 from steering.methods.retarget import (
     ChannelRanking,
     discover_cheese_channels,

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from mazegen.solvers import shortest_path
-from steering.experiments.retarget import RetargetConfig, run_retarget, target_cells
+from steering.experiments.retarget import RetargetConfig, run_retarget
+from steering.experiments.targets import target_cells
 from steering.methods.retarget import eval_levels
 
 sys.path.insert(0, str(Path(__file__).parent))
