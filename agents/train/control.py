@@ -35,9 +35,12 @@ def stop_on_signals(flag: StopFlag | None = None) -> Iterator[StopFlag]:
     """``flag`` (a new :class:`StopFlag` by default), set by SIGTERM and SIGINT while the
     block runs.
 
+    The previous handlers come back afterwards:
+
+    >>> before = signal.getsignal(signal.SIGTERM)
     >>> with stop_on_signals() as stop:
     ...     signal.raise_signal(signal.SIGTERM)
-    >>> stop.requested, signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    >>> stop.requested, signal.getsignal(signal.SIGTERM) is before
     (True, True)
     """
     flag = StopFlag() if flag is None else flag
