@@ -25,6 +25,7 @@ from mazegen.checks import check_int
 
 from ..policy import Policy
 from .stats import Rate
+from .sweep_axes import SIZE_BUCKETS, bucket_label
 
 __all__ = ["evaluate", "evaluate_modes", "rate_summary", "size_buckets_of", "BUCKETS", "ACTION_MODES"]
 
@@ -35,8 +36,8 @@ ACTION_MODES = {
     "greedy-untried": (True, True),
 }
 
-#: Buckets reported next to per-size rates (inclusive odd-size ranges).
-BUCKETS = {"3-9": (3, 9), "11-17": (11, 17), "19-25": (19, 25)}
+#: Buckets reported next to per-size rates, by range label (:data:`~.sweep_axes.SIZE_BUCKETS`).
+BUCKETS = {bucket_label(b): r for b, r in SIZE_BUCKETS.items()}
 
 
 def rate_summary(hits: np.ndarray) -> dict:

@@ -284,7 +284,8 @@ def learning_curves(
     (:func:`agents.train.log.pooled_rates`); ``target`` is drawn as a grey line. ``x`` is
     ``"steps"`` (millions of env steps) or ``"hours"`` (the logged wall time).
     """
-    from ..train.log import SIZE_BUCKETS, pooled_rates
+    from ..train.log import pooled_rates
+    from .sweep_axes import SIZE_BUCKETS
 
     if not runs:
         raise ValueError("learning_curves needs at least one run")

@@ -1,4 +1,5 @@
-"""What a placement sweep spans: its maze sizes, cheese placements and level seeds.
+"""What a placement sweep spans: its maze sizes, cheese placements and level seeds, and the
+size buckets that logs and cards report rates by.
 
 Level seeds. Training levels come from procgen-style seeds in ``[0, 1e9)`` (the zoo's cards
 evaluate on ``1e9, 1e9+1, ...``). Sweep mazes use ``SWEEP_SEED_BASE + seed * 100_000 + i``
@@ -23,6 +24,8 @@ __all__ = [
     "SWEEP_SEED_BASE",
     "SEEDS_PER_SWEEP",
     "SIZES_ALL",
+    "SIZE_BUCKETS",
+    "bucket_label",
     "DEFAULT_PLACEMENTS",
     "level_seeds",
     "parse_sizes",
@@ -36,6 +39,23 @@ SWEEP_SEED_BASE = 3_000_000_000
 SEEDS_PER_SWEEP = 100_000
 #: Every odd maze size of hard mode.
 SIZES_ALL = tuple(range(MIN_MAZE_SIZE, MAX_MAZE_SIZE + 1, 2))
+
+#: Maze-size buckets (inclusive ranges of odd sizes). Training and monitor logs name them
+#: (``cheese_rate_small``); model cards and evaluations label them by range (``"3-9"``,
+#: :func:`bucket_label`). One table, two spellings of the same three buckets.
+SIZE_BUCKETS = {"small": (3, 9), "medium": (11, 17), "large": (19, 25)}
+
+
+def bucket_label(name: str) -> str:
+    """The range label a card uses for the :data:`SIZE_BUCKETS` bucket ``name``.
+
+    >>> [bucket_label(b) for b in SIZE_BUCKETS]
+    ['3-9', '11-17', '19-25']
+    """
+    if name not in SIZE_BUCKETS:
+        raise ValueError(f"size bucket must be one of {sorted(SIZE_BUCKETS)}, got {name!r}")
+    lo, hi = SIZE_BUCKETS[name]
+    return f"{lo}-{hi}"
 #: The placements of the default sweep.
 DEFAULT_PLACEMENTS = ("top-left", "bottom-right", "top-right", "bottom-left", "region:5", "every-cell", "uniform")
 

@@ -15,6 +15,7 @@ import numpy as np
 
 from mazegen.checks import check_int
 
+from ..eval.sweep_axes import SIZE_BUCKETS
 from ..rundir import write_csv
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "compare_runs",
 ]
 
-#: Maze-size buckets used in logs and cards (inclusive ranges of odd maze sizes).
-SIZE_BUCKETS = {"small": (3, 9), "medium": (11, 17), "large": (19, 25)}
 
 LOG_COLUMNS = [
     "steps",

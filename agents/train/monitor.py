@@ -13,9 +13,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..card import evaluate_held_out
+from ..eval.sweep_axes import SIZE_BUCKETS, bucket_label
 from ..rundir import read_csv, write_csv
 from .config import TrainConfig
-from .log import SIZE_BUCKETS
 
 __all__ = ["MONITOR_LOG", "MONITOR_COLUMNS", "monitor", "truncate_monitor_log"]
 
@@ -45,8 +45,8 @@ def monitor(student, config: TrainConfig, path: Path, steps: int, wall_time_s: f
         "cheese_rate": ev["cheese_rate"],
         "ci_lo": ev["ci95"][0],
         "ci_hi": ev["ci95"][1],
-        **{f"cheese_rate_{b}": buckets[f"{lo}-{hi}"]["rate"] if f"{lo}-{hi}" in buckets else ""
-           for b, (lo, hi) in SIZE_BUCKETS.items()},
+        **{f"cheese_rate_{b}": buckets[bucket_label(b)]["rate"] if bucket_label(b) in buckets
+           else "" for b in SIZE_BUCKETS},
         "mean_episode_length": ev["mean_episode_length"],
     }
     rows = read_csv(path) if path.is_file() else []
