@@ -29,7 +29,7 @@ from .train.config import TrainConfig
 from .train.log import learning_curve_summary, read_log, write_log
 from .train.state import latest_checkpoint, policy_from_train_checkpoint
 
-__all__ = ["LARGEST_LEVELS", "git_commit", "machine_info", "evaluate_held_out", "largest_maze_size", "make_card", "snapshot_to_zoo"]
+__all__ = ["LARGEST_LEVELS", "git_commit", "machine_info", "evaluate_held_out", "largest_maze_size", "make_card", "monitor_milestones", "snapshot_to_zoo"]
 
 
 def git_commit(repo: str | os.PathLike | None = None) -> str | None:
@@ -143,6 +143,33 @@ def evaluate_held_out(
     return out
 
 
+def monitor_milestones(
+    rows: list[dict], thresholds: tuple[float, ...] = (0.5, 0.8, 0.9)
+) -> list[dict]:
+    """When the held-out monitor (``monitor_log.csv`` rows) first read each cheese-rate
+    threshold: ``steps``, ``wall_time_s``, the rate and its Wilson 95% interval, or None for a
+    threshold never reached.
+
+    >>> rows = [{"steps": s, "wall_time_s": s / 10, "cheese_rate": r, "ci_lo": r - 0.05,
+    ...          "ci_hi": r + 0.03} for s, r in [(100, 0.6), (200, 0.92), (300, 0.85)]]
+    >>> [(m["threshold"], m["steps"]) for m in monitor_milestones(rows)]
+    [(0.5, 100), (0.8, 200), (0.9, 200)]
+    >>> monitor_milestones(rows, (0.95,))[0]["steps"] is None
+    True
+    """
+    out = []
+    for th in thresholds:
+        hit = next((r for r in rows if float(r["cheese_rate"]) >= th), None)
+        out.append({
+            "threshold": th,
+            "steps": int(float(hit["steps"])) if hit else None,
+            "wall_time_s": float(hit["wall_time_s"]) if hit else None,
+            "cheese_rate": float(hit["cheese_rate"]) if hit else None,
+            "ci95": [float(hit["ci_lo"]), float(hit["ci_hi"])] if hit else None,
+        })
+    return out
+
+
 def make_card(
     config: TrainConfig,
     run_dir: str | os.PathLike,
@@ -161,8 +188,11 @@ def make_card(
     without it, this machine's, for ``device``. The curve summarises ``log_rows`` (rows of
     :func:`~agents.train.log.read_log`), or ``run_dir/train_log.csv`` when they are not given.
     A distillation run's held-out monitor (``monitor_rows``, else ``run_dir/monitor_log.csv``
-    if there is one) goes under ``"monitor"``: its seeds and one rate with its Wilson 95%
-    interval per evaluation.
+    if there is one) goes under ``"monitor"``: its seeds, one rate with its Wilson 95%
+    interval per evaluation, and ``milestones`` (:func:`monitor_milestones`). A distillation
+    run's training-log milestones count episodes the teacher acted in (until
+    ``teacher_mix_steps``), so its learning curve says so (``milestones_note``) and the
+    monitor's milestones are the ones to quote.
     """
     log = log_rows if log_rows is not None else Path(run_dir) / "train_log.csv"
     mon_path = Path(run_dir) / "monitor_log.csv"
@@ -178,7 +208,15 @@ def make_card(
                  "ci95": [float(r["ci_lo"]), float(r["ci_hi"])]}
                 for r in monitor_rows
             ],
+            "milestones": monitor_milestones(monitor_rows),
         }}
+    curve = learning_curve_summary(log)
+    if config.teacher is not None:
+        curve["milestones_note"] = (
+            "from the training rollouts, which the teacher partly acted in until "
+            f"teacher_mix_steps={config.teacher_mix_steps}; they overstate the student"
+            + ("; monitor.milestones are the student alone on held-out levels" if monitor else "")
+        )
     return {
         "config": config.to_dict(),
         "model": {
@@ -194,7 +232,7 @@ def make_card(
         "git_commit": git_commit(),
         "training_levels": {"start_level": config.start_level, "num_levels": config.num_levels},
         "evaluation": evaluation,
-        "learning_curve": learning_curve_summary(log),
+        "learning_curve": curve,
         **monitor,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
@@ -273,13 +311,15 @@ def snapshot_to_zoo(
     rows = read_log(Path(run_dir) / "train_log.csv", max_steps=steps)
     if rows:
         write_log(dest / "train_log.csv", rows)
-        learning_curves({name: rows}, dest / "learning_curve.png", title=f"{name} (training)")
     mon_path = Path(run_dir) / "monitor_log.csv"
     monitor_rows = []
     if mon_path.is_file():
         monitor_rows = [r for r in read_csv(mon_path) if int(r["steps"]) <= steps]
         if monitor_rows:
             write_csv(dest / "monitor_log.csv", monitor_rows)
+    if rows:
+        learning_curves({name: rows}, dest / "learning_curve.png", title=f"{name} (training)",
+                        held_out={name: monitor_rows} if monitor_rows else None)
     card = make_card(
         config,
         dest,

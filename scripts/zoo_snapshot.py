@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
                 "greedy_cheese_rate": (ev.get("greedy") or {}).get("cheese_rate"),
                 "largest_maze": {k: v for k, v in (ev.get("largest_maze") or {}).items() if k != "greedy"}
                 or None,
-                "milestones": card["learning_curve"].get("milestones"),
+                # a distillation run's training rollouts are partly teacher-acted: quote its
+                # held-out monitor's milestones when it has one
+                "milestones": (card.get("monitor") or {}).get("milestones")
+                or card["learning_curve"].get("milestones"),
             }
         )
     )

@@ -276,16 +276,20 @@ def learning_curves(
     min_episodes: int = 2000,
     target: float = 0.9,
     x: str = "steps",
+    held_out: dict[str, Sequence[dict]] | None = None,
 ) -> Path:
     """Training cheese rate vs env steps for one or more runs (``train_log.csv`` rows).
 
     Left: the overall rate; right: by maze-size bucket (small solid, medium dashed, large
     dotted), one colour per run. Rates are pooled over at least ``min_episodes`` episodes
     (:func:`agents.train.log.pooled_rates`); ``target`` is drawn as a grey line. ``x`` is
-    ``"steps"`` (millions of env steps) or ``"hours"`` (the logged wall time).
+    ``"steps"`` (millions of env steps) or ``"hours"`` (the logged wall time). ``held_out``
+    maps a run's name to its held-out monitor rows (``monitor_log.csv``: ``cheese_rate``,
+    ``ci_lo``, ``ci_hi`` and the bucket rates), drawn in the run's colour as points with their
+    Wilson 95% intervals (left) and bucket markers (right).
     """
     from ..train.log import pooled_rates
-    from .sweep_axes import SIZE_BUCKETS
+    from .sweep_axes import SIZE_BUCKETS, bucket_label
 
     if not runs:
         raise ValueError("learning_curves needs at least one run")
@@ -306,12 +310,28 @@ def learning_curves(
             rb, _ = pooled_rates(rows, f"cheese_rate_{b}", max(1, min_episodes // 3))
             lo, hi = SIZE_BUCKETS[b]
             ax1.plot(xs, rb, color=c, ls=ls, label=f"{name} {lo}-{hi}" if k == 0 else None)
+    for k, name in enumerate(runs):
+        mon = list((held_out or {}).get(name) or [])
+        if not mon:
+            continue
+        c = _COLORS[k % len(_COLORS)]
+        mx = np.array([float(r[x_key]) for r in mon]) / x_scale
+        rate = np.array([float(r["cheese_rate"]) for r in mon])
+        err = np.array([[float(r["cheese_rate"]) - float(r["ci_lo"]) for r in mon],
+                        [float(r["ci_hi"]) - float(r["cheese_rate"]) for r in mon]])
+        ax0.errorbar(mx, rate, yerr=err, fmt="o", ms=3, color=c, capsize=2,
+                     label=f"{name} held out (95% CI)")
+        for b, marker in zip(SIZE_BUCKETS, ["o", "s", "^"]):
+            rb = [float(r.get(f"cheese_rate_{b}") or "nan") for r in mon]  # "": none that size
+            ax1.plot(mx, rb, marker, ms=3, color=c,
+                     mfc="none", label=f"{name} held out {bucket_label(b)}" if k == 0 else None)
     for ax in (ax0, ax1):
         ax.axhline(target, color="0.6", lw=0.8)
         ax.set_xlabel(x_label)
         ax.set_ylim(0, 1.02)
         ax.grid(alpha=0.3)
-    ax0.set_ylabel("cheese rate (training episodes)")
+    ax0.set_ylabel("cheese rate (training episodes; points: held out)" if held_out
+                   else "cheese rate (training episodes)")
     ax0.set_title("all maze sizes")
     ax1.set_title("by maze size")
     ax0.legend(fontsize=8, loc="lower right")

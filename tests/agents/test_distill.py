@@ -137,6 +137,11 @@ def test_replay_and_monitor(tmp_path, teacher_path):
     card = json.loads((Path(cfg.run_dir) / "card.json").read_text())
     assert card["monitor"]["first_level"] == cfg.held_out_start + 1_000_000
     assert [r["steps"] for r in card["monitor"]["rows"]] == [512]
+    # milestones to quote come from the monitor: the training rollouts were partly teacher-acted
+    rate = float(mon[0]["cheese_rate"])
+    got = {m["threshold"]: m["steps"] for m in card["monitor"]["milestones"]}
+    assert got == {th: (512 if rate >= th else None) for th in (0.5, 0.8, 0.9)}
+    assert "teacher partly acted" in card["learning_curve"]["milestones_note"]
     # the same seed gives the same weights with replay too
     again = _cfg(tmp_path, teacher_path, name="rm2", total_steps=768, replay_steps=768,
                  monitor_every_steps=512, monitor_levels=6, checkpoint_steps=256)
@@ -157,6 +162,7 @@ def test_replay_and_monitor(tmp_path, teacher_path):
     dest = snapshot_to_zoo(cfg.run_dir, "rm", eval_levels=0, zoo_root=tmp_path / "zoo")
     assert len(log_rows(dest, "monitor_log.csv")) == 1
     assert json.loads((dest / "card.json").read_text())["monitor"]["levels"] == 6
+    assert (dest / "learning_curve.png").stat().st_size > 0  # with the monitor's points
 
 
 @pytest.mark.parametrize(
