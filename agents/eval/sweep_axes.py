@@ -56,6 +56,8 @@ def bucket_label(name: str) -> str:
         raise ValueError(f"size bucket must be one of {sorted(SIZE_BUCKETS)}, got {name!r}")
     lo, hi = SIZE_BUCKETS[name]
     return f"{lo}-{hi}"
+
+
 #: The placements of the default sweep.
 DEFAULT_PLACEMENTS = ("top-left", "bottom-right", "top-right", "bottom-left", "region:5", "every-cell", "uniform")
 
