@@ -308,16 +308,15 @@ def snapshot_to_zoo(
     out = Path(zoo_root) if zoo_root is not None else ZOO_DIR
     dest = out / name
     dest.mkdir(parents=True, exist_ok=True)
-    rows = read_log(Path(run_dir) / "train_log.csv", max_steps=steps)
-    if rows:
-        write_log(dest / "train_log.csv", rows)
     mon_path = Path(run_dir) / "monitor_log.csv"
     monitor_rows = []
     if mon_path.is_file():
         monitor_rows = [r for r in read_csv(mon_path) if int(r["steps"]) <= steps]
         if monitor_rows:
             write_csv(dest / "monitor_log.csv", monitor_rows)
+    rows = read_log(Path(run_dir) / "train_log.csv", max_steps=steps)
     if rows:
+        write_log(dest / "train_log.csv", rows)
         learning_curves({name: rows}, dest / "learning_curve.png", title=f"{name} (training)",
                         held_out={name: monitor_rows} if monitor_rows else None)
     card = make_card(
