@@ -25,9 +25,9 @@ from mazegen.checks import check_int
 
 from ..policy import Policy
 from .stats import Rate
-from .sweep_axes import SIZE_BUCKETS, bucket_label
+from .sweep_axes import SIZE_BUCKETS, bucket_label, size_bucket_labels
 
-__all__ = ["evaluate", "evaluate_modes", "rate_summary", "size_buckets_of", "BUCKETS", "ACTION_MODES"]
+__all__ = ["evaluate", "evaluate_modes", "rate_summary", "BUCKETS", "ACTION_MODES"]
 
 #: Action modes of :func:`evaluate`: name -> (deterministic, untried_moves_first).
 ACTION_MODES = {
@@ -46,14 +46,6 @@ def rate_summary(hits: np.ndarray) -> dict:
     ``[lo, hi]``)."""
     r = Rate.of_hits(hits)
     return {"n": r.n, "hits": r.k, "rate": r.rate, "ci95": [r.lo, r.hi]}
-
-
-def size_buckets_of(sizes: np.ndarray) -> np.ndarray:
-    """Bucket name (see :data:`BUCKETS`) of each maze size."""
-    out = np.empty(len(sizes), dtype=object)
-    for name, (lo, hi) in BUCKETS.items():
-        out[(sizes >= lo) & (sizes <= hi)] = name
-    return out
 
 
 def _make_levels(n_levels: int, seed: int, cheese: str, sizes, distribution_mode: str):
@@ -123,7 +115,7 @@ def evaluate(
         "mean_episode_length_with_cheese": float(np.mean(lengths[got])) if got.any() else None,
         "by_maze_size": {int(s): rate_summary(got[maze_sizes == s]) for s in np.unique(maze_sizes)},
     }
-    buckets = size_buckets_of(maze_sizes)
+    buckets = size_bucket_labels(maze_sizes)
     out["by_size_bucket"] = {
         b: rate_summary(got[buckets == b]) for b in BUCKETS if (buckets == b).any()
     }

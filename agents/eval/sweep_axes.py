@@ -26,6 +26,8 @@ __all__ = [
     "SIZES_ALL",
     "SIZE_BUCKETS",
     "bucket_label",
+    "size_bucket",
+    "size_bucket_labels",
     "DEFAULT_PLACEMENTS",
     "level_seeds",
     "parse_sizes",
@@ -56,6 +58,28 @@ def bucket_label(name: str) -> str:
         raise ValueError(f"size bucket must be one of {sorted(SIZE_BUCKETS)}, got {name!r}")
     lo, hi = SIZE_BUCKETS[name]
     return f"{lo}-{hi}"
+
+
+def size_bucket(maze_size: int) -> str:
+    """Name of the :data:`SIZE_BUCKETS` bucket holding ``maze_size`` (raises outside 3..25).
+
+    >>> size_bucket(3), size_bucket(13), size_bucket(25)
+    ('small', 'medium', 'large')
+    """
+    for name, (lo, hi) in SIZE_BUCKETS.items():
+        if lo <= maze_size <= hi:
+            return name
+    raise ValueError(f"maze size must be in {MIN_MAZE_SIZE}..{MAX_MAZE_SIZE}, got {maze_size}")
+
+
+def size_bucket_labels(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """The range label (:func:`bucket_label`) of each maze size's bucket, as an object array;
+    raises like :func:`size_bucket` for a size outside 3..25.
+
+    >>> size_bucket_labels(np.array([3, 13, 25])).tolist()
+    ['3-9', '11-17', '19-25']
+    """
+    return np.array([bucket_label(size_bucket(int(s))) for s in np.asarray(sizes).ravel()], dtype=object)
 
 
 #: The placements of the default sweep.

@@ -15,13 +15,12 @@ import numpy as np
 
 from mazegen.checks import check_int
 
-from ..eval.sweep_axes import SIZE_BUCKETS
+from ..eval.sweep_axes import SIZE_BUCKETS, size_bucket
 from ..rundir import write_csv
 
 __all__ = [
     "SIZE_BUCKETS",
     "LOG_COLUMNS",
-    "size_bucket",
     "read_log",
     "write_log",
     "LogAppender",
@@ -51,18 +50,6 @@ LOG_COLUMNS = [
     "policy_loss",
     "explained_variance",
 ]
-
-
-def size_bucket(maze_size: int) -> str:
-    """Name of the :data:`SIZE_BUCKETS` bucket holding ``maze_size``.
-
-    >>> size_bucket(3), size_bucket(13), size_bucket(25)
-    ('small', 'medium', 'large')
-    """
-    for name, (lo, hi) in SIZE_BUCKETS.items():
-        if lo <= maze_size <= hi:
-            return name
-    raise ValueError(f"maze size must be in 3..25, got {maze_size}")
 
 
 def _episode_maze_size(info: dict) -> int | None:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from agents.eval.plots import learning_curves
+from agents.eval.sweep_axes import size_bucket, size_bucket_labels
 from agents.train.log import (
     LOG_COLUMNS,
     _truncate_log,
@@ -16,7 +17,6 @@ from agents.train.log import (
     milestones,
     pooled_rates,
     read_log,
-    size_bucket,
     write_log,
 )
 
@@ -106,3 +106,5 @@ def test_compare_runs():
 def test_size_bucket_rejects_out_of_range():
     with pytest.raises(ValueError, match="maze size must be in 3..25, got 27"):
         size_bucket(27)
+    with pytest.raises(ValueError, match="maze size must be in 3..25, got 1"):
+        size_bucket_labels(np.array([3, 1]))
