@@ -253,6 +253,19 @@ def default_zoo_agent() -> str | None:
     return names[0] if names else None
 
 
+def _unknown_agent_message(name: str) -> str:
+    """Why ``name`` is no agent; a zoo training run that was never published is named as such
+    with the path of its newest checkpoint (a run below its bar has ``run/`` but no ``model.pt``)."""
+    run = ZOO_DIR / name / "run" if name and os.sep not in name else None
+    if run is not None and (run / "model.pt").is_file():
+        return (
+            f"{name!r} is a zoo training run that has not been published (agents/zoo/{name}/ has "
+            f"no model.pt or card; its newest checkpoint is {run / 'model.pt'}, loadable by that "
+            f"path); published zoo agents: {zoo_names()}"
+        )
+    return f"{name!r} is neither a file nor a zoo agent; zoo agents: {zoo_names()}"
+
+
 def load(
     path_or_name: str | os.PathLike,
     *,
@@ -278,10 +291,7 @@ def load(
             if (d / "card.json").is_file():
                 card = json.loads((d / "card.json").read_text())
         else:
-            raise ValueError(
-                f"{str(path_or_name)!r} is neither a file nor a zoo agent; "
-                f"zoo agents: {zoo_names()}"
-            )
+            raise ValueError(_unknown_agent_message(str(path_or_name)))
     if p.is_dir():
         if not (p / "model.pt").is_file():
             raise ValueError(f"directory {p} has no model.pt")

@@ -126,3 +126,10 @@ def test_zoo_names_and_load_by_name(tmp_path, monkeypatch):
     assert pol.metadata["steps"] == 5 and pol.metadata["card"] == {"steps": 5}
     with pytest.raises(ValueError, match="unknown zoo agent"):
         ck.zoo_dir("empty")
+    # A training run in the zoo that was never published: named as such, with its checkpoint.
+    ck.save(Policy(ImpalaModel(), obs="grid"), tmp_path / "c-run" / "run" / "model.pt")
+    assert "c-run" not in ck.zoo_names()
+    with pytest.raises(ValueError, match="'c-run' is a zoo training run that has not been published") as e:
+        ck.load("c-run")
+    assert str(tmp_path / "c-run" / "run" / "model.pt") in str(e.value)
+    assert ck.load(tmp_path / "c-run" / "run" / "model.pt").obs == "grid"
