@@ -37,8 +37,8 @@ from mazegen import Levels, generate_levels
 from mazegen.checks import check_int
 
 from ..activations import DEFAULT_LAYER, policy_obs
+from ..methods.probe_data import collect_probe_data, probe_levels, probe_seeds
 from ..methods.probe_kinds import cheese_in_top_right, fit_cell_probe, fit_readout
-from ..methods.probes import collect_probe_data, probe_levels, probe_seeds
 from ..patches.apply import apply_patches, rollout_patch
 from ..patches.base import Stack
 from ..patches.edits import Ablate

@@ -37,6 +37,7 @@ from mazegen import Levels, generate_levels
 from mazegen.checks import check_int
 
 from ..activations import DEFAULT_LAYER
+from ..methods.probe_data import collect_probe_data, probe_levels, probe_seeds, split_indices
 from ..methods.probe_kinds import (
     CELL_KINDS,
     FLAT_KINDS,
@@ -45,7 +46,6 @@ from ..methods.probe_kinds import (
     fit_cell_probe,
     fit_readout,
 )
-from ..methods.probes import collect_probe_data, probe_levels, probe_seeds, split_indices
 from ..metrics import fraction_modified
 from ..patches.apply import rollout_patch
 from ..patches.base import Stack

@@ -2,7 +2,8 @@
 
 - :mod:`~steering.methods.retarget`: clamp channels at a target cell (retargeting).
 - :mod:`~steering.methods.vectors`: steering vectors (cheese, top-right) and resampling.
-- :mod:`~steering.methods.probes`: linear probes on activations.
+- :mod:`~steering.methods.probes`: linear probes on activations; their mazes, activations and
+  labels come from :mod:`~steering.methods.probe_data`.
 - :mod:`~steering.methods.probe_kinds`: logistic, mean-difference, paired-difference PC and
   convolutional probes.
 - :mod:`~steering.methods.prune`: ablating low-variance channels;

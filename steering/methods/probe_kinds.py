@@ -43,7 +43,8 @@ import torch
 
 from agents.eval.stats import bootstrap_ci, wilson_ci
 
-from .probes import ProbeData, _act_map, _logistic, _standardize, base_rate, split_indices
+from .probe_data import ProbeData, _act_map, base_rate, split_indices
+from .probes import _logistic, _standardize
 
 __all__ = [
     "CELL_KINDS",

@@ -28,7 +28,7 @@ from mazegen.checks import check_int
 from ..activations import layer_activations
 from ..patches.apply import rollout_patch
 from ..patches.edits import Ablate
-from .probes import DEFAULT_LAYER, probe_seeds
+from .probe_data import DEFAULT_LAYER, probe_seeds
 
 __all__ = [
     "PruneConfig",

@@ -51,7 +51,7 @@ from ..activations import DEFAULT_LAYER, layer_activations, layer_shape, policy_
 from ..patches.apply import apply_patches, rollout_patch
 from ..patches.base import Stack
 from ..patches.edits import Ablate
-from .probes import probe_seeds
+from .probe_data import probe_seeds
 
 __all__ = [
     "POOL_LIPSCHITZ",

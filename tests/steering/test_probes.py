@@ -7,17 +7,17 @@ import pytest
 import torch
 from _steer_tiny import LAYER, TinyPolicy
 
-from steering.methods.probes import (
+from steering.methods.probe_data import (
     SEED_BASE,
     SEED_STRIDE,
     base_rate,
     collect_probe_data,
-    fit_probes,
     probe_levels,
     probe_seeds,
     random_policy_like,
     split_indices,
 )
+from steering.methods.probes import fit_probes
 
 
 @pytest.fixture(scope="module")
