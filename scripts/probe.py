@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
 
             cfg = config_from_flags(ExplainConfig, a)
         elif a.command == "prune" and a.bound:
-            from steering.methods.prune_bound import PruneBoundConfig
+            from steering.experiments.prune_bound import PruneBoundConfig
 
             cfg = config_from_flags(PruneBoundConfig, a)
     except ValueError as e:
@@ -308,7 +308,7 @@ def main(argv: list[str] | None = None) -> int:
         summary = {"command": "explain", "rows": rows, "understood": und}
     elif a.bound:
         from steering.experiments.probe_layers import stream_layers
-        from steering.methods.prune_bound import run_prune_bound
+        from steering.experiments.prune_bound import run_prune_bound
         from steering.plots.prune import plot_bound, plot_curves
 
         try:

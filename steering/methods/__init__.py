@@ -7,7 +7,8 @@
 - :mod:`~steering.methods.probe_kinds`: logistic, mean-difference, paired-difference PC and
   convolutional probes.
 - :mod:`~steering.methods.prune`: ablating low-variance channels;
-  :mod:`~steering.methods.prune_bound`: the K·std bound on what removing a channel can do.
+  :mod:`~steering.methods.prune_bound`: the K·std bound on what removing a channel can do
+  (its experiment: :mod:`steering.experiments.prune_bound`).
 - :mod:`~steering.methods.optimise`: fitting :class:`~steering.patches.sparse.SparseAdd` (an
   additive edit on k activations) by gradient, per maze or shared over mazes.
 

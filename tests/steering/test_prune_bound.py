@@ -11,14 +11,13 @@ from agents.model import ImpalaModel
 from agents.policy import Policy
 from mazegen import generate_levels
 from steering.experiments.probe_layers import stream_layers
+from steering.experiments.prune_bound import PruneBoundConfig, run_prune_curves
 from steering.methods.prune import channel_stats, lowest_std_channels
 from steering.methods.prune_bound import (
-    PruneBoundConfig,
     bound_rows,
     channel_lipschitz,
     conv_operator_norm,
     outgoing_weight_norms,
-    run_prune_curves,
 )
 
 DEAD = 3
@@ -98,7 +97,7 @@ def test_prune_curves_prune_the_dead_channel_first(dead_policy):
 
 def test_prune_bound_resumes_from_its_units(dead_policy, tmp_path, monkeypatch):
     import agents.rundir
-    from steering.methods.prune_bound import run_prune_bound
+    from steering.experiments.prune_bound import run_prune_bound
 
     layers = stream_layers(dead_policy)
     cfg = PruneBoundConfig(layer=LAYER, bound_layers=[LAYER], std_mazes=6, mazes=2, percents=[12.5],
