@@ -10,7 +10,8 @@
   :mod:`~steering.methods.prune_bound`: the K·std bound on what removing a channel can do
   (its experiment: :mod:`steering.experiments.prune_bound`).
 - :mod:`~steering.methods.optimise`: fitting :class:`~steering.patches.sparse.SparseAdd` (an
-  additive edit on k activations) by gradient, per maze or shared over mazes.
+  additive edit on k activations) by gradient, per maze or shared over mazes, on the states of
+  :mod:`~steering.methods.edit_states`.
 
 A method builds :mod:`steering.patches` objects; its experiment (if any) is one module in
 :mod:`steering.experiments`.
