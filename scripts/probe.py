@@ -228,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
         many = a.command == "probe" and bool(a.all_layers or a.layers)
         if a.command == "probe":
-            from steering.methods.probes import probe_levels
+            from steering.methods.probe_data import probe_levels
 
             if many:
                 from steering.experiments.probe_layers import check_conv_layers, stream_layers
@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if many:
         from agents.rundir import agent_fingerprint
         from steering.experiments.probe_layers import run_layer_probes
-        from steering.methods.probes import random_policy_like
+        from steering.methods.probe_data import random_policy_like
         from steering.plots.probes import plot_depth
 
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
@@ -261,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = {"command": "probe", "all_layers": True, "layers": layers,
                    "mouse": mouse, "rows": rows}
     elif a.command == "probe":
-        from steering.methods.probes import random_policy_like, run_probes
+        from steering.methods.probe_data import random_policy_like
+        from steering.methods.probes import run_probes
 
         ctl = None if a.no_random_init else random_policy_like(policy, a.seed)
         say(f"probing {a.mazes} mazes at {a.layer}")

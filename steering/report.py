@@ -19,7 +19,8 @@ from typing import Any
 
 from agents.eval.stats import Rate, fmt_rate
 
-from .experiments.frontier import FrontierConfig, run_frontier
+from .experiments.frontier import run_frontier
+from .experiments.frontier_config import FrontierConfig
 
 __all__ = ["DEMO_KNOBS", "q2_table", "steering_section"]
 

@@ -36,7 +36,7 @@ def add_parser(sub: Any) -> None:
 
 
 class DistanceConfigs(list):
-    """The per-size :class:`~steering.experiments.frontier.FrontierConfig` of ``distance``."""
+    """The per-size :class:`~steering.experiments.frontier_config.FrontierConfig` of ``distance``."""
 
     def check_policy(self, policy: Any) -> None:
         for c in self:
@@ -48,7 +48,7 @@ class DistanceConfigs(list):
 
 def config(args: argparse.Namespace) -> DistanceConfigs:
     """One validated frontier config per ``--sizes`` entry, one knob per method."""
-    from ..experiments.frontier import FrontierConfig
+    from ..experiments.frontier_config import FrontierConfig
 
     default = {"clamp-single": 5.5, "clamp-channels": 4, "per-maze": 64, "shared": 64}
     knobs = args.knobs if args.knobs is not None else [default.get(m, 64) for m in args.methods]

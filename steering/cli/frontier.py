@@ -58,8 +58,8 @@ def add_parser(sub: Any) -> None:
 
 
 def config(args: argparse.Namespace) -> Any:
-    """The validated :class:`~steering.experiments.frontier.FrontierConfig` of the flags."""
-    from ..experiments.frontier import FrontierConfig
+    """The validated :class:`~steering.experiments.frontier_config.FrontierConfig` of the flags."""
+    from ..experiments.frontier_config import FrontierConfig
 
     knobs = {}
     for method, flag in (("per-maze", args.ks), ("shared", args.shared_ks),

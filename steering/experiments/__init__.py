@@ -27,7 +27,7 @@ _LAZY = {
     "run_retarget": "retarget",
     "VectorConfig": "vectors",
     "run_vector": "vectors",
-    "FrontierConfig": "frontier",
+    "FrontierConfig": "frontier_config",
     "run_frontier": "frontier",
     "distance_curve": "distance",
     "run_layer_probes": "probe_layers",

@@ -5,7 +5,7 @@
 targets and rolled out against the unedited baseline on the same targets. Rows are binned by
 :func:`path_distance` (:data:`DISTANCE_BINS`), each with its Wilson 95% CI (:class:`Rate`);
 ``scripts/steer.py distance`` runs it per (size, method) and plots :func:`steering.plots.plot_distance_curve`.
-``cfg`` is a :class:`~steering.experiments.frontier.FrontierConfig`.
+``cfg`` is a :class:`~steering.experiments.frontier_config.FrontierConfig`.
 """
 
 from __future__ import annotations

@@ -40,21 +40,11 @@ import numpy as np
 
 from ..methods.retarget import ChannelRanking
 from .frontier_config import FrontierConfig, frontier_units
-from .frontier_methods import (
-    DEFAULT_KNOBS,
-    FRONTIER_METHODS,
-    levels_of,
-)
+from .frontier_methods import levels_of
 from .frontier_unit import run_frontier_unit
 from .targets import target_cells
 
-__all__ = [
-    "DEFAULT_KNOBS",
-    "FRONTIER_METHODS",
-    "FrontierConfig",
-    "frontier_units",
-    "run_frontier_unit",
-]
+__all__ = ["best_row", "run_frontier"]
 
 
 def _unit_name(method: str, knob: float) -> str:

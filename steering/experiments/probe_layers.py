@@ -33,8 +33,9 @@ import numpy as np
 from mazegen import Levels
 
 from ..activations import layer_shape
+from ..methods.probe_data import collect_probe_data
 from ..methods.probe_kinds import generalisation_rows, probe_rows
-from ..methods.probes import collect_probe_data, fit_probes
+from ..methods.probes import fit_probes
 
 __all__ = ["check_conv_layers", "run_layer_probes", "stream_layers"]
 

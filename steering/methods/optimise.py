@@ -52,10 +52,8 @@ from .edit_states import TrainingStates, dagger_states, path_states
 
 __all__ = [
     "EditConfig",
-    "TrainingStates",
     "check_edit_layers",
     "fit_sparse_edit",
-    "path_states",
 ]
 
 SUPPORTS = ("grad", "l1")

@@ -23,7 +23,7 @@ Two ways to apply a family (:func:`fit_readout`):
   this way; ``mean-diff`` and ``pca`` at cell targets are convolutional too), for open cells
   the sign of the score at each world cell's activation cell.
 
-:func:`probe_rows` fits every (target, kind) on a :class:`steering.methods.probes.ProbeData` and
+:func:`probe_rows` fits every (target, kind) on a :class:`steering.methods.probe_data.ProbeData` and
 returns rows with Wilson (per maze) or bootstrap (pooled cells) 95% CIs; :func:`generalisation_rows`
 fits the cell probes on mazes with the cheese in the top-right 5x5 and tests on the others,
 and vice versa.

@@ -17,11 +17,11 @@ the activations at one hook point; :func:`run_probes` fits, on a held-out split:
   accuracy (Wilson CI) against the majority base rate.
 
 The data (mazes, activations, labels, split, random network) come from
-:mod:`steering.methods.probe_data`, whose names this module also exports.
+:mod:`steering.methods.probe_data`.
 
 Each probe is also fitted with shuffled training labels (``control="shuffled"``) and, by
 :func:`run_probes` with ``control_policy``, on a randomly initialised network of the same
-architecture (:func:`random_policy_like`) with the same labels.
+architecture (:func:`~steering.methods.probe_data.random_policy_like`) with the same labels.
 """
 
 from __future__ import annotations
@@ -35,31 +35,13 @@ from agents.eval.stats import Rate, bootstrap_ci
 from mazegen import Levels
 
 from ..activations import DEFAULT_LAYER
-from .probe_data import (
-    SEED_BASE,
-    ProbeData,
-    _act_map,
-    base_rate,
-    collect_probe_data,
-    probe_levels,
-    probe_seeds,
-    random_policy_like,
-    split_indices,
-)
+from .probe_data import ProbeData, _act_map, base_rate, collect_probe_data, split_indices
 
 __all__ = [
     "DEFAULT_LAYER",
     "PROBES",
-    "SEED_BASE",
-    "ProbeData",
-    "base_rate",
-    "collect_probe_data",
     "fit_probes",
-    "probe_levels",
-    "probe_seeds",
-    "random_policy_like",
     "run_probes",
-    "split_indices",
 ]
 
 #: Probe names in report order.

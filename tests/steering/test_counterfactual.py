@@ -153,7 +153,8 @@ def test_counterfactual_refuses_without_its_input():
 
 
 def test_frontier_unit_with_counterfactual_and_vector_methods():
-    from steering.experiments.frontier import FrontierConfig, run_frontier_unit
+    from steering.experiments.frontier_config import FrontierConfig
+    from steering.experiments.frontier_unit import run_frontier_unit
 
     pol = impala(25)
     cfg = FrontierConfig(size=7, mazes=3, max_steps=12, discover_mazes=4, fraction_mazes=2,

@@ -12,7 +12,8 @@ from agents.eval.rollout import rollout
 from agents.model import ImpalaModel
 from agents.policy import Policy
 from mazegen import Level, Levels
-from steering.methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit, path_states
+from steering.methods.edit_states import path_states
+from steering.methods.optimise import EditConfig, check_edit_layers, fit_sparse_edit
 from steering.metrics import fraction_modified, retarget_success_batch
 from steering.patches.apply import rollout_patch
 from steering.patches.base import patch_from_json
@@ -159,7 +160,7 @@ def test_multi_layer_edit_splits_k_and_steers():
 
 def test_path_distance_and_distance_curve_rows():
     from steering.experiments.distance import distance_curve, path_distance
-    from steering.experiments.frontier import FrontierConfig
+    from steering.experiments.frontier_config import FrontierConfig
     from steering.methods.retarget import eval_levels
 
     lv = eval_levels(3, seed=0, maze_size=7, cheese="top-right:5")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
+from steering.methods.probe_data import collect_probe_data, probe_levels
 from steering.methods.probe_kinds import (
     KINDS,
     argmax_cells,
@@ -18,7 +19,6 @@ from steering.methods.probe_kinds import (
     generalisation_rows,
     probe_rows,
 )
-from steering.methods.probes import collect_probe_data, probe_levels
 
 
 @pytest.fixture(scope="module")

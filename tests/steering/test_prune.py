@@ -8,7 +8,7 @@ from _steer_tiny import CHEESE_CH, LAYER, TinyPolicy
 
 from mazegen import generate_levels
 from steering.activations import layer_activations
-from steering.methods.probes import probe_seeds
+from steering.methods.probe_data import probe_seeds
 from steering.methods.prune import (
     PruneConfig,
     channel_stats,
